@@ -1,0 +1,31 @@
+/*
+ * check.h - validate every kind of file the project reads, in one call.
+ *
+ * `officemeter check` and the daemons' --check share this, so "check passes"
+ * means the same thing everywhere. Files are told apart by place and
+ * content: *.yaml under a folder named meters/ are meter models;
+ * emission-factors.yaml and reporting.yaml are the factor set and policy;
+ * any other *.yaml with a root key `site` is a site file.
+ */
+#ifndef OFFICEMETER_CHECK_H
+#define OFFICEMETER_CHECK_H
+
+#include <stddef.h>
+
+#include "officemeter/diag.h"
+
+typedef struct {
+    size_t models;
+    size_t sites;
+    size_t factor_files;
+    size_t policy_files;
+    size_t skipped; /* *.yaml of no known kind */
+} om_check_stats;
+
+/* Check files and folders (recursively). catalogue_dir, when non-NULL and
+ * the paths include no model files, is loaded to resolve site models.
+ * Returns 0 when no errors were found. */
+int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir, om_diag *diag,
+                   om_check_stats *stats);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * site.h - one office: gateways, buses, meters, floor area, replacements.
+ *
+ * sites/NAME.yaml is the single source of truth for an office. The agent
+ * reads the file of its own gateway, the aggregator all of them, the
+ * simulator serves the meters it declares.
+ */
+#ifndef OFFICEMETER_SITE_H
+#define OFFICEMETER_SITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "officemeter/catalogue.h"
+#include "officemeter/diag.h"
+#include "officemeter/quantity.h"
+
+/* Dates are days since 1970-01-01 (a local calendar date); timestamps are
+ * int64 milliseconds UTC. */
+typedef int32_t om_date;
+#define OM_TIME_NONE INT64_MIN
+
+typedef enum { OM_BUS_RTU, OM_BUS_TCP } om_bus_kind;
+
+typedef struct {
+    char *device;
+    unsigned baud;
+    char parity;
+    unsigned data_bits;
+    unsigned stop_bits;
+} om_rtu_params;
+
+typedef struct {
+    char *host;
+    unsigned port;
+} om_tcp_params;
+
+typedef struct {
+    char *id;
+    om_bus_kind kind;
+    om_rtu_params rtu;
+    om_tcp_params tcp;
+    size_t line; /* where it was declared, for messages */
+} om_bus;
+
+typedef struct {
+    char *id;
+    om_bus *buses;
+    size_t nbuses;
+} om_gateway;
+
+typedef enum { OM_UTILITY_ELECTRICITY, OM_UTILITY_WATER } om_utility;
+typedef enum { OM_ROLE_MAIN, OM_ROLE_SUB } om_role;
+
+typedef struct {
+    char *id;
+    char *model_id;
+    const om_model *model; /* resolved against the catalogue, or NULL */
+    char *gateway_id;
+    char *bus_id;
+    unsigned unit_id;
+    unsigned channel;        /* counter modules */
+    double litres_per_pulse; /* pulse counters; 0 when not set */
+    om_utility utility;
+    om_role role;
+    int64_t active_from;  /* ms UTC, OM_TIME_NONE when open */
+    int64_t active_until; /* ms UTC, OM_TIME_NONE when open */
+    size_t line;
+} om_meter;
+
+typedef struct {
+    om_date from;
+    double m2;
+} om_area_period;
+
+typedef struct {
+    int year;
+    unsigned count;
+} om_headcount;
+
+typedef struct {
+    om_quantity quantity;
+    double value;
+} om_counter_value;
+
+typedef struct {
+    char *meter_id;
+    int64_t at; /* ms UTC */
+    om_counter_value *old_final;
+    size_t nold_final;
+    om_counter_value *new_initial;
+    size_t nnew_initial;
+} om_replacement;
+
+/* Contractual instruments for market-based scope 2: MWh of green power per
+ * year (certificates or contracts). */
+typedef struct {
+    int year;
+    double mwh;
+    char *kind; /* "certificate", "contract" */
+} om_instrument;
+
+typedef struct {
+    char *site;     /* id: lower-case, used in MQTT topics */
+    char *name;
+    char *timezone; /* IANA zone */
+    char *grid_region;
+    bool net_export; /* electricity total is import minus export */
+    om_area_period *floor_area;
+    size_t nfloor_area;
+    om_headcount *headcount;
+    size_t nheadcount;
+    om_gateway *gateways;
+    size_t ngateways;
+    om_meter *meters;
+    size_t nmeters;
+    om_replacement *replacements;
+    size_t nreplacements;
+    om_instrument *instruments;
+    size_t ninstruments;
+    char *path;
+} om_site;
+
+/* Load a site file. When cat is non-NULL, model references are resolved and
+ * checked against it (and channel/litres_per_pulse against the model). */
+int om_site_load(const char *path, const om_catalogue *cat, om_site *out, om_diag *diag);
+void om_site_free(om_site *site);
+
+const om_gateway *om_site_find_gateway(const om_site *site, const char *id);
+const om_bus *om_gateway_find_bus(const om_gateway *gw, const char *id);
+const om_meter *om_site_find_meter(const om_site *site, const char *id);
+/* The bus a meter is attached to, or NULL. */
+const om_bus *om_site_meter_bus(const om_site *site, const om_meter *meter);
+
+#endif

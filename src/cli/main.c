@@ -1,0 +1,52 @@
+/*
+ * main.c - `officemeter`: one binary, one subcommand per job.
+ *
+ * The table below is the whole dispatch; each subcommand lives in its own
+ * file and parses its own options.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} om_command;
+
+static const om_command commands[] = {
+    {"check", om_cmd_check, "validate site files, meter catalogue and factor files"},
+    {"probe", om_cmd_probe, "read one meter once and print decoded values"},
+    {"sim", om_cmd_sim, "simulate the meters of a site over Modbus TCP and RTU"},
+};
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "usage: officemeter COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'officemeter COMMAND --help' describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("officemeter %s\n", OM_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "officemeter: unknown command '%s' (try 'officemeter --help')\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,242 @@
+/*
+ * test_config.c - the declared-config loaders: every defect in the broken
+ * fixtures (tests/data/broken/) gives exactly one precise message naming
+ * file, line, column and key; valid files load into the right values.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "officemeter/catalogue.h"
+#include "officemeter/check.h"
+#include "officemeter/factors.h"
+#include "officemeter/isotime.h"
+#include "officemeter/site.h"
+
+static const char *const expected_meters[] = {
+    "tests/data/broken/meters/broken-model.yaml:7:19: interfaces[1]: unknown interface (got \"serial\", expected rtu or tcp)",
+    "tests/data/broken/meters/broken-model.yaml:8:28: max_registers_per_request: out of range (got \"200\", expected an integer from 1 to 125)",
+    "tests/data/broken/meters/broken-model.yaml:9:30: serial.parity: unknown parity (got \"X\", expected N, E or O)",
+    "tests/data/broken/meters/broken-model.yaml:14:12: quantities.energy_import_kwh.count: does not match the type (got 4, expected 2 for f32)",
+    "tests/data/broken/meters/broken-model.yaml:12:5: quantities.energy_import_kwh.rollover: missing required key for a counter (expected the raw value at which it wraps, or 0 with a note)",
+    "tests/data/broken/meters/broken-model.yaml:18:85: quantities.power_kw.scale: wrong type (got \"0.001\", expected a number from -1000000000000 to 1000000000000)",
+    "tests/data/broken/meters/broken-model.yaml:19:59: quantities.voltage_l1_v.type: unknown value (got \"float\", expected one of u16, s16, u32, s32, u64, s64, f32, f64 or composite)",
+    "tests/data/broken/meters/broken-model.yaml:19:89: quantities.voltage_l1_v.rolover: unknown key (expected one of function, address, count, type, order, scale, scale_from, channel_stride, parts, rollover, not_available, optional, note)",
+    "tests/data/broken/meters/broken-model.yaml:20:3: quantities: unknown quantity (got \"gas_m3\", expected one of energy_import_kwh, energy_export_kwh, water_m3, power_kw, voltage_l1_v, voltage_l2_v, voltage_l3_v, flow_m3h)",
+    "tests/data/broken/meters/broken-model.yaml:2:8: model: must equal the file name (got \"not-the-file-name\", expected \"broken-model\")",
+    "tests/data/broken/meters/broken-model.yaml:18:36: quantities.power_kw.address: overlaps energy_import_kwh (registers 73..74 and 72..75)",
+};
+static const char *const expected_sites[] = {
+    "tests/data/broken/sites/badsite.yaml:6:1: name: duplicate key (first given at line 3)",
+    "tests/data/broken/sites/badsite.yaml:10:12: floor_area_m2[2].from: invalid date (got \"2024-02-30\", expected a date YYYY-MM-DD)",
+    "tests/data/broken/sites/badsite.yaml:11:29: headcount.2024: out of range (got \"-5\", expected an integer from 0 to 10000000)",
+    "tests/data/broken/sites/badsite.yaml:21:61: meters[3].untis_id: unknown key (expected one of id, model, gateway, bus, unit_id, channel, litres_per_pulse, utility, role, active)",
+    "tests/data/broken/sites/badsite.yaml:21:5: meters[3].unit_id: missing required key",
+    "tests/data/broken/sites/badsite.yaml:22:97: meters[4].role: unknown value (got \"boss\", expected one of main or sub)",
+    "tests/data/broken/sites/badsite.yaml:24:21: replacements[0].at: invalid timestamp (got \"2024-03-15T10:00:00\", expected YYYY-MM-DDTHH:MM:SS with Z or ±HH:MM)",
+    "tests/data/broken/sites/badsite.yaml:4:11: timezone: unknown time zone (got \"Mars/Olympus_Mons\", expected an IANA zone such as Asia/Shanghai)",
+    "tests/data/broken/sites/badsite.yaml:9:12: floor_area_m2[1].from: periods overlap or are out of order (got 2022-06-01, expected a date after 2023-01-01)",
+    "tests/data/broken/sites/badsite.yaml:16:14: gateways[0].buses[1].id: duplicate bus id (got \"rs485\", already used by buses[0])",
+    "tests/data/broken/sites/badsite.yaml:19:10: meters[1].id: duplicate meter id (got \"m1\", already used by meters[0])",
+    "tests/data/broken/sites/badsite.yaml:19:21: meters[1].model: unknown model (got \"eastron-sdm631\", expected a file in the catalogue)",
+    "tests/data/broken/sites/badsite.yaml:20:46: meters[2].gateway: unknown gateway (got \"gw2\", expected one of gw1)",
+    "tests/data/broken/sites/badsite.yaml:21:56: meters[3].bus: unknown bus of gateway gw1 (got \"lan\", expected one of rs485, rs485)",
+    "tests/data/broken/sites/badsite.yaml:22:72: meters[4].unit_id: unit id 1 is already used on bus rs485 by meter m1",
+    "tests/data/broken/sites/badsite.yaml:22:84: meters[4].utility: model eastron-sdm630 has no water_m3 register (got utility water)",
+    "tests/data/broken/sites/badsite.yaml:24:13: replacements[0].meter: unknown meter (got \"m9\", expected a meter id of this site)",
+};
+static const char *const expected_factors[] = {
+    "tests/data/broken/factors/emission-factors.yaml:8:60: factors[2].verification: unknown value (got \"maybe\", expected one of unverified or verified)",
+    "tests/data/broken/factors/emission-factors.yaml:7:68: factors[2].unit: does not suit kind water_supply (got kgCO2e/kWh, expected kgCO2e/m3 or tCO2e/m3)",
+    "tests/data/broken/factors/emission-factors.yaml:9:57: factors[3].value: not a finite number (got \"NaN\", expected a number from 0 to 1000)",
+    "tests/data/broken/factors/emission-factors.yaml:9:95: factors[3].activity_year: out of range (got \"1850\", expected an integer from 1990 to 2100)",
+    "tests/data/broken/factors/emission-factors.yaml:5:10: factors[1].id: duplicate factor id (got \"f1\", already used by factors[0])",
+    "tests/data/broken/factors/reporting.yaml:3:24: restate_previous_year: wrong type (got \"yes\", expected true or false)",
+    "tests/data/broken/factors/reporting.yaml:4:17: intensity_area: unknown value (got \"per_desk\", expected one of time_weighted or year_end)",
+    "tests/data/broken/factors/reporting.yaml:6:62: factor_selection[0].factor: unknown factor (got \"f9\", expected an id from tests/data/broken/factors/emission-factors.yaml)",
+    "tests/data/broken/factors/reporting.yaml:7:62: factor_selection[1].factor: factor f1 is for CN grid_electricity (got a choice for UK grid_electricity)",
+};
+static const char *const expected_syntax[] = {
+    "tests/data/broken/syntax/syntax.yaml:3:9: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence (started at 2:7)",
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static int to_source_dir(void **state)
+{
+    (void)state;
+    return chdir(OM_SOURCE_DIR);
+}
+
+/* Every expected message appears, and nothing else does. */
+static void assert_messages(const om_diag *diag, const char *const *expected, size_t n)
+{
+    int ok = diag->count == n;
+    for (size_t i = 0; i < n; i++) {
+        int found = 0;
+        for (size_t k = 0; k < diag->count; k++)
+            found |= strcmp(diag->messages[k], expected[i]) == 0;
+        if (!found)
+            print_message("missing expected message: %s\n", expected[i]);
+        ok &= found;
+    }
+    if (!ok) {
+        for (size_t i = 0; i < diag->count; i++)
+            print_message("got: %s\n", diag->messages[i]);
+        fail_msg("messages differ from the expected ones");
+    }
+}
+
+static void check_one(const char *path, const char *const *expected, size_t n)
+{
+    om_diag diag;
+    om_diag_init(&diag);
+    om_check_stats stats;
+    char *paths[] = {(char *)path};
+    assert_int_equal(om_check_paths(paths, 1, "firmware-config/meters", &diag, &stats), -1);
+    assert_messages(&diag, expected, n);
+    om_diag_free(&diag);
+}
+
+static void test_broken_model(void **state)
+{
+    (void)state;
+    check_one("tests/data/broken/meters", expected_meters, N(expected_meters));
+}
+
+static void test_broken_site(void **state)
+{
+    (void)state;
+    check_one("tests/data/broken/sites", expected_sites, N(expected_sites));
+}
+
+static void test_broken_factors_and_policy(void **state)
+{
+    (void)state;
+    check_one("tests/data/broken/factors", expected_factors, N(expected_factors));
+}
+
+static void test_syntax_error(void **state)
+{
+    (void)state;
+    check_one("tests/data/broken/syntax", expected_syntax, N(expected_syntax));
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    om_diag diag;
+    om_diag_init(&diag);
+    om_site site;
+    assert_int_equal(om_site_load("tests/data/no-such-site.yaml", NULL, &site, &diag), -1);
+    assert_int_equal(diag.count, 1);
+    assert_string_equal(diag.messages[0],
+                        "tests/data/no-such-site.yaml: cannot open: No such file or directory");
+    om_site_free(&site);
+    om_diag_free(&diag);
+}
+
+static void test_shipped_files_pass(void **state)
+{
+    (void)state;
+    om_diag diag;
+    om_diag_init(&diag);
+    om_check_stats stats;
+    char *paths[] = {"sites", "firmware-config"};
+    int rc = om_check_paths(paths, 2, "firmware-config/meters", &diag, &stats);
+    om_diag_print(&diag, stderr);
+    assert_int_equal(rc, 0);
+    assert_true(stats.models >= 14);
+    assert_true(stats.sites >= 3);
+    assert_int_equal(stats.factor_files, 1);
+    assert_int_equal(stats.policy_files, 1);
+    om_diag_free(&diag);
+}
+
+static int64_t iso(const char *text)
+{
+    int64_t ms;
+    assert_int_equal(om_parse_iso8601(text, &ms), 0);
+    return ms;
+}
+
+static void test_good_site_values(void **state)
+{
+    (void)state;
+    om_diag diag;
+    om_diag_init(&diag);
+    om_catalogue cat;
+    assert_int_equal(om_catalogue_load("firmware-config/meters", &cat, &diag), 0);
+    om_site s;
+    int rc = om_site_load("tests/data/config/goodsite.yaml", &cat, &s, &diag);
+    om_diag_print(&diag, stderr);
+    assert_int_equal(rc, 0);
+    assert_string_equal(s.site, "goodsite");
+    assert_string_equal(s.timezone, "Europe/London");
+    assert_int_equal(s.nfloor_area, 2);
+    assert_int_equal(s.floor_area[0].from, om_days_from_civil(2023, 1, 1));
+    assert_true(s.floor_area[0].m2 == 1200.5);
+    assert_int_equal(s.nheadcount, 2);
+    assert_int_equal(s.headcount[1].year, 2024);
+    assert_int_equal(s.headcount[1].count, 75);
+
+    const om_bus *rtu = om_gateway_find_bus(om_site_find_gateway(&s, "gw1"), "rs485-1");
+    assert_non_null(rtu);
+    assert_int_equal(rtu->kind, OM_BUS_RTU);
+    assert_int_equal(rtu->rtu.baud, 19200);
+    assert_int_equal(rtu->rtu.parity, 'E');
+    assert_int_equal(rtu->rtu.data_bits, 8);
+    assert_int_equal(rtu->rtu.stop_bits, 1);
+    const om_bus *lan = om_gateway_find_bus(om_site_find_gateway(&s, "gw1"), "lan");
+    assert_int_equal(lan->kind, OM_BUS_TCP);
+    assert_int_equal(lan->tcp.port, 502);
+
+    /* Local dates resolve in the site's zone: 2024-07-01 00:00 BST = 23:00Z. */
+    const om_meter *main1 = om_site_find_meter(&s, "main");
+    const om_meter *main2 = om_site_find_meter(&s, "main2");
+    assert_true(main1->active_from == OM_TIME_NONE);
+    assert_true(main1->active_until == iso("2024-06-30T23:00:00Z"));
+    assert_true(main2->active_from == iso("2024-06-30T23:00:00Z"));
+    assert_true(main2->active_until == OM_TIME_NONE);
+    assert_ptr_equal(main1->model, om_catalogue_find(&cat, "eastron-sdm630"));
+
+    const om_meter *water = om_site_find_meter(&s, "water");
+    assert_int_equal(water->channel, 3);
+    assert_true(water->litres_per_pulse == 10.0);
+    assert_int_equal(water->utility, OM_UTILITY_WATER);
+    const om_quantity_def *w = om_model_find_quantity(water->model, OM_Q_WATER_M3);
+    assert_non_null(w);
+    om_regspec spec = om_quantity_spec(w, water->litres_per_pulse);
+    assert_true(spec.scale == w->spec.scale * 10.0 / 1000.0);
+
+    assert_int_equal(s.nreplacements, 1);
+    assert_true(s.replacements[0].at == iso("2024-03-15T02:00:00Z"));
+    assert_int_equal(s.replacements[0].nold_final, 1);
+    assert_int_equal(s.replacements[0].old_final[0].quantity, OM_Q_ENERGY_IMPORT_KWH);
+    assert_true(s.replacements[0].old_final[0].value == 123456.7);
+    assert_int_equal(s.ninstruments, 1);
+    assert_true(s.instruments[0].mwh == 50.0);
+
+    om_site_free(&s);
+    om_catalogue_free(&cat);
+    om_diag_free(&diag);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_broken_model),
+        cmocka_unit_test(test_broken_site),
+        cmocka_unit_test(test_broken_factors_and_policy),
+        cmocka_unit_test(test_syntax_error),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_shipped_files_pass),
+        cmocka_unit_test(test_good_site_values),
+    };
+    return cmocka_run_group_tests(tests, to_source_dir, NULL);
+}
