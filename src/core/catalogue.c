@@ -112,6 +112,10 @@ static void check_quantity(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
         om_cfg_error(ctx, om_cfg_get(ctx, node, "count"), "count",
                      "does not match the type (got %u, expected %zu for %s)", q->count, expected,
                      om_type_name(q->spec.type));
+    const char *problem = om_codec_spec_problem(&q->spec);
+    if (problem && om_cfg_key_valid(ctx, node, "type") && om_cfg_key_valid(ctx, node, "scale") &&
+        (q->spec.type != OM_TYPE_COMPOSITE || q->spec.nparts))
+        om_cfg_error(ctx, node, NULL, "unusable register definition: %s", problem);
     if ((size_t)q->address + q->count > 65536)
         om_cfg_error(ctx, om_cfg_get(ctx, node, "address"), "address",
                      "block runs past register 65535 (got %u + %u registers)", q->address,
