@@ -5,7 +5,8 @@
  * means the same thing everywhere. Files are told apart by place and
  * content: *.yaml under a folder named meters/ are meter models;
  * emission-factors.yaml and reporting.yaml are the factor set and policy;
- * any other *.yaml with a root key `site` is a site file.
+ * a file with a root key `site_file` is an agent config (checked with the
+ * site file it names); any other *.yaml with a root key `site` is a site file.
  */
 #ifndef OFFICEMETER_CHECK_H
 #define OFFICEMETER_CHECK_H
@@ -19,6 +20,7 @@ typedef struct {
     size_t sites;
     size_t factor_files;
     size_t policy_files;
+    size_t agent_files;
     size_t skipped; /* *.yaml of no known kind */
 } om_check_stats;
 

@@ -11,5 +11,6 @@
 int om_cmd_check(int argc, char **argv);
 int om_cmd_probe(int argc, char **argv);
 int om_cmd_sim(int argc, char **argv);
+int om_cmd_list(int argc, char **argv);
 
 #endif

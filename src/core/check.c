@@ -12,16 +12,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "officemeter/agentcfg.h"
 #include "officemeter/catalogue.h"
 #include "officemeter/factors.h"
 #include "officemeter/site.h"
 #include "yamlcfg.h"
 
-typedef enum { KIND_MODEL, KIND_SITE, KIND_FACTORS, KIND_POLICY, KIND_OTHER } file_kind;
+typedef enum { KIND_MODEL, KIND_SITE, KIND_FACTORS, KIND_POLICY, KIND_AGENT, KIND_OTHER } file_kind;
 
 typedef struct {
-    char **paths[5];
-    size_t counts[5];
+    char **paths[6];
+    size_t counts[6];
 } file_sets;
 
 static void add_path(file_sets *sets, file_kind kind, const char *path)
@@ -63,6 +64,8 @@ static file_kind classify(const char *path)
         return KIND_FACTORS;
     if (strcmp(base, "reporting.yaml") == 0)
         return KIND_POLICY;
+    if (om_cfg_root_has_key(path, "site_file") == 1)
+        return KIND_AGENT;
     int has_model = om_cfg_root_has_key(path, "model");
     if (in_meters_dir(path) || has_model == 1)
         return KIND_MODEL;
@@ -170,6 +173,25 @@ static void check_site_ids(file_sets *sets, om_site *sites, size_t n, om_diag *d
                             sets->paths[KIND_SITE][k]);
 }
 
+/* An agent config is checked with the site file it names: the gateway
+ * must be declared there. */
+static void check_agent(const char *path, const om_catalogue *cat, om_diag *diag)
+{
+    om_agent_config cfg;
+    om_agent_config_load(path, &cfg, diag);
+    if (cfg.site_file && cfg.gateway) {
+        om_site site;
+        size_t before = om_diag_count(diag);
+        om_site_load(cfg.site_file, cat->nmodels ? cat : NULL, &site, diag);
+        if (om_diag_count(diag) == before && !om_site_find_gateway(&site, cfg.gateway))
+            om_diag_add(diag, path, cfg.gateway_line, cfg.gateway_col, "gateway",
+                        "unknown gateway (got \"%s\", expected a gateway of %s)", cfg.gateway,
+                        cfg.site_file);
+        om_site_free(&site);
+    }
+    om_agent_config_free(&cfg);
+}
+
 int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir, om_diag *diag,
                    om_check_stats *stats)
 {
@@ -203,6 +225,9 @@ int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir,
         om_policy_free(&policy);
     }
     stats->policy_files = sets.counts[KIND_POLICY];
+    for (size_t i = 0; i < sets.counts[KIND_AGENT]; i++)
+        check_agent(sets.paths[KIND_AGENT][i], &cat, diag);
+    stats->agent_files = sets.counts[KIND_AGENT];
     stats->skipped = sets.counts[KIND_OTHER];
 
     for (size_t i = 0; i < nsites; i++)
@@ -210,7 +235,7 @@ int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir,
     free(sites);
     om_factors_free(&factors);
     om_catalogue_free(&cat);
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
         for (size_t i = 0; i < sets.counts[k]; i++)
             free(sets.paths[k][i]);
         free(sets.paths[k]);

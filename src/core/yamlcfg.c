@@ -451,6 +451,14 @@ static void apply_default(om_cfg_ctx *ctx, yaml_node_t *mapping, const om_cfg_fi
         om_cfg_pop(ctx, saved);
         return;
     }
+    if (f->type == OM_CFG_STRUCT) {
+        /* An absent optional mapping still gets its keys' defaults, so
+         * `intervals:` left out means the default intervals, not zero. */
+        for (size_t i = 0; i < f->sub->nfields; i++)
+            if (!(f->sub->fields[i].flags & OM_CFG_REQUIRED))
+                apply_default(ctx, mapping, &f->sub->fields[i], (char *)obj + f->offset);
+        return;
+    }
     if (!f->defval)
         return;
     /* Defaults are written as YAML text and go through the same parser, so

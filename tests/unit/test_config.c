@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "officemeter/agentcfg.h"
 #include "officemeter/catalogue.h"
 #include "officemeter/check.h"
 #include "officemeter/factors.h"
@@ -63,6 +64,14 @@ static const char *const expected_factors[] = {
 };
 static const char *const expected_syntax[] = {
     "tests/data/broken/syntax/syntax.yaml:3:9: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence (started at 2:7)",
+};
+
+static const char *const expected_agent[] = {
+    "tests/data/broken/agent/agent.yaml:5:8: broker.uri: plain MQTT to 192.0.2.7, which is not on this machine (expected mqtts://, or insecure: true to accept readings and credentials in clear text)",
+    "tests/data/broken/agent/agent.yaml:6:8: broker.tls: cert_file and key_file go together (got only cert_file)",
+    "tests/data/broken/agent/agent.yaml:7:25: intervals.counters_s: out of range (got \"0\", expected an integer from 1 to 86400)",
+    "tests/data/broken/agent/agent.yaml:8:12: log_level: unknown value (got \"chatty\", expected one of error, warning, info or debug)",
+    "tests/data/broken/agent/agent.yaml:3:10: gateway: unknown gateway (got \"gw9\", expected a gateway of tests/data/broken/agent/../../config/goodsite.yaml)",
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -125,6 +134,56 @@ static void test_syntax_error(void **state)
 {
     (void)state;
     check_one("tests/data/broken/syntax", expected_syntax, N(expected_syntax));
+}
+
+static void test_broken_agent(void **state)
+{
+    (void)state;
+    check_one("tests/data/broken/agent", expected_agent, N(expected_agent));
+}
+
+static void test_agent_values(void **state)
+{
+    (void)state;
+    om_diag diag;
+    om_diag_init(&diag);
+    om_agent_config cfg;
+    assert_int_equal(om_agent_config_load("tests/data/config/agent.yaml", &cfg, &diag), 0);
+    assert_string_equal(cfg.site_file, "tests/data/config/goodsite.yaml");
+    assert_string_equal(cfg.outbox, "tests/data/config/outbox.db");
+    assert_string_equal(cfg.broker.credentials_file, "tests/data/config/credentials");
+    assert_string_equal(cfg.broker.client_id, "gw1"); /* defaults to the gateway id */
+    assert_false(cfg.broker.use_tls);
+    assert_true(cfg.broker.loopback);
+    assert_true(cfg.broker.tls.verify);
+    assert_int_equal(cfg.intervals.counters_s, 60);
+    assert_int_equal(cfg.outbox_quota_mb, 512);
+    assert_string_equal(cfg.log_level, "info");
+    om_agent_config_free(&cfg);
+    om_diag_free(&diag);
+}
+
+static void test_broker_uri(void **state)
+{
+    (void)state;
+    bool tls;
+    char host[64];
+    unsigned port;
+    assert_int_equal(om_broker_uri_parse("mqtts://mqtt.example.com", &tls, host, sizeof host, &port), 0);
+    assert_true(tls);
+    assert_string_equal(host, "mqtt.example.com");
+    assert_int_equal(port, 8883);
+    assert_int_equal(om_broker_uri_parse("mqtt://127.0.0.1:1884", &tls, host, sizeof host, &port), 0);
+    assert_false(tls);
+    assert_int_equal(port, 1884);
+    assert_true(om_host_is_loopback(host));
+    assert_int_equal(om_broker_uri_parse("tcp://[::1]:1883", &tls, host, sizeof host, &port), 0);
+    assert_true(om_host_is_loopback(host));
+    assert_int_equal(om_broker_uri_parse("http://x", &tls, host, sizeof host, &port), -1);
+    assert_int_equal(om_broker_uri_parse("mqtt://x:0", &tls, host, sizeof host, &port), -1);
+    assert_int_equal(om_broker_uri_parse("mqtt://x:99999", &tls, host, sizeof host, &port), -1);
+    assert_int_equal(om_broker_uri_parse("mqtt://:1883", &tls, host, sizeof host, &port), -1);
+    assert_false(om_host_is_loopback("192.0.2.1"));
 }
 
 static void test_missing_file(void **state)
@@ -234,6 +293,9 @@ int main(void)
         cmocka_unit_test(test_broken_site),
         cmocka_unit_test(test_broken_factors_and_policy),
         cmocka_unit_test(test_syntax_error),
+        cmocka_unit_test(test_broken_agent),
+        cmocka_unit_test(test_agent_values),
+        cmocka_unit_test(test_broker_uri),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_shipped_files_pass),
         cmocka_unit_test(test_good_site_values),

@@ -1,0 +1,64 @@
+/*
+ * agentcfg.h - the gateway agent's configuration (agent.yaml).
+ *
+ * Which site and gateway this agent serves, where the catalogue and the
+ * outbox are, how to reach the broker, and how often to poll. Relative paths
+ * are resolved against the config file's folder, so a config and its site
+ * file can move together. Example: firmware-config/agent/agent.yaml.
+ */
+#ifndef OFFICEMETER_AGENTCFG_H
+#define OFFICEMETER_AGENTCFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "officemeter/diag.h"
+
+typedef struct {
+    char *ca_file;
+    char *cert_file;
+    char *key_file;
+    bool verify; /* server certificate verification; on unless explicitly off */
+} om_tls_config;
+
+typedef struct {
+    char *uri;       /* mqtt://host:port or mqtts://host:port */
+    char *client_id;
+    char *credentials_file; /* "username:password", mode 0600; NULL: anonymous */
+    om_tls_config tls;
+    bool insecure;   /* allow plain MQTT to a host that is not loopback */
+    /* derived from uri */
+    bool use_tls;
+    bool loopback;
+} om_broker_config;
+
+typedef struct {
+    unsigned counters_s;
+    unsigned instant_s;
+} om_intervals;
+
+typedef struct {
+    char *site_file;
+    char *gateway;
+    char *catalogue;
+    char *outbox;
+    om_broker_config broker;
+    om_intervals intervals;
+    unsigned outbox_quota_mb;
+    char *log_level; /* error, warning, info, debug */
+    char *path;
+    size_t gateway_line, gateway_col; /* where `gateway` is, for messages */
+} om_agent_config;
+
+/* Load and check an agent config (not the site file it names: that is the
+ * caller's next step). Returns 0, or -1 with every error in diag. */
+int om_agent_config_load(const char *path, om_agent_config *out, om_diag *diag);
+void om_agent_config_free(om_agent_config *cfg);
+
+/* Parse an MQTT URI: scheme mqtt, tcp (plain) or mqtts, ssl (TLS), host,
+ * optional port (1883 / 8883). Returns 0 or -1. */
+int om_broker_uri_parse(const char *uri, bool *tls, char *host, size_t hostlen, unsigned *port);
+/* True for localhost, 127.0.0.0/8 and ::1. */
+bool om_host_is_loopback(const char *host);
+
+#endif
