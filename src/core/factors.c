@@ -110,10 +110,11 @@ static void check_policy(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
         if (c->factor_id && !f)
             om_cfg_error(ctx, at, key, "unknown factor (got \"%s\", expected an id from %s)",
                          c->factor_id, factors->path ? factors->path : "the factor file");
-        else if (f && c->region && (strcmp(f->region, c->region) != 0 || f->kind != c->kind))
-            om_cfg_error(ctx, at, key,
-                         "factor %s is for %s %s (got a choice for %s %s)", f->id, f->region,
-                         kind_names[f->kind], c->region, kind_names[c->kind]);
+        else if (f && f->kind != c->kind)
+            /* Another region's factor is allowed (a city may take the national
+             * average), but never another kind of factor. */
+            om_cfg_error(ctx, at, key, "factor %s is a %s factor (got a choice for %s)", f->id,
+                         kind_names[f->kind], kind_names[c->kind]);
     }
 }
 

@@ -448,8 +448,7 @@ static void check_meter_refs(om_cfg_ctx *ctx, yaml_node_t *root, om_site *s,
             const om_meter *o = &s->meters[k];
             if (o->gateway_id && o->bus_id && strcmp(o->gateway_id, m->gateway_id) == 0 &&
                 strcmp(o->bus_id, m->bus_id) == 0 && o->unit_id == m->unit_id &&
-                o->channel == m->channel && o->model_id && m->model_id &&
-                strcmp(o->model_id, m->model_id) == 0) {
+                o->channel == m->channel) {
                 snprintf(key, sizeof key, "meters[%zu].unit_id", i);
                 om_cfg_error(ctx, list_key(ctx, root, "meters", i, "unit_id"), key,
                              "unit id %u is already used on bus %s by meter %s", m->unit_id,
@@ -458,6 +457,15 @@ static void check_meter_refs(om_cfg_ctx *ctx, yaml_node_t *root, om_site *s,
         }
         if (cat && m->model_id)
             check_meter_model(ctx, root, i, m, cat);
+        /* An RTU-only model may sit behind a TCP gateway, but a TCP-only
+         * device (a counter module on Ethernet) cannot be on a serial line. */
+        if (bus && m->model && bus->kind == OM_BUS_RTU && !m->model->rtu) {
+            snprintf(key, sizeof key, "meters[%zu].bus", i);
+            om_cfg_error(ctx, list_key(ctx, root, "meters", i, "bus"), key,
+                         "model %s has no RS-485 interface (got RTU bus \"%s\", expected a TCP "
+                         "bus)",
+                         m->model_id, m->bus_id);
+        }
     }
 }
 

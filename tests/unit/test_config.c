@@ -39,7 +39,7 @@ static const char *const expected_sites[] = {
     "tests/data/broken/sites/badsite.yaml:21:61: meters[3].untis_id: unknown key (expected one of id, model, gateway, bus, unit_id, channel, litres_per_pulse, utility, role, active)",
     "tests/data/broken/sites/badsite.yaml:21:5: meters[3].unit_id: missing required key",
     "tests/data/broken/sites/badsite.yaml:22:97: meters[4].role: unknown value (got \"boss\", expected one of main or sub)",
-    "tests/data/broken/sites/badsite.yaml:24:21: replacements[0].at: invalid timestamp (got \"2024-03-15T10:00:00\", expected YYYY-MM-DDTHH:MM:SS with Z or ±HH:MM)",
+    "tests/data/broken/sites/badsite.yaml:25:21: replacements[0].at: invalid timestamp (got \"2024-03-15T10:00:00\", expected YYYY-MM-DDTHH:MM:SS with Z or ±HH:MM)",
     "tests/data/broken/sites/badsite.yaml:4:11: timezone: unknown time zone (got \"Mars/Olympus_Mons\", expected an IANA zone such as Asia/Shanghai)",
     "tests/data/broken/sites/badsite.yaml:9:12: floor_area_m2[1].from: periods overlap or are out of order (got 2022-06-01, expected a date after 2023-01-01)",
     "tests/data/broken/sites/badsite.yaml:16:14: gateways[0].buses[1].id: duplicate bus id (got \"rs485\", already used by buses[0])",
@@ -49,7 +49,8 @@ static const char *const expected_sites[] = {
     "tests/data/broken/sites/badsite.yaml:21:56: meters[3].bus: unknown bus of gateway gw1 (got \"lan\", expected one of rs485, rs485)",
     "tests/data/broken/sites/badsite.yaml:22:72: meters[4].unit_id: unit id 1 is already used on bus rs485 by meter m1",
     "tests/data/broken/sites/badsite.yaml:22:84: meters[4].utility: model eastron-sdm630 has no water_m3 register (got utility water)",
-    "tests/data/broken/sites/badsite.yaml:24:13: replacements[0].meter: unknown meter (got \"m9\", expected a meter id of this site)",
+    "tests/data/broken/sites/badsite.yaml:23:52: meters[5].bus: model moxa-e1212 has no RS-485 interface (got RTU bus \"rs485\", expected a TCP bus)",
+    "tests/data/broken/sites/badsite.yaml:25:13: replacements[0].meter: unknown meter (got \"m9\", expected a meter id of this site)",
 };
 static const char *const expected_factors[] = {
     "tests/data/broken/factors/emission-factors.yaml:8:60: factors[2].verification: unknown value (got \"maybe\", expected one of unverified or verified)",
@@ -60,7 +61,7 @@ static const char *const expected_factors[] = {
     "tests/data/broken/factors/reporting.yaml:3:24: restate_previous_year: wrong type (got \"yes\", expected true or false)",
     "tests/data/broken/factors/reporting.yaml:4:17: intensity_area: unknown value (got \"per_desk\", expected one of time_weighted or year_end)",
     "tests/data/broken/factors/reporting.yaml:6:62: factor_selection[0].factor: unknown factor (got \"f9\", expected an id from tests/data/broken/factors/emission-factors.yaml)",
-    "tests/data/broken/factors/reporting.yaml:7:62: factor_selection[1].factor: factor f1 is for CN grid_electricity (got a choice for UK grid_electricity)",
+    "tests/data/broken/factors/reporting.yaml:7:55: factor_selection[1].factor: factor f1 is a grid_electricity factor (got a choice for td_losses)",
 };
 static const char *const expected_syntax[] = {
     "tests/data/broken/syntax/syntax.yaml:3:9: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence (started at 2:7)",
