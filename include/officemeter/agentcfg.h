@@ -35,7 +35,21 @@ typedef struct {
 typedef struct {
     unsigned counters_s;
     unsigned instant_s;
+    unsigned health_s;      /* retained health message */
+    unsigned backoff_max_s; /* cap of a dead meter's exponential backoff */
 } om_intervals;
+
+/* How polls travel from the outbox to the broker (docs/agent.md). */
+typedef struct {
+    unsigned resend_after_s;        /* an unacknowledged poll is sent again after this */
+    unsigned max_polls_per_message; /* polls in one readings message */
+    unsigned max_message_kb;        /* size cap of one readings message */
+    unsigned max_messages_per_s;    /* pacing of catch-up after an outage */
+    unsigned max_inflight;          /* readings messages awaiting the broker's PUBACK */
+    unsigned connect_timeout_s;     /* first connection at startup; --once: each wait */
+    unsigned reconnect_min_ms;      /* backoff between connect attempts: first ... */
+    unsigned reconnect_max_s;       /* ... and cap */
+} om_delivery;
 
 typedef struct {
     char *site_file;
@@ -44,6 +58,7 @@ typedef struct {
     char *outbox;
     om_broker_config broker;
     om_intervals intervals;
+    om_delivery delivery;
     unsigned outbox_quota_mb;
     char *log_level; /* error, warning, info, debug */
     char *path;

@@ -18,9 +18,24 @@ static const char *const log_level_names[] = {"error", "warning", "info", "debug
 static const om_cfg_field interval_fields[] = {
     OM_F_UINT(om_intervals, counters_s, "counters_s", 0, 1, 86400, "60"),
     OM_F_UINT(om_intervals, instant_s, "instant_s", 0, 1, 86400, "10"),
+    OM_F_UINT(om_intervals, health_s, "health_s", 0, 1, 86400, "60"),
+    OM_F_UINT(om_intervals, backoff_max_s, "backoff_max_s", 0, 1, 86400, "300"),
 };
 static const om_cfg_schema interval_schema =
     OM_SCHEMA(om_intervals, "intervals", interval_fields, NULL);
+
+static const om_cfg_field delivery_fields[] = {
+    OM_F_UINT(om_delivery, resend_after_s, "resend_after_s", 0, 1, 86400, "30"),
+    OM_F_UINT(om_delivery, max_polls_per_message, "max_polls_per_message", 0, 1, 100000, "500"),
+    OM_F_UINT(om_delivery, max_message_kb, "max_message_kb", 0, 1, 65536, "256"),
+    OM_F_UINT(om_delivery, max_messages_per_s, "max_messages_per_s", 0, 1, 10000, "20"),
+    OM_F_UINT(om_delivery, max_inflight, "max_inflight", 0, 1, 1000, "8"),
+    OM_F_UINT(om_delivery, connect_timeout_s, "connect_timeout_s", 0, 1, 3600, "30"),
+    OM_F_UINT(om_delivery, reconnect_min_ms, "reconnect_min_ms", 0, 10, 600000, "500"),
+    OM_F_UINT(om_delivery, reconnect_max_s, "reconnect_max_s", 0, 1, 3600, "60"),
+};
+static const om_cfg_schema delivery_schema =
+    OM_SCHEMA(om_delivery, "delivery", delivery_fields, NULL);
 
 /* log_level is an enum kept as text so the logger can parse it itself. */
 static int parse_log_level(om_cfg_ctx *ctx, yaml_node_t *node, void *dst, const om_cfg_field *f)
@@ -52,6 +67,7 @@ static const om_cfg_field agent_fields[] = {
     OM_F_STRING(om_agent_config, outbox, "outbox", 0),
     OM_F_STRUCT(om_agent_config, broker, "broker", OM_CFG_REQUIRED, &om_broker_schema),
     OM_F_STRUCT(om_agent_config, intervals, "intervals", 0, &interval_schema),
+    OM_F_STRUCT(om_agent_config, delivery, "delivery", 0, &delivery_schema),
     OM_F_UINT(om_agent_config, outbox_quota_mb, "outbox_quota_mb", 0, 1, 1048576, "512"),
     OM_F_CUSTOM(om_agent_config, log_level, "log_level", 0, parse_log_level, free_string,
                 "error, warning, info or debug"),

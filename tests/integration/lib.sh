@@ -186,3 +186,282 @@ for p in problems:
 sys.exit(1 if problems else 0)
 PY
 }
+
+# ---- agent tests: broker, acknowledging subscriber, agent config ----------
+
+# Starts mosquitto on a free loopback port and sets OM_BROKER_PORT and
+# OM_BROKER_PID. Pass "persist" to keep messages across restarts (in
+# $OM_TMP/broker-data/). A second start reuses the port. Lines in
+# OM_BROKER_EXTRA are added to the config (they may replace
+# allow_anonymous, which is true unless OM_BROKER_EXTRA sets it).
+om_start_broker() {
+    local persist=${1:-}
+    OM_BROKER_PORT=${OM_BROKER_PORT:-$(om_free_port)}
+    mkdir -p "$OM_TMP/broker-data"
+    {
+        echo "listener $OM_BROKER_PORT 127.0.0.1"
+        # Started as root, mosquitto would switch to user "mosquitto", who
+        # cannot read the test's private folder.
+        echo "user $(id -un)"
+        case "${OM_BROKER_EXTRA:-}" in
+            *allow_anonymous*) ;;
+            *) echo "allow_anonymous true" ;;
+        esac
+        [ -z "${OM_BROKER_EXTRA:-}" ] || echo "$OM_BROKER_EXTRA"
+        if [ "$persist" = persist ]; then
+            echo "persistence true"
+            echo "persistence_location $OM_TMP/broker-data/"
+            echo "autosave_interval 1"
+        else
+            echo "persistence false"
+        fi
+    } >"$OM_TMP/mosquitto.conf"
+    mosquitto -c "$OM_TMP/mosquitto.conf" >>"$OM_TMP/mosquitto.log" 2>&1 &
+    OM_BROKER_PID=$!
+    om_track "$OM_BROKER_PID"
+    local i
+    for i in $(seq 1 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$OM_BROKER_PORT") 2>/dev/null; then
+            return 0
+        fi
+        kill -0 "$OM_BROKER_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    cat "$OM_TMP/mosquitto.log" >&2
+    om_fail "mosquitto did not start on port $OM_BROKER_PORT"
+}
+
+om_stop_broker() {
+    om_stop_pid "$OM_BROKER_PID"
+}
+
+# Starts the acknowledging subscriber (agent_ack.py) for every readings topic
+# on the broker; polls go to FILE as JSON lines. While $OM_TMP/ack.pause
+# exists nothing is acknowledged. Sets OM_ACK_PID.
+om_start_ack() {
+    local file=$1 fifo="$OM_TMP/ack.fifo.$RANDOM"
+    : >"$file"
+    mkfifo "$fifo"
+    # Two tracked processes joined by a FIFO (not a pipeline in a subshell),
+    # so the cleanup trap stops both by their ids.
+    python3 "$OM_SOURCE_DIR/tests/integration/agent_ack.py" "$OM_BROKER_PORT" "$file" \
+        "$OM_TMP/ack.pause" <"$fifo" 2>>"$OM_TMP/ack.log" &
+    OM_ACK_PY_PID=$!
+    om_track "$OM_ACK_PY_PID"
+    mosquitto_sub -h 127.0.0.1 -p "$OM_BROKER_PORT" -q 1 -v -t 'officemeter/v1/+/+/readings' \
+        >"$fifo" 2>>"$OM_TMP/ack.log" &
+    OM_ACK_PID=$!
+    om_track "$OM_ACK_PID"
+    sleep 0.3 # let mosquitto_sub subscribe
+}
+
+om_stop_ack() {
+    om_stop_pid "$OM_ACK_PID"
+    om_stop_pid "$OM_ACK_PY_PID"
+}
+
+# Writes an agent config: om_agent_config FILE SITE GATEWAY [EXTRA-YAML].
+# Polls every 1 s (counters every 2 s), health every 1 s, fast reconnects;
+# OM_AGENT_INTERVALS and OM_AGENT_DELIVERY replace those two mappings.
+om_agent_config() {
+    local file=$1 site=$2 gateway=$3 extra=${4:-}
+    cat >"$file" <<YAML
+site_file: $site
+gateway: $gateway
+catalogue: $OM_SOURCE_DIR/firmware-config/meters
+outbox: $OM_TMP/outbox.db
+broker: {uri: "mqtt://127.0.0.1:$OM_BROKER_PORT", client_id: test-agent}
+intervals: ${OM_AGENT_INTERVALS:-{counters_s: 2, instant_s: 1, health_s: 1, backoff_max_s: 4\}}
+delivery: ${OM_AGENT_DELIVERY:-{resend_after_s: 3, connect_timeout_s: 5, reconnect_min_ms: 100, reconnect_max_s: 1\}}
+log_level: info
+$extra
+YAML
+}
+
+# Number of lines of FILE (0 when missing).
+om_count_lines() {
+    if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi
+}
+
+# Waits until FILE has at least N lines (TIMEOUT seconds, default 20).
+om_wait_lines() {
+    local file=$1 n=$2 timeout=${3:-20} i
+    for i in $(seq 1 $((timeout * 10))); do
+        [ "$(om_count_lines "$file")" -ge "$n" ] && return 0
+        sleep 0.1
+    done
+    om_fail "timed out after ${timeout}s waiting for $n lines in $file (have $(om_count_lines "$file"))"
+}
+
+# The retained health message of SITE/GATEWAY (JSON on stdout).
+om_agent_health() {
+    mosquitto_sub -h 127.0.0.1 -p "$OM_BROKER_PORT" -t "officemeter/v1/$1/$2/health" -C 1 -W 5
+}
+
+# Compares the polls received (JSON lines from om_start_ack) with the
+# simulator's state file: for every meter listed (all of the state's when
+# none), the last poll received carries exactly the registers' values (a
+# quantity the state shows as null must be absent). Fails the test otherwise.
+om_compare_agent_polls() {
+    local state=$1 polls=$2
+    shift 2
+    python3 - "$state" "$polls" "$@" <<'PY' || om_fail "published values differ from the simulator (see above)"
+import json, sys
+state = json.load(open(sys.argv[1]))["meters"]
+polls = [json.loads(l) for l in open(sys.argv[2])]
+meters = sys.argv[3:] or sorted(state)
+last = {}
+for p in polls:
+    last[p["meter"]] = p
+problems = []
+for m in meters:
+    want = {k: v for k, v in state[m]["registers"].items() if v is not None}
+    if m not in last:
+        problems.append("%s: no poll received" % m)
+        continue
+    got = last[m]["values"]
+    if set(got) != set(want):
+        problems.append("%s: quantities differ: published %s, simulator %s" % (m, sorted(got), sorted(want)))
+    for q in sorted(set(got) & set(want)):
+        if got[q] != want[q]:
+            problems.append("%s: %s published %r, simulator %r" % (m, q, got[q], want[q]))
+for p in problems:
+    print(p, file=sys.stderr)
+print("compared %d meters with the simulator" % len(meters), file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+}
+
+# Starts officemeter-agent CONFIG [ARGS...] in the background (stderr to
+# $OM_TMP/agent.log) and sets OM_AGENT_PID.
+om_start_agent() {
+    local config=$1
+    shift
+    "$OM_BIN/officemeter-agent" --config "$config" "$@" 2>>"$OM_TMP/agent.log" &
+    OM_AGENT_PID=$!
+    om_track "$OM_AGENT_PID"
+    trap om_agent_on_exit EXIT
+}
+
+# EXIT trap once an agent was started: on failure, show the end of the
+# agent's log, then clean up as om_cleanup does, passing it the status (it
+# reads $?; the || keeps `set -e` from ending the trap early).
+om_agent_on_exit() {
+    local rc=$?
+    if [ "$rc" -ne 0 ] && [ -f "$OM_TMP/agent.log" ]; then
+        tail -40 "$OM_TMP/agent.log" >&2
+    fi
+    if [ "$rc" -eq 0 ]; then
+        om_return 0
+        om_cleanup
+    else
+        om_return "$rc" || om_cleanup
+    fi
+}
+
+om_return() {
+    return "$1"
+}
+
+# Stops the agent with SIGTERM and fails unless it exits 0 within 10 s.
+om_stop_agent() {
+    kill -TERM "$OM_AGENT_PID"
+    om_wait_exit "$OM_AGENT_PID" 10
+    [ "$OM_EXIT_STATUS" -eq 0 ] || { tail -20 "$OM_TMP/agent.log" >&2; om_fail "the agent exited $OM_EXIT_STATUS after SIGTERM"; }
+}
+
+# Checks the polls received (JSON lines from om_start_ack) of one epoch:
+# every seq from 1 (or FIRST) to LAST arrived, and a seq received twice is
+# the same poll (a resend), never a different one.
+# Usage: om_check_seqs POLLS EPOCH LAST [FIRST]
+om_check_seqs() {
+    python3 - "$@" <<'PY' || om_fail "sequence check failed (see above)"
+import json, sys
+path, epoch, last = sys.argv[1], sys.argv[2], int(sys.argv[3])
+first = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+by_seq, dups = {}, 0
+for line in open(path):
+    p = json.loads(line)
+    if p["epoch"] != epoch:
+        continue
+    key = (p["meter"], p["t"], json.dumps(p["values"], sort_keys=True))
+    if p["seq"] in by_seq:
+        dups += 1
+        if by_seq[p["seq"]] != key:
+            sys.exit("seq %d received as two different polls: %r and %r" % (p["seq"], by_seq[p["seq"]], key))
+    by_seq[p["seq"]] = key
+missing = [s for s in range(first, last + 1) if s not in by_seq]
+if missing:
+    sys.exit("%d of seq %d..%d never arrived, e.g. %s" % (len(missing), first, last, missing[:10]))
+print("seq %d..%d all received (%d resent duplicates, all identical)" % (first, last, dups), file=sys.stderr)
+PY
+}
+
+# A field of the retained health message, e.g. om_health_field SITE GW outbox.polls
+om_health_field() {
+    om_agent_health "$1" "$2" | python3 -c 'import json,sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v[k]
+print(json.dumps(v))' "$3"
+}
+
+# ---- MQTT broker and aggregator ------------------------------------------
+
+# Writes an aggregator config FILE for broker PORT: sites from SITES_DIR,
+# the shipped catalogue, database $OM_TMP/agg.db, plus any extra lines.
+om_write_agg_config() {
+    local file=$1 port=$2 sites=$3
+    shift 3
+    {
+        echo "sites_dir: $sites"
+        echo "catalogue: $OM_SOURCE_DIR/firmware-config/meters"
+        echo "database: $OM_TMP/agg.db"
+        echo "broker: {uri: mqtt://127.0.0.1:$port, client_id: agg-test-$$}"
+        echo "commit_interval_ms: 50"
+        local line
+        for line in "$@"; do echo "$line"; done
+    } >"$file"
+}
+
+# Starts officemeter-aggregator with CONFIG, waits for its ready file; sets
+# OM_AGG_PID. Log: $OM_TMP/aggregator.log (appended).
+om_start_aggregator() {
+    local config=$1 ready="$OM_TMP/agg.ready.$RANDOM"
+    "$OM_BIN/officemeter-aggregator" --config "$config" --ready-file "$ready" \
+        2>>"$OM_TMP/aggregator.log" &
+    OM_AGG_PID=$!
+    om_track "$OM_AGG_PID"
+    if ! (om_wait_file "$ready" 10 "$OM_AGG_PID"); then
+        cat "$OM_TMP/aggregator.log" >&2
+        om_fail "the aggregator did not become ready"
+    fi
+}
+
+# Publishes a retained birth for SITE/GATEWAY on PORT and waits until the
+# aggregator has stored it: from then on its subscriptions are active.
+om_wait_aggregator_subscribed() {
+    local port=$1 site=$2 gw=$3 db=$4 i
+    mosquitto_pub -p "$port" -q 1 -r -t "officemeter/v1/$site/$gw/status" \
+        -m '{"v":1,"state":"online"}' || om_fail "mosquitto_pub to port $port failed"
+    for i in $(seq 1 200); do
+        if "$OM_BIN/officemeter" status --db "$db" --stale 100000000 2>/dev/null |
+            grep -Eq "^$site +$gw +online"; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    cat "$OM_TMP/aggregator.log" >&2
+    om_fail "the aggregator did not store the birth of $site/$gw"
+}
+
+# Runs an SQL query on the aggregator's database (read-only) and prints rows.
+om_sql() {
+    python3 - "$1" "$2" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+db.execute("PRAGMA busy_timeout = 5000")
+for row in db.execute(sys.argv[2]):
+    print("|".join("" if v is None else str(v) for v in row))
+PY
+}

@@ -1,0 +1,516 @@
+/*
+ * busworker.c - polling one bus: ticks, requests, silences, backoff.
+ *
+ * The worker's thread is the only one that touches the Modbus context and
+ * writes the meters' counters and plans; the lock only makes the counters
+ * safe to copy for health reports. It is never held across I/O.
+ *
+ * A cycle, for each meter active at the tick and not backing off:
+ *
+ *   for each request of the meter's plan for this tick
+ *       wait for the line's silence          (RTU: t3.5 + models' min gap)
+ *       read                                 -> decode, collect values
+ *       timeout / gateway target failed      -> count, stop this meter
+ *       exception 2                          -> split or drop, restart plan
+ *       other exception, CRC, short answer   -> count, next request
+ *       connection error                     -> count, close, stop the cycle
+ *   values collected -> sink; none -> failure, exponential backoff
+ */
+#include "busworker.h"
+
+#include <errno.h>
+#include <modbus.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "om_log.h"
+#include "officemeter/mbconn.h"
+
+#define WORKER_STACK (256 * 1024)
+
+struct om_bus_worker {
+    om_bus_worker_config cfg;
+    om_meter_rt *meters;
+    size_t nmeters;
+
+    pthread_t thread;
+    bool running;
+    pthread_mutex_t lock; /* counters, plans, stats, stop */
+    pthread_cond_t tick_cond; /* CLOCK_REALTIME: waits for wall-clock ticks */
+    bool stop;
+
+    modbus_t *ctx;
+    unsigned ctx_timeout_ms;
+    int64_t last_io_end_us;    /* end of the last frame on an RTU line */
+    unsigned last_gap_ms;      /* min gap of the model addressed last */
+    uint32_t silence_us;       /* t3.5 of the line */
+    int64_t reconnect_at_ms;   /* monotonic; bus-level backoff after a failed connect */
+    unsigned connect_failures; /* consecutive */
+
+    om_bus_stats stats;
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static bool is_rtu(const om_bus_worker *w)
+{
+    return w->cfg.bus->kind == OM_BUS_RTU;
+}
+
+static bool stop_requested(om_bus_worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    bool s = w->stop;
+    pthread_mutex_unlock(&w->lock);
+    return s;
+}
+
+static bool meter_active(const om_meter *m, int64_t t_ms)
+{
+    if (m->active_from != OM_TIME_NONE && t_ms < m->active_from)
+        return false;
+    if (m->active_until != OM_TIME_NONE && t_ms >= m->active_until)
+        return false;
+    return true;
+}
+
+static int64_t base_interval_ms(const om_bus_worker *w)
+{
+    const om_schedule *s = &w->cfg.schedule;
+    return s->instant_ms < s->counters_ms ? s->instant_ms : s->counters_ms;
+}
+
+static void close_ctx(om_bus_worker *w)
+{
+    if (w->ctx) {
+        modbus_close(w->ctx);
+        modbus_free(w->ctx);
+        w->ctx = NULL;
+    }
+    pthread_mutex_lock(&w->lock);
+    w->stats.connected = false;
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Opens the bus if needed. A bus that cannot be opened is retried at the
+ * next tick after an exponential delay, logged at a limited rate. */
+static int ensure_ctx(om_bus_worker *w, unsigned timeout_ms)
+{
+    if (w->ctx)
+        return 0;
+    int64_t now = om_clock_mono_ms();
+    if (now < w->reconnect_at_ms)
+        return -1;
+    char err[300];
+    w->ctx = om_mbconn_open(w->cfg.bus, timeout_ms, err, sizeof err);
+    char key[128];
+    snprintf(key, sizeof key, "bus %s open", w->cfg.bus->id);
+    if (!w->ctx) {
+        w->connect_failures++;
+        w->reconnect_at_ms = now + om_backoff_ms(1000, w->cfg.backoff_max_ms, w->connect_failures);
+        pthread_mutex_lock(&w->lock);
+        w->stats.connect_failures++;
+        snprintf(w->stats.last_error, sizeof w->stats.last_error, "%s", err);
+        pthread_mutex_unlock(&w->lock);
+        om_log_limited(key, OM_LOG_REPEAT_MS, OM_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    w->connect_failures = 0;
+    w->ctx_timeout_ms = timeout_ms;
+    w->last_io_end_us = 0;
+    pthread_mutex_lock(&w->lock);
+    w->stats.connected = true;
+    pthread_mutex_unlock(&w->lock);
+    om_log_recovered(key, OM_LOG_INFO, "bus %s is open again", w->cfg.bus->id);
+    return 0;
+}
+
+static void set_timeout(om_bus_worker *w, unsigned timeout_ms)
+{
+    if (timeout_ms == 0)
+        timeout_ms = 1000;
+    if (timeout_ms != w->ctx_timeout_ms) {
+        modbus_set_response_timeout(w->ctx, timeout_ms / 1000, (timeout_ms % 1000) * 1000);
+        w->ctx_timeout_ms = timeout_ms;
+    }
+}
+
+/* On a serial line every frame must be preceded by 3.5 character times of
+ * silence, and some meters need more (min_gap_ms); the larger of the gaps
+ * of the model addressed last and the one addressed now applies. */
+static void wait_line(om_bus_worker *w, unsigned gap_ms)
+{
+    if (!is_rtu(w) || w->last_io_end_us == 0)
+        return;
+    unsigned gap = gap_ms > w->last_gap_ms ? gap_ms : w->last_gap_ms;
+    om_clock_sleep_until_us(w->last_io_end_us + w->silence_us + (int64_t)gap * 1000);
+}
+
+/* ---- one meter -------------------------------------------------------- */
+
+typedef enum { MP_OK, MP_METER_DOWN, MP_BUS_DOWN } meter_outcome;
+
+static bool is_connection_error(int e)
+{
+    return e == ECONNRESET || e == EPIPE || e == ECONNREFUSED || e == EBADF || e == ENOTCONN ||
+           e == EIO || e == ECONNABORTED || e == EHOSTUNREACH || e == ENETUNREACH;
+}
+
+static void note_error(om_bus_worker *w, om_meter_rt *rt, const char *err)
+{
+    pthread_mutex_lock(&w->lock);
+    snprintf(rt->c.last_error, sizeof rt->c.last_error, "%s", err);
+    pthread_mutex_unlock(&w->lock);
+    char key[160];
+    snprintf(key, sizeof key, "meter %s error", rt->meter->id);
+    om_log_limited(key, OM_LOG_REPEAT_MS, OM_LOG_WARNING, "meter %s: %s", rt->meter->id, err);
+}
+
+static void log_exception2(const om_meter_rt *rt, const om_plan_request *req, om_plan_exc2 what)
+{
+    char quantities[256];
+    size_t used = 0;
+    quantities[0] = '\0';
+    for (size_t i = 0; i < req->nitems && used < sizeof quantities; i++)
+        used += (size_t)snprintf(quantities + used, sizeof quantities - used, "%s%s",
+                                 i ? ", " : "", om_quantity_get(req->items[i].quantity)->name);
+    if (what == OM_PLAN_EXC2_SPLIT)
+        om_log(OM_LOG_WARNING,
+               "meter %s refused the merged read of function %u, 0x%04X+%u (%s) with exception "
+               "2 (illegal data address): reading these quantities one per request from now on",
+               rt->meter->id, req->function, req->address, req->count, quantities);
+    else
+        om_log(OM_LOG_WARNING,
+               "meter %s refused %s (function %u, 0x%04X+%u) with exception 2 (illegal data "
+               "address): this meter does not have it; no longer read",
+               rt->meter->id, quantities, req->function, req->address, req->count);
+}
+
+static bool all_read(const om_plan_request *req, om_quantity_set got)
+{
+    for (size_t i = 0; i < req->nitems; i++)
+        if (!(got & OM_QSET(req->items[i].quantity)))
+            return false;
+    return true;
+}
+
+static meter_outcome poll_meter(om_bus_worker *w, om_meter_rt *rt, om_pset set,
+                                om_poll_result *res)
+{
+    const om_meter *m = rt->meter;
+    const om_model *model = m->model;
+    uint16_t regs[128];
+    char err[300];
+    om_quantity_set got = 0;
+    bool answered = false; /* some request got registers back */
+    unsigned restarts = 0;
+
+    res->meter = m;
+    res->nvalues = 0;
+    res->t_ms = om_clock_wall_ms();
+    if (ensure_ctx(w, model->timeout_ms) < 0)
+        return MP_BUS_DOWN;
+    set_timeout(w, model->timeout_ms);
+
+    for (size_t i = 0; i < rt->plans[set].nrequests; i++) {
+        const om_plan_request *req = &rt->plans[set].requests[i];
+        if (all_read(req, got) || req->count > sizeof regs / sizeof regs[0])
+            continue;
+        wait_line(w, model->min_gap_ms);
+        int64_t t0 = om_clock_mono_us();
+        int rc = om_mbconn_read(w->ctx, w->cfg.bus, m->unit_id, req->function, req->address,
+                                req->count, regs, err, sizeof err);
+        int e = errno;
+        int64_t t1 = om_clock_mono_us();
+        w->last_io_end_us = t1;
+        w->last_gap_ms = model->min_gap_ms;
+
+        pthread_mutex_lock(&w->lock);
+        rt->c.requests++;
+        if (rc == 0) {
+            uint32_t lat = (uint32_t)(t1 - t0);
+            rt->c.last_latency_us = lat;
+            if (lat > rt->c.max_latency_us)
+                rt->c.max_latency_us = lat;
+            rt->c.latency_sum_us += lat;
+            rt->c.latency_count++;
+            got |= om_meter_rt_decode(rt, req, regs, res->values, &res->nvalues);
+            pthread_mutex_unlock(&w->lock);
+            answered = true;
+            continue;
+        }
+        if (e == ETIMEDOUT || e == MODBUS_ENOBASE + MODBUS_EXCEPTION_GATEWAY_TARGET ||
+            e == MODBUS_ENOBASE + MODBUS_EXCEPTION_GATEWAY_PATH) {
+            /* Dead or unplugged: no second timeout for it this cycle. */
+            if (e == ETIMEDOUT)
+                rt->c.timeouts++;
+            else
+                rt->c.exceptions++;
+            pthread_mutex_unlock(&w->lock);
+            note_error(w, rt, err);
+            if (is_rtu(w))
+                modbus_flush(w->ctx);
+            break;
+        }
+        if (e == MODBUS_ENOBASE + MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS) {
+            rt->c.exceptions++;
+            const om_plan_request refused = *req;
+            om_plan_exc2 what = om_meter_rt_exception2(rt, set, i);
+            pthread_mutex_unlock(&w->lock);
+            if (what != OM_PLAN_EXC2_NONE)
+                log_exception2(rt, &refused, what);
+            if (what != OM_PLAN_EXC2_NONE && restarts++ < 2 * OM_Q__COUNT) {
+                i = (size_t)-1; /* walk the new plan; what was read is skipped */
+            }
+            continue;
+        }
+        if (e > MODBUS_ENOBASE && e < MODBUS_ENOBASE + MODBUS_EXCEPTION_MAX)
+            rt->c.exceptions++;
+        else if (e == EMBBADCRC)
+            rt->c.crc_errors++;
+        else
+            rt->c.other_errors++;
+        pthread_mutex_unlock(&w->lock);
+        note_error(w, rt, err);
+        if (is_connection_error(e)) {
+            close_ctx(w);
+            return answered ? MP_OK : MP_BUS_DOWN;
+        }
+        if (e == EMBBADCRC || e == EMBBADDATA || e == EMBBADSLAVE || e == EMBMDATA)
+            modbus_flush(w->ctx);
+    }
+    /* A meter that answered with nothing but "not available" patterns is
+     * alive: no backoff, only counted. */
+    return answered ? MP_OK : MP_METER_DOWN;
+}
+
+/* Bookkeeping after a poll: counters, backoff, the sink. */
+static void finish_poll(om_bus_worker *w, om_meter_rt *rt, om_pset set, int64_t tick_ms,
+                        meter_outcome out, om_poll_result *res)
+{
+    bool partial = false;
+    pthread_mutex_lock(&w->lock);
+    if (res->nvalues > 0) {
+        rt->c.polls++;
+        om_quantity_set got = 0;
+        for (size_t i = 0; i < res->nvalues; i++)
+            got |= OM_QSET(res->values[i].quantity);
+        partial = (rt->plans[set].planned & ~got) != 0;
+        if (partial)
+            rt->c.partial_polls++;
+        rt->c.last_good_ms = res->t_ms;
+        bool recovered = rt->c.consecutive_failures > 0;
+        rt->c.consecutive_failures = 0;
+        rt->c.retry_at_ms = 0;
+        pthread_mutex_unlock(&w->lock);
+        if (recovered) {
+            char key[160];
+            snprintf(key, sizeof key, "meter %s error", rt->meter->id);
+            om_log_recovered(key, OM_LOG_INFO, "meter %s answers again", rt->meter->id);
+        }
+        om_poll_values_sort(res->values, res->nvalues);
+        if (w->cfg.sink)
+            w->cfg.sink(w->cfg.sink_ctx, res);
+        return;
+    }
+    if (out != MP_BUS_DOWN)
+        rt->c.failed_polls++;
+    if (out == MP_METER_DOWN) {
+        rt->c.consecutive_failures++;
+        rt->c.retry_at_ms =
+            tick_ms + om_backoff_ms(base_interval_ms(w), w->cfg.backoff_max_ms,
+                                    rt->c.consecutive_failures);
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* ---- cycles ----------------------------------------------------------- */
+
+void om_bus_worker_cycle(om_bus_worker *w, int64_t tick_ms, bool counters, bool instant,
+                         bool ignore_backoff)
+{
+    om_pset set = om_pset_for(counters, instant);
+    int64_t start = om_clock_mono_us();
+    for (size_t i = 0; i < w->nmeters; i++) {
+        if (w->running && stop_requested(w))
+            break;
+        om_meter_rt *rt = &w->meters[i];
+        if (!meter_active(rt->meter, tick_ms) || rt->plans[set].nrequests == 0)
+            continue;
+        if (!ignore_backoff && rt->c.retry_at_ms > tick_ms) {
+            pthread_mutex_lock(&w->lock);
+            rt->c.skipped++;
+            pthread_mutex_unlock(&w->lock);
+            continue;
+        }
+        om_poll_result res;
+        meter_outcome out = poll_meter(w, rt, set, &res);
+        finish_poll(w, rt, set, tick_ms, out, &res);
+        if (out == MP_BUS_DOWN && !w->ctx)
+            break; /* the bus is unreachable: every other meter would fail too */
+    }
+    pthread_mutex_lock(&w->lock);
+    w->stats.cycles++;
+    w->stats.last_cycle_us = om_clock_mono_us() - start;
+    w->stats.last_tick_ms = tick_ms;
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Waits until the wall clock reaches tick_ms. The condition variable runs
+ * on CLOCK_REALTIME with an absolute deadline, so the kernel moves the
+ * wake-up with the clock if it is set (NTP at boot), and the thread wakes
+ * once per tick instead of polling the clock. Returns false when asked to
+ * stop. */
+static bool wait_tick(om_bus_worker *w, int64_t tick_ms)
+{
+    int64_t sys = om_clock_to_system_ms(tick_ms);
+    struct timespec ts = {.tv_sec = sys / 1000, .tv_nsec = (sys % 1000) * 1000000};
+    pthread_mutex_lock(&w->lock);
+    while (!w->stop && om_clock_wall_ms() < tick_ms)
+        if (pthread_cond_timedwait(&w->tick_cond, &w->lock, &ts) == ETIMEDOUT)
+            break;
+    bool go = !w->stop;
+    pthread_mutex_unlock(&w->lock);
+    return go;
+}
+
+static void *worker_main(void *arg)
+{
+    om_bus_worker *w = arg;
+    const om_schedule *s = &w->cfg.schedule;
+    int64_t tick = om_schedule_next(s, om_clock_wall_ms());
+    while (wait_tick(w, tick)) {
+        om_bus_worker_cycle(w, tick, om_schedule_counters_due(s, tick),
+                            om_schedule_instant_due(s, tick), false);
+        int64_t now = om_clock_wall_ms();
+        int64_t next = om_schedule_next(s, tick);
+        if (next <= now) {
+            /* The cycle ran past the next tick(s): skip them rather than
+             * run late cycles back to back, which would drift forever. */
+            uint64_t missed = om_schedule_missed(s, tick, now);
+            pthread_mutex_lock(&w->lock);
+            w->stats.overruns += missed;
+            pthread_mutex_unlock(&w->lock);
+            char key[128];
+            snprintf(key, sizeof key, "bus %s overrun", w->cfg.bus->id);
+            om_log_limited(key, OM_LOG_REPEAT_MS, OM_LOG_WARNING,
+                           "bus %s: a poll cycle took longer than the interval; %llu tick(s) "
+                           "skipped",
+                           w->cfg.bus->id, (unsigned long long)missed);
+            next = om_schedule_next(s, now);
+        }
+        tick = next;
+    }
+    close_ctx(w);
+    return NULL;
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+om_bus_worker *om_bus_worker_new(const om_bus_worker_config *cfg, char *err, size_t errlen)
+{
+    om_bus_worker *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    w->cfg = *cfg;
+    w->meters = calloc(cfg->nmeters ? cfg->nmeters : 1, sizeof *w->meters);
+    if (!w->meters) {
+        free(w);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    w->nmeters = cfg->nmeters;
+    for (size_t i = 0; i < cfg->nmeters; i++) {
+        if (om_meter_rt_init(&w->meters[i], cfg->meters[i], cfg->plan, err, errlen) < 0) {
+            free(w->meters);
+            free(w);
+            return NULL;
+        }
+    }
+    const om_bus *b = cfg->bus;
+    if (b->kind == OM_BUS_RTU)
+        w->silence_us = om_rtu_silence_us(b->rtu.baud ? b->rtu.baud : 9600,
+                                          b->rtu.data_bits ? b->rtu.data_bits : 8,
+                                          b->rtu.parity ? b->rtu.parity : 'N',
+                                          b->rtu.stop_bits ? b->rtu.stop_bits : 1);
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->tick_cond, NULL);
+    return w;
+}
+
+int om_bus_worker_start(om_bus_worker *w)
+{
+    w->stop = false;
+    w->running = true;
+    /* A worker's deepest stack is libmodbus plus a few KiB of buffers: a
+     * small stack keeps 64 buses cheap in address space. */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WORKER_STACK);
+    int rc = pthread_create(&w->thread, &attr, worker_main, w);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        w->running = false;
+        return -1;
+    }
+    return 0;
+}
+
+void om_bus_worker_stop(om_bus_worker *w)
+{
+    if (!w || !w->running)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stop = true;
+    pthread_cond_broadcast(&w->tick_cond);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    w->running = false;
+}
+
+void om_bus_worker_free(om_bus_worker *w)
+{
+    if (!w)
+        return;
+    om_bus_worker_stop(w);
+    close_ctx(w);
+    free(w->meters);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->tick_cond);
+    free(w);
+}
+
+const om_bus *om_bus_worker_bus(const om_bus_worker *w)
+{
+    return w->cfg.bus;
+}
+
+size_t om_bus_worker_meters(const om_bus_worker *w)
+{
+    return w->nmeters;
+}
+
+void om_bus_worker_meter_snapshot(om_bus_worker *w, size_t index, const om_meter **meter,
+                                  om_meter_counters *out, om_quantity_set *unsupported)
+{
+    pthread_mutex_lock(&w->lock);
+    if (meter)
+        *meter = w->meters[index].meter;
+    if (out)
+        *out = w->meters[index].c;
+    if (unsupported)
+        *unsupported = w->meters[index].hints.unsupported;
+    pthread_mutex_unlock(&w->lock);
+}
+
+void om_bus_worker_stats(om_bus_worker *w, om_bus_stats *out)
+{
+    pthread_mutex_lock(&w->lock);
+    *out = w->stats;
+    pthread_mutex_unlock(&w->lock);
+}

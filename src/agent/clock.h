@@ -1,0 +1,33 @@
+/*
+ * clock.h - the agent's two clocks, and whether the wall clock can be trusted.
+ *
+ * Readings are stamped with the wall clock (ms UTC); schedules, timeouts
+ * and pacing use the monotonic clock, so a clock step never stretches or
+ * squeezes a wait. A gateway without a battery-backed clock boots in 1970
+ * (or at its image's build date) until NTP answers: a wall clock earlier
+ * than this program's build date is certainly wrong, and readings stamped
+ * with it would land decades away from where they belong.
+ */
+#ifndef OM_AGENT_CLOCK_H
+#define OM_AGENT_CLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+int64_t om_clock_wall_ms(void);
+/* The system's CLOCK_REALTIME reading for a time of om_clock_wall_ms (they
+ * differ only under OM_AGENT_TEST_CLOCK_OFFSET_S), for absolute waits. */
+int64_t om_clock_to_system_ms(int64_t wall_ms);
+int64_t om_clock_mono_ms(void);
+int64_t om_clock_mono_us(void);
+
+/* The build date in ms UTC (OM_BUILD_EPOCH, seconds, set by CMake). */
+int64_t om_clock_build_ms(void);
+/* True when wall_ms is not before build_ms. */
+bool om_clock_plausible(int64_t wall_ms, int64_t build_ms);
+
+/* Sleep until the monotonic clock reaches until_us (returns at once when it
+ * has). Used for the RTU inter-frame silence, so it must be precise. */
+void om_clock_sleep_until_us(int64_t until_us);
+
+#endif

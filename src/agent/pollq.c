@@ -1,0 +1,57 @@
+/*
+ * pollq.c - a mutex-protected growable array of poll results.
+ */
+#include "pollq.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void om_pollq_init(om_pollq *q)
+{
+    memset(q, 0, sizeof *q);
+    pthread_mutex_init(&q->lock, NULL);
+}
+
+void om_pollq_destroy(om_pollq *q)
+{
+    free(q->items);
+    pthread_mutex_destroy(&q->lock);
+    q->items = NULL;
+    q->n = q->cap = 0;
+}
+
+void om_pollq_push(om_pollq *q, const om_poll_result *r)
+{
+    pthread_mutex_lock(&q->lock);
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 64;
+        om_poll_result *grown = realloc(q->items, cap * sizeof *grown);
+        if (!grown) {
+            q->dropped++;
+            pthread_mutex_unlock(&q->lock);
+            return;
+        }
+        q->items = grown;
+        q->cap = cap;
+    }
+    q->items[q->n++] = *r;
+    pthread_mutex_unlock(&q->lock);
+    if (q->notify)
+        q->notify(q->notify_ctx);
+}
+
+size_t om_pollq_take(om_pollq *q, om_poll_result **out)
+{
+    pthread_mutex_lock(&q->lock);
+    size_t n = q->n;
+    *out = q->items;
+    q->items = NULL;
+    q->n = q->cap = 0;
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}
+
+void om_pollq_sink(void *ctx, const om_poll_result *r)
+{
+    om_pollq_push(ctx, r);
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# A gateway whose clock is obviously wrong (before this program's build date,
+# as after a boot without a battery-backed clock or NTP) polls its meters but
+# does not stamp or store readings, and says why: in its log, in the health
+# message, and as --once's one line. OM_AGENT_TEST_CLOCK_OFFSET_S moves the
+# agent's clock back to 2020 without touching the machine's.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+om_setup
+
+site="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
+om_start_broker
+rtu=$(om_free_port)
+lan=$(om_free_port)
+om_start_sim --site "$site" --catalogue "$OM_SOURCE_DIR/firmware-config/meters" \
+    --bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan"
+om_start_ack "$OM_TMP/polls.jsonl"
+om_agent_config "$OM_TMP/agent.yaml" "$site" gw1
+buses=(--bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan")
+export OM_AGENT_TEST_CLOCK_OFFSET_S=$((1577836800 - $(date +%s))) # 2020-01-01
+
+om_log "--once with the clock in 2020"
+rc=0
+"$OM_BIN/officemeter-agent" --config "$OM_TMP/agent.yaml" --once "${buses[@]}" 2>"$OM_TMP/err" || rc=$?
+[ "$rc" -eq 1 ] || { cat "$OM_TMP/err" >&2; om_fail "--once exited $rc"; }
+grep -q "the clock says 2020-01-01T00:00:0" "$OM_TMP/err" || om_fail "no explanation: $(cat "$OM_TMP/err")"
+grep -q "before this program was built" "$OM_TMP/err" || om_fail "no explanation: $(cat "$OM_TMP/err")"
+grep -q "^officemeter-agent: the clock is before this program's build date" "$OM_TMP/err" || om_fail "no final line: $(cat "$OM_TMP/err")"
+
+om_log "the daemon: meters are polled, nothing is stored, health says why"
+om_start_agent "$OM_TMP/agent.yaml" "${buses[@]}"
+sleep 4
+h=$(om_agent_health sim-office gw1)
+om_stop_agent
+[ "$(om_count_lines "$OM_TMP/polls.jsonl")" -eq 0 ] || om_fail "readings were published with a wrong clock"
+echo "$h" | python3 -c 'import json,sys
+h = json.load(sys.stdin)
+assert h["clock_ok"] is False, h["clock_ok"]
+assert h["delivery"]["unstamped"] >= 5 and h["delivery"]["stored"] == 0, h["delivery"]
+assert h["outbox"]["appended"] == 0, h["outbox"]
+assert h["meters"]["main"]["requests"] >= 3, h["meters"]["main"]
+' || om_fail "health: $h"
+n=$(grep -c "before this program was built" "$OM_TMP/agent.log" || true)
+[ "$n" -eq 1 ] || om_fail "the clock problem was logged $n times in 4 s, expected once (rate-limited)"
+echo "PASS"

@@ -1,0 +1,157 @@
+/*
+ * test_agent_meterrt.c - a meter's plans at run time: the three plan sets,
+ * decoding with dropped values counted by reason, and exception 2 learnt in
+ * one plan applied to the others.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "meterrt.h"
+
+static om_catalogue cat;
+
+static int load(void **state)
+{
+    (void)state;
+    om_diag diag;
+    om_diag_init(&diag);
+    int rc = om_catalogue_load(OM_SOURCE_DIR "/firmware-config/meters", &cat, &diag);
+    om_diag_free(&diag);
+    return rc;
+}
+
+static int unload(void **state)
+{
+    (void)state;
+    om_catalogue_free(&cat);
+    return 0;
+}
+
+static om_meter meter_of(const char *model)
+{
+    om_meter m;
+    memset(&m, 0, sizeof m);
+    m.id = (char *)"m1";
+    m.model_id = (char *)model;
+    m.model = om_catalogue_find(&cat, model);
+    assert_non_null(m.model);
+    m.unit_id = 1;
+    m.active_from = m.active_until = OM_TIME_NONE;
+    return m;
+}
+
+static void test_plan_sets(void **state)
+{
+    (void)state;
+    om_meter m = meter_of("eastron-sdm630");
+    om_meter_rt rt;
+    char err[256];
+    assert_int_equal(om_meter_rt_init(&rt, &m, NULL, err, sizeof err), 0);
+    assert_int_equal(rt.plans[OM_PSET_COUNTERS].nrequests, 1); /* energies 0x0048+4 */
+    assert_int_equal(rt.plans[OM_PSET_INSTANT].nrequests, 2);  /* voltages, power */
+    assert_int_equal(rt.plans[OM_PSET_BOTH].nrequests, 3);
+    assert_int_equal(om_pset_for(true, true), OM_PSET_BOTH);
+    assert_int_equal(om_pset_for(true, false), OM_PSET_COUNTERS);
+    assert_int_equal(om_pset_for(false, true), OM_PSET_INSTANT);
+}
+
+/* f32 big-endian words of a float. */
+static void put_f32(uint16_t *regs, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    regs[0] = (uint16_t)(u >> 16);
+    regs[1] = (uint16_t)u;
+}
+
+static void test_decode_drops(void **state)
+{
+    (void)state;
+    om_meter m = meter_of("eastron-sdm630");
+    om_meter_rt rt;
+    char err[256];
+    assert_int_equal(om_meter_rt_init(&rt, &m, NULL, err, sizeof err), 0);
+    const om_plan_request *volts = &rt.plans[OM_PSET_BOTH].requests[0];
+    assert_int_equal(volts->count, 6);
+    uint16_t regs[6];
+    put_f32(regs, 230.5f);
+    put_f32(regs + 2, NAN);
+    put_f32(regs + 4, INFINITY);
+    om_poll_value out[OM_Q__COUNT];
+    size_t n = 0;
+    om_quantity_set got = om_meter_rt_decode(&rt, volts, regs, out, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(got, OM_QSET(OM_Q_VOLTAGE_L1_V));
+    assert_true(out[0].value == 230.5);
+    assert_int_equal(rt.c.not_finite, 2);
+
+    /* ABB B23: all-ones is "not available" */
+    om_meter abb = meter_of("abb-b23-b24");
+    assert_int_equal(om_meter_rt_init(&rt, &abb, NULL, err, sizeof err), 0);
+    const om_plan_request *r = &rt.plans[OM_PSET_COUNTERS].requests[0];
+    uint16_t ones[64];
+    memset(ones, 0xFF, sizeof ones);
+    n = 0;
+    got = om_meter_rt_decode(&rt, r, ones, out, &n);
+    assert_int_equal(n, 0);
+    assert_int_equal(got, 0);
+    assert_int_equal(rt.c.not_available, r->nitems);
+}
+
+static void test_exception2_shared(void **state)
+{
+    (void)state;
+    om_meter m = meter_of("eastron-sdm630");
+    om_meter_rt rt;
+    char err[256];
+    assert_int_equal(om_meter_rt_init(&rt, &m, NULL, err, sizeof err), 0);
+    /* The voltage block (request 0 of the instant plan) is refused. */
+    assert_int_equal(om_meter_rt_exception2(&rt, OM_PSET_INSTANT, 0), OM_PLAN_EXC2_SPLIT);
+    assert_int_equal(rt.c.splits, 1);
+    /* The full plan learnt it too: voltages now one per request. */
+    assert_int_equal(rt.plans[OM_PSET_INSTANT].nrequests, 4);
+    assert_int_equal(rt.plans[OM_PSET_BOTH].nrequests, 5);
+    assert_int_equal(rt.plans[OM_PSET_COUNTERS].nrequests, 1);
+    /* L3 alone is refused too: dropped everywhere. */
+    const om_meter_plan *both = &rt.plans[OM_PSET_BOTH];
+    size_t l3 = both->nrequests;
+    for (size_t i = 0; i < both->nrequests; i++)
+        if (both->requests[i].nitems == 1 &&
+            both->requests[i].items[0].quantity == OM_Q_VOLTAGE_L3_V)
+            l3 = i;
+    assert_true(l3 < both->nrequests);
+    assert_int_equal(om_meter_rt_exception2(&rt, OM_PSET_BOTH, l3), OM_PLAN_EXC2_UNSUPPORTED);
+    assert_int_equal(rt.c.unsupported, 1);
+    assert_int_equal(rt.plans[OM_PSET_INSTANT].nrequests, 3);
+    assert_false(rt.plans[OM_PSET_INSTANT].planned & OM_QSET(OM_Q_VOLTAGE_L3_V));
+    assert_true(rt.hints.unsupported & OM_QSET(OM_Q_VOLTAGE_L3_V));
+    /* A late refusal of something already handled changes nothing. */
+    assert_int_equal(om_meter_rt_exception2(&rt, OM_PSET_BOTH, 99), OM_PLAN_EXC2_NONE);
+}
+
+static void test_sort(void **state)
+{
+    (void)state;
+    om_poll_value v[] = {{OM_Q_POWER_KW, 1}, {OM_Q_ENERGY_IMPORT_KWH, 2}, {OM_Q_VOLTAGE_L1_V, 3}};
+    om_poll_values_sort(v, 3);
+    assert_int_equal(v[0].quantity, OM_Q_ENERGY_IMPORT_KWH);
+    assert_int_equal(v[1].quantity, OM_Q_POWER_KW);
+    assert_int_equal(v[2].quantity, OM_Q_VOLTAGE_L1_V);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plan_sets),
+        cmocka_unit_test(test_decode_drops),
+        cmocka_unit_test(test_exception2_shared),
+        cmocka_unit_test(test_sort),
+    };
+    return cmocka_run_group_tests(tests, load, unload);
+}

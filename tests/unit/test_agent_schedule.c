@@ -1,0 +1,98 @@
+/*
+ * test_agent_schedule.c - wall-clock aligned ticks, what each tick reads,
+ * missed ticks, dead-meter backoff, and the clock plausibility check.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "clock.h"
+#include "schedule.h"
+
+static const om_schedule minute = {.counters_ms = 60000, .instant_ms = 10000};
+
+static void test_next_tick_aligned(void **state)
+{
+    (void)state;
+    /* 2024-03-04T10:00:07.5Z -> the next 10 s boundary, :10 */
+    int64_t t = 1709546407500;
+    assert_int_equal(om_schedule_next(&minute, t), 1709546410000);
+    /* exactly on a tick: the next one, never the same */
+    assert_int_equal(om_schedule_next(&minute, 1709546410000), 1709546420000);
+    /* a 60 s interval alone polls at :00 */
+    om_schedule c = {.counters_ms = 60000, .instant_ms = 60000};
+    assert_int_equal(om_schedule_next(&c, 1709546407500), 1709546460000);
+    assert_int_equal(om_schedule_next(&c, 1709546460000) % 60000, 0);
+    /* intervals that do not divide each other: the earlier boundary wins */
+    om_schedule odd = {.counters_ms = 15000, .instant_ms = 10000};
+    assert_int_equal(om_schedule_next(&odd, 0), 10000);
+    assert_int_equal(om_schedule_next(&odd, 10000), 15000);
+    assert_int_equal(om_schedule_next(&odd, 15000), 20000);
+    /* before the epoch (a clock that is badly wrong) still aligned */
+    assert_int_equal(om_schedule_next(&minute, -5), 0);
+    assert_int_equal(om_schedule_next(&minute, -10000), 0);
+}
+
+static void test_due_sets(void **state)
+{
+    (void)state;
+    assert_true(om_schedule_counters_due(&minute, 1709546460000));
+    assert_true(om_schedule_instant_due(&minute, 1709546460000));
+    assert_false(om_schedule_counters_due(&minute, 1709546470000));
+    assert_true(om_schedule_instant_due(&minute, 1709546470000));
+    om_schedule odd = {.counters_ms = 15000, .instant_ms = 10000};
+    assert_true(om_schedule_counters_due(&odd, 15000));
+    assert_false(om_schedule_instant_due(&odd, 15000));
+}
+
+static void test_missed(void **state)
+{
+    (void)state;
+    assert_int_equal(om_schedule_missed(&minute, 0, 9999), 0);
+    assert_int_equal(om_schedule_missed(&minute, 0, 10000), 1);
+    assert_int_equal(om_schedule_missed(&minute, 0, 35000), 3);
+}
+
+static void test_backoff(void **state)
+{
+    (void)state;
+    /* base × 2^(failures-1), capped */
+    assert_int_equal(om_backoff_ms(10000, 300000, 1), 10000);
+    assert_int_equal(om_backoff_ms(10000, 300000, 2), 20000);
+    assert_int_equal(om_backoff_ms(10000, 300000, 3), 40000);
+    assert_int_equal(om_backoff_ms(10000, 300000, 6), 300000);
+    assert_int_equal(om_backoff_ms(10000, 300000, 1000), 300000);
+    /* a cap below the base still caps */
+    assert_int_equal(om_backoff_ms(10000, 4000, 1), 4000);
+}
+
+static void test_clock(void **state)
+{
+    (void)state;
+    int64_t build = om_clock_build_ms();
+    assert_true(build > 1700000000000); /* OM_BUILD_EPOCH is set by the build */
+    assert_true(om_clock_plausible(om_clock_wall_ms(), build));
+    assert_false(om_clock_plausible(5000, build));          /* a gateway that booted in 1970 */
+    assert_false(om_clock_plausible(build - 1, build));
+    assert_true(om_clock_plausible(build, build));
+    int64_t a = om_clock_mono_us();
+    om_clock_sleep_until_us(a + 3000);
+    int64_t b = om_clock_mono_us();
+    assert_true(b - a >= 3000);
+    assert_true(b - a < 50000);
+    om_clock_sleep_until_us(a); /* in the past: returns at once */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_next_tick_aligned),
+        cmocka_unit_test(test_due_sets),
+        cmocka_unit_test(test_missed),
+        cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_clock),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
