@@ -6,7 +6,9 @@
  * content: *.yaml under a folder named meters/ are meter models;
  * emission-factors.yaml and reporting.yaml are the factor set and policy;
  * a file with a root key `site_file` is an agent config (checked with the
- * site file it names); any other *.yaml with a root key `site` is a site file.
+ * site file it names); one with a root key `sites_dir` or `database` is an
+ * aggregator config (checked with the folders it names); any other *.yaml
+ * with a root key `site` is a site file.
  */
 #ifndef OFFICEMETER_CHECK_H
 #define OFFICEMETER_CHECK_H
@@ -21,6 +23,7 @@ typedef struct {
     size_t factor_files;
     size_t policy_files;
     size_t agent_files;
+    size_t aggregator_files; /* root key `sites_dir` or `database` */
     size_t skipped; /* *.yaml of no known kind */
 } om_check_stats;
 

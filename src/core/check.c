@@ -12,17 +12,27 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "officemeter/aggcfg.h"
 #include "officemeter/agentcfg.h"
 #include "officemeter/catalogue.h"
 #include "officemeter/factors.h"
 #include "officemeter/site.h"
 #include "yamlcfg.h"
 
-typedef enum { KIND_MODEL, KIND_SITE, KIND_FACTORS, KIND_POLICY, KIND_AGENT, KIND_OTHER } file_kind;
+typedef enum {
+    KIND_MODEL,
+    KIND_SITE,
+    KIND_FACTORS,
+    KIND_POLICY,
+    KIND_AGENT,
+    KIND_AGGREGATOR,
+    KIND_OTHER,
+    KIND__COUNT
+} file_kind;
 
 typedef struct {
-    char **paths[6];
-    size_t counts[6];
+    char **paths[KIND__COUNT];
+    size_t counts[KIND__COUNT];
 } file_sets;
 
 static void add_path(file_sets *sets, file_kind kind, const char *path)
@@ -66,6 +76,8 @@ static file_kind classify(const char *path)
         return KIND_POLICY;
     if (om_cfg_root_has_key(path, "site_file") == 1)
         return KIND_AGENT;
+    if (om_cfg_root_has_key(path, "sites_dir") == 1 || om_cfg_root_has_key(path, "database") == 1)
+        return KIND_AGGREGATOR;
     int has_model = om_cfg_root_has_key(path, "model");
     if (in_meters_dir(path) || has_model == 1)
         return KIND_MODEL;
@@ -192,6 +204,28 @@ static void check_agent(const char *path, const om_catalogue *cat, om_diag *diag
     om_agent_config_free(&cfg);
 }
 
+/* An aggregator config is checked with the folders it names: the site
+ * files themselves are checked when the paths include them. */
+static void check_folder(om_diag *diag, const char *file, size_t line, size_t col,
+                         const char *key, const char *dir)
+{
+    struct stat st;
+    if (dir && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
+        om_diag_add(diag, file, line, col, key, "not a folder (got \"%s\")", dir);
+}
+
+static void check_aggregator(const char *path, om_diag *diag)
+{
+    om_agg_config cfg;
+    if (om_agg_config_load(path, &cfg, diag) == 0) {
+        check_folder(diag, path, cfg.sites_dir_line, cfg.sites_dir_col, "sites_dir",
+                     cfg.sites_dir);
+        if (strcmp(cfg.catalogue, OM_AGG_DEFAULT_CATALOGUE) != 0)
+            check_folder(diag, path, 0, 0, "catalogue", cfg.catalogue);
+    }
+    om_agg_config_free(&cfg);
+}
+
 int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir, om_diag *diag,
                    om_check_stats *stats)
 {
@@ -228,6 +262,9 @@ int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir,
     for (size_t i = 0; i < sets.counts[KIND_AGENT]; i++)
         check_agent(sets.paths[KIND_AGENT][i], &cat, diag);
     stats->agent_files = sets.counts[KIND_AGENT];
+    for (size_t i = 0; i < sets.counts[KIND_AGGREGATOR]; i++)
+        check_aggregator(sets.paths[KIND_AGGREGATOR][i], diag);
+    stats->aggregator_files = sets.counts[KIND_AGGREGATOR];
     stats->skipped = sets.counts[KIND_OTHER];
 
     for (size_t i = 0; i < nsites; i++)
@@ -235,7 +272,7 @@ int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir,
     free(sites);
     om_factors_free(&factors);
     om_catalogue_free(&cat);
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < KIND__COUNT; k++) {
         for (size_t i = 0; i < sets.counts[k]; i++)
             free(sets.paths[k][i]);
         free(sets.paths[k]);

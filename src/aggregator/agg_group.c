@@ -1,0 +1,378 @@
+/*
+ * agg_group.c - hold judged messages, write them in one transaction, commit,
+ * acknowledge.
+ *
+ * What each kind of message becomes:
+ *   readings, envelope refused  -> one reject row (raw payload); no seq counted
+ *   readings, envelope sound    -> per poll: readings, quarantine or a reject
+ *                                  row; every readable seq and skipped range
+ *                                  counted for the acknowledgement
+ *   status                      -> gateway online/offline
+ *   health                      -> gateway health, outbox depth, errors
+ *   anything unparsable         -> one reject row
+ */
+#include "agg_group.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "om_log.h"
+
+typedef struct {
+    char *topic;
+    char *payload;
+    size_t len;
+    int64_t received_ms;
+    bool topic_ok;
+    char topic_err[160];
+    om_topic t;
+    om_readings_msg rd;  /* readings */
+    char state[16];      /* status */
+    int64_t depth, errors; /* health */
+    om_verdict verdict;  /* status and health */
+} entry;
+
+typedef struct {
+    char site[OM_ID_MAX];
+    char gateway[OM_ID_MAX];
+    char epoch[OM_EPOCH_LEN + 1];
+} touched;
+
+struct agg_group {
+    entry *entries;
+    size_t n, cap;
+    size_t readings;
+    touched *acks;
+    size_t nacks, acks_cap;
+};
+
+agg_group *agg_group_new(void)
+{
+    return calloc(1, sizeof(agg_group));
+}
+
+static void entry_free(entry *e)
+{
+    free(e->topic);
+    free(e->payload);
+    om_readings_msg_free(&e->rd);
+}
+
+static void clear(agg_group *g)
+{
+    for (size_t i = 0; i < g->n; i++)
+        entry_free(&g->entries[i]);
+    g->n = 0;
+    g->readings = 0;
+    g->nacks = 0;
+}
+
+void agg_group_free(agg_group *g)
+{
+    if (!g)
+        return;
+    clear(g);
+    free(g->entries);
+    free(g->acks);
+    free(g);
+}
+
+size_t agg_group_messages(const agg_group *g)
+{
+    return g->n;
+}
+
+size_t agg_group_readings(const agg_group *g)
+{
+    return g->readings;
+}
+
+static int judge(entry *e, const om_ingest_rules *rules)
+{
+    e->topic_ok = om_topic_parse(e->topic, &e->t, e->topic_err, sizeof e->topic_err) == 0;
+    if (!e->topic_ok)
+        return 0;
+    switch (e->t.kind) {
+    case OM_TOPIC_READINGS:
+        return om_ingest_readings(rules, &e->t, e->payload, e->len, &e->rd);
+    case OM_TOPIC_STATUS:
+        om_ingest_status(e->payload, e->len, rules->max_bytes, e->state, sizeof e->state,
+                         &e->verdict);
+        return 0;
+    case OM_TOPIC_HEALTH:
+        om_ingest_health(e->payload, e->len, rules->max_bytes, &e->depth, &e->errors,
+                         &e->verdict);
+        return 0;
+    case OM_TOPIC_ACK:
+        return 0; /* our own acknowledgements, if a broker echoes them: nothing to do */
+    }
+    return 0;
+}
+
+int agg_group_add(agg_group *g, const om_ingest_rules *rules, const char *topic,
+                  const void *payload, size_t len, int64_t received_ms)
+{
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 64;
+        entry *grown = realloc(g->entries, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        g->entries = grown;
+        g->cap = cap;
+    }
+    entry *e = &g->entries[g->n];
+    memset(e, 0, sizeof *e);
+    e->topic = strdup(topic);
+    e->payload = malloc(len + 1);
+    if (!e->topic || !e->payload) {
+        entry_free(e);
+        return -1;
+    }
+    memcpy(e->payload, payload, len);
+    e->payload[len] = '\0';
+    e->len = len;
+    e->received_ms = received_ms;
+    if (judge(e, rules) < 0) {
+        entry_free(e);
+        return -1;
+    }
+    g->readings += e->rd.nreadings;
+    g->n++;
+    return 0;
+}
+
+/* ---- writing one message ----------------------------------------------------- */
+
+static int touch(agg_group *g, const om_topic *t, const char *epoch)
+{
+    for (size_t i = 0; i < g->nacks; i++)
+        if (strcmp(g->acks[i].epoch, epoch) == 0 && strcmp(g->acks[i].gateway, t->gateway) == 0 &&
+            strcmp(g->acks[i].site, t->site) == 0)
+            return 0;
+    if (g->nacks == g->acks_cap) {
+        size_t cap = g->acks_cap ? g->acks_cap * 2 : 16;
+        touched *grown = realloc(g->acks, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        g->acks = grown;
+        g->acks_cap = cap;
+    }
+    touched *a = &g->acks[g->nacks++];
+    snprintf(a->site, sizeof a->site, "%s", t->site);
+    snprintf(a->gateway, sizeof a->gateway, "%s", t->gateway);
+    snprintf(a->epoch, sizeof a->epoch, "%s", epoch);
+    return 0;
+}
+
+static void log_reject(const entry *e, const char *code, const char *reason, int64_t seq)
+{
+    char key[200];
+    snprintf(key, sizeof key, "reject %s %s", e->topic, code);
+    if (seq > 0)
+        om_log_limited(key, OM_LOG_REPEAT_MS, OM_LOG_WARNING, "rejected poll seq %" PRId64
+                       " on %s: %s: %s", seq, e->topic, code, reason);
+    else
+        om_log_limited(key, OM_LOG_REPEAT_MS, OM_LOG_WARNING, "rejected message on %s: %s: %s",
+                       e->topic, code, reason);
+}
+
+static int reject_message(om_store *st, const entry *e, const char *code, const char *reason,
+                          agg_counts *c)
+{
+    om_store_reject r = {
+        .received_ms = e->received_ms,
+        .topic = e->topic,
+        .site = e->topic_ok ? e->t.site : NULL,
+        .gateway = e->topic_ok ? e->t.gateway : NULL,
+        .code = code,
+        .reason = reason,
+        .raw = e->payload,
+        .rawlen = e->len,
+    };
+    log_reject(e, code, reason, 0);
+    c->messages_rejected++;
+    return om_store_reject_add(st, &r);
+}
+
+static int write_poll(om_store *st, const entry *e, const om_store_origin *o,
+                      const om_ingest_poll *p, agg_counts *c)
+{
+    const om_verdict *v = &p->verdict;
+    switch (v->fate) {
+    case OM_FATE_STORE: {
+        om_store_counts sc = {0};
+        if (om_store_put_poll(st, o, &p->poll, &sc) < 0)
+            return -1;
+        c->polls++;
+        c->readings += sc.stored;
+        c->duplicates += sc.duplicates;
+        c->conflicts += sc.conflicts;
+        if (sc.conflicts) {
+            char key[200];
+            snprintf(key, sizeof key, "conflict %s %s", e->topic, p->poll.meter);
+            om_log_limited(key, OM_LOG_REPEAT_MS, OM_LOG_WARNING,
+                           "poll seq %" PRId64 " of meter %s on %s repeats %" PRIu64
+                           " stored reading(s) with other values: kept the stored ones, "
+                           "recorded the conflict", p->poll.seq, p->poll.meter, e->topic,
+                           sc.conflicts);
+        }
+        return 0;
+    }
+    case OM_FATE_QUARANTINE: {
+        char key[200];
+        snprintf(key, sizeof key, "quarantine %s %s", e->topic, p->poll.meter);
+        om_log_limited(key, OM_LOG_REPEAT_MS, OM_LOG_WARNING, "quarantined poll seq %" PRId64
+                       " on %s: %s", p->poll.seq, e->topic, v->reason);
+        c->quarantined++;
+        return om_store_quarantine(st, o, p->poll.seq, p->poll.meter, p->poll.t_ms, v->code,
+                                   v->reason, p->json);
+    }
+    case OM_FATE_REJECT: {
+        om_store_reject r = {
+            .received_ms = e->received_ms,
+            .topic = e->topic,
+            .site = e->t.site,
+            .gateway = e->t.gateway,
+            .code = v->code,
+            .reason = v->reason,
+            .seq = p->has_seq ? p->poll.seq : 0,
+            .meter = p->poll.meter,
+            .raw = p->json,
+            .rawlen = p->json ? strlen(p->json) : 0,
+        };
+        log_reject(e, v->code, v->reason, r.seq);
+        c->polls_rejected++;
+        return om_store_reject_add(st, &r);
+    }
+    }
+    return 0;
+}
+
+static int write_readings(agg_group *g, om_store *st, const entry *e, agg_counts *c)
+{
+    const om_readings_msg *m = &e->rd;
+    if (m->verdict.fate == OM_FATE_REJECT)
+        return reject_message(st, e, m->verdict.code, m->verdict.reason, c);
+    om_store_origin o = {e->t.site, e->t.gateway, m->epoch, e->received_ms};
+    if (om_store_gateway_seen(st, e->t.site, e->t.gateway, e->received_ms) < 0)
+        return -1;
+    for (size_t i = 0; i < m->npolls; i++) {
+        const om_ingest_poll *p = &m->polls[i];
+        if (write_poll(st, e, &o, p, c) < 0)
+            return -1;
+        if (p->has_seq && om_store_seq_done(st, &o, p->poll.seq, p->poll.seq) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < m->nskipped; i++)
+        if (om_store_seq_skipped(st, &o, m->skipped[i].from, m->skipped[i].to) < 0)
+            return -1;
+    return touch(g, &e->t, m->epoch);
+}
+
+static int write_entry(agg_group *g, om_store *st, const entry *e, agg_counts *c)
+{
+    if (!e->topic_ok)
+        return reject_message(st, e, "bad_topic", e->topic_err, c);
+    switch (e->t.kind) {
+    case OM_TOPIC_READINGS:
+        return write_readings(g, st, e, c);
+    case OM_TOPIC_STATUS:
+        if (e->verdict.fate == OM_FATE_REJECT)
+            return reject_message(st, e, e->verdict.code, e->verdict.reason, c);
+        if (!e->state[0])
+            return 0;
+        if (om_store_gateway_seen(st, e->t.site, e->t.gateway, e->received_ms) < 0)
+            return -1;
+        om_log(OM_LOG_INFO, "gateway %s/%s is %s", e->t.site, e->t.gateway, e->state);
+        return om_store_gateway_state(st, e->t.site, e->t.gateway, e->state, e->received_ms);
+    case OM_TOPIC_HEALTH:
+        if (e->verdict.fate == OM_FATE_REJECT)
+            return reject_message(st, e, e->verdict.code, e->verdict.reason, c);
+        if (om_store_gateway_seen(st, e->t.site, e->t.gateway, e->received_ms) < 0)
+            return -1;
+        return om_store_gateway_health(st, e->t.site, e->t.gateway, e->received_ms, e->depth,
+                                       e->errors, e->payload);
+    case OM_TOPIC_ACK:
+        return 0;
+    }
+    return 0;
+}
+
+/* ---- commit -------------------------------------------------------------------- */
+
+static void send_acks(agg_group *g, om_store *st, agg_ack_fn ack, void *ctx)
+{
+    for (size_t i = 0; i < g->nacks; i++) {
+        int64_t upto = 0;
+        if (om_store_seq_upto(st, g->acks[i].site, g->acks[i].gateway, g->acks[i].epoch, &upto) < 0)
+            om_log(OM_LOG_ERROR, "%s", om_store_errmsg(st));
+        else if (ack && upto > 0)
+            ack(ctx, g->acks[i].site, g->acks[i].gateway, g->acks[i].epoch, upto);
+    }
+    g->nacks = 0;
+}
+
+/* Writes entries [from, to) in one transaction; counts go to *c only when
+ * the commit succeeded. */
+static int write_range(agg_group *g, om_store *st, size_t from, size_t to, agg_counts *c)
+{
+    agg_counts local = {0};
+    size_t nacks = g->nacks;
+    if (om_store_begin(st) < 0)
+        return -1;
+    for (size_t i = from; i < to; i++) {
+        if (write_entry(g, st, &g->entries[i], &local) < 0) {
+            om_store_rollback(st);
+            g->nacks = nacks;
+            return -1;
+        }
+    }
+    if (om_store_commit(st) < 0) {
+        om_store_rollback(st);
+        g->nacks = nacks;
+        return -1;
+    }
+    local.messages = to - from;
+    local.groups = 1;
+    c->messages += local.messages;
+    c->polls += local.polls;
+    c->readings += local.readings;
+    c->duplicates += local.duplicates;
+    c->conflicts += local.conflicts;
+    c->quarantined += local.quarantined;
+    c->polls_rejected += local.polls_rejected;
+    c->messages_rejected += local.messages_rejected;
+    c->groups += local.groups;
+    return 0;
+}
+
+int agg_group_commit(agg_group *g, om_store *st, agg_ack_fn ack, void *ctx, agg_counts *counts)
+{
+    agg_counts scratch = {0};
+    agg_counts *c = counts ? counts : &scratch;
+    if (g->n == 0)
+        return 0;
+    int rc = 0;
+    if (write_range(g, st, 0, g->n, c) < 0) {
+        om_log_limited("group commit", OM_LOG_REPEAT_MS, OM_LOG_ERROR,
+                       "committing %zu messages failed (%s); trying them one by one", g->n,
+                       om_store_errmsg(st));
+        size_t ok = 0;
+        for (size_t i = 0; i < g->n; i++) {
+            if (write_range(g, st, i, i + 1, c) == 0) {
+                ok++;
+                continue;
+            }
+            c->dropped++;
+            om_log(OM_LOG_ERROR, "dropped a message on %s (not acknowledged, the gateway will "
+                   "send it again): %s", g->entries[i].topic, om_store_errmsg(st));
+        }
+        rc = ok ? 0 : -1;
+    }
+    send_acks(g, st, ack, ctx);
+    clear(g);
+    return rc;
+}

@@ -1,0 +1,415 @@
+/*
+ * aggregator.c - the daemon's main loop.
+ *
+ *   paho threads ──▶ om_mqtt inbox ──▶ main loop: judge ──▶ group ──▶ commit ──▶ acks
+ *
+ * One thread owns the database. A group is committed when its oldest
+ * message has waited commit_interval_ms, when it holds commit_max_readings,
+ * before a site reload and before exit. The loop never waits longer than
+ * WAKE_MS in the inbox, so a signal's flag is seen promptly.
+ *
+ * The MQTT session is persistent (clean_session false, a fixed client id):
+ * while the aggregator is down the broker queues QoS 1 readings for it.
+ * What the broker loses (a restart without persistence) the gateways send
+ * again, because only a commit is acknowledged.
+ */
+#include "aggregator.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef OM_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "agg_group.h"
+#include "officemeter/store.h"
+#include "om_log.h"
+#include "om_mqtt.h"
+
+#define WAKE_MS 100
+#define STATS_EVERY_MS 60000
+#define IDLE_CHECKPOINT_MS 2000
+/* Received messages held by the MQTT layer before they are judged. */
+#define INBOX_CAPACITY 16384
+
+typedef struct {
+    char site[OM_ID_MAX];
+    char gateway[OM_ID_MAX];
+    char epoch[OM_EPOCH_LEN + 1];
+    int64_t upto;
+} pending_ack;
+
+struct om_aggregator {
+    const om_agg_config *cfg;
+    om_agg_sites sites;
+    om_store *store;
+    om_mqtt *mqtt;
+    agg_group *group;
+    agg_counts counts, logged;
+    uint64_t acks_sent, acks_failed;
+    int64_t deadline; /* monotonic ms: when the group must be committed */
+    pending_ack *acks; /* of the last commit, published after it */
+    size_t nacks, acks_cap;
+};
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void log_diag(const om_diag *d)
+{
+    for (size_t i = 0; i < d->count; i++)
+        om_log(OM_LOG_ERROR, "%s", d->messages[i]);
+}
+
+static int load_sites(const om_agg_config *cfg, om_agg_sites *out)
+{
+    om_diag diag;
+    om_diag_init(&diag);
+    int rc = om_agg_sites_load(cfg, out, &diag);
+    if (rc < 0)
+        log_diag(&diag);
+    om_diag_free(&diag);
+    return rc;
+}
+
+static om_mqtt *make_client(const om_agg_config *cfg)
+{
+    const om_broker_config *b = &cfg->broker;
+    char err[512];
+    char *user = NULL, *pass = NULL;
+    if (b->credentials_file &&
+        om_mqtt_read_credentials(b->credentials_file, &user, &pass, err, sizeof err) < 0) {
+        om_log(OM_LOG_ERROR, "%s", err);
+        return NULL;
+    }
+    if (!b->use_tls && !b->loopback && b->insecure)
+        om_log(OM_LOG_WARNING, "broker %s: plain MQTT to another machine (insecure: true): "
+               "readings and credentials travel in clear text", b->uri);
+    om_mqtt_options o;
+    om_mqtt_options_init(&o);
+    o.uri = b->uri;
+    o.client_id = b->client_id;
+    o.username = user;
+    o.password = pass;
+    o.ca_file = b->tls.ca_file;
+    o.cert_file = b->tls.cert_file;
+    o.key_file = b->tls.key_file;
+    o.verify = b->tls.verify;
+    o.clean_session = false;
+    o.max_inflight = 1024; /* one acknowledgement per gateway per commit */
+    o.inbox_capacity = INBOX_CAPACITY;
+    om_mqtt *m = om_mqtt_new(&o, NULL, err, sizeof err);
+    if (pass)
+        memset(pass, 0, strlen(pass));
+    free(user);
+    free(pass);
+    if (!m)
+        om_log(OM_LOG_ERROR, "broker %s: %s", b->uri, err);
+    return m;
+}
+
+om_aggregator *om_aggregator_new(const om_agg_config *cfg)
+{
+    om_aggregator *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->cfg = cfg;
+    char err[1024];
+    if (load_sites(cfg, &a->sites) < 0)
+        goto fail;
+    a->store = om_store_open(cfg->database, OM_STORE_CREATE, err, sizeof err);
+    if (!a->store) {
+        om_log(OM_LOG_ERROR, "%s", err);
+        goto fail;
+    }
+    om_store_set_rejects_keep(a->store, cfg->rejects_keep);
+    a->group = agg_group_new();
+    if (!a->group || !(a->mqtt = make_client(cfg)))
+        goto fail;
+    return a;
+fail:
+    om_aggregator_free(a);
+    return NULL;
+}
+
+void om_aggregator_free(om_aggregator *a)
+{
+    if (!a)
+        return;
+    om_mqtt_free(a->mqtt);
+    agg_group_free(a->group);
+    free(a->acks);
+    om_store_close(a->store);
+    om_agg_sites_free(&a->sites);
+    free(a);
+}
+
+/* ---- acknowledgements -------------------------------------------------------- */
+
+static void publish_ack(om_aggregator *a, const pending_ack *p)
+{
+    char topic[256], payload[128];
+    if (om_topic_format(topic, sizeof topic, p->site, p->gateway, "ack") < 0)
+        return;
+    int n = snprintf(payload, sizeof payload, "{\"v\":1,\"epoch\":\"%s\",\"upto\":%" PRId64 "}",
+                     p->epoch, p->upto);
+    if (om_mqtt_publish(a->mqtt, topic, payload, (size_t)n, 1, false, NULL) == 0) {
+        a->acks_sent++;
+        om_log(OM_LOG_DEBUG, "ack %s/%s epoch %s upto %" PRId64, p->site, p->gateway, p->epoch,
+               p->upto);
+        return;
+    }
+    /* The gateway sends the polls again, and they are acknowledged then. */
+    char why[256];
+    om_mqtt_errmsg(a->mqtt, why, sizeof why);
+    a->acks_failed++;
+    om_log_limited("ack publish", OM_LOG_REPEAT_MS, OM_LOG_WARNING,
+                   "acknowledgement to %s/%s not sent: %s", p->site, p->gateway, why);
+}
+
+/* agg_group_commit's callback: acknowledgements are collected during the
+ * commit and published after it (flush_acks). */
+static void queue_ack(void *ctx, const char *site, const char *gateway, const char *epoch,
+                      int64_t upto)
+{
+    om_aggregator *a = ctx;
+    if (a->nacks == a->acks_cap) {
+        size_t cap = a->acks_cap ? a->acks_cap * 2 : 16;
+        pending_ack *grown = realloc(a->acks, cap * sizeof *grown);
+        if (!grown)
+            return; /* not acknowledged now: the gateway resends, and is acknowledged then */
+        a->acks = grown;
+        a->acks_cap = cap;
+    }
+    pending_ack *p = &a->acks[a->nacks++];
+    snprintf(p->site, sizeof p->site, "%s", site);
+    snprintf(p->gateway, sizeof p->gateway, "%s", gateway);
+    snprintf(p->epoch, sizeof p->epoch, "%s", epoch);
+    p->upto = upto;
+}
+
+/* ---- the loop ------------------------------------------------------------------ */
+
+static void take(om_aggregator *a, om_mqtt_message *msg)
+{
+    om_ingest_rules rules = {
+        .now_ms = wall_ms(),
+        .future_tolerance_ms = (int64_t)a->cfg->future_tolerance_s * 1000,
+        .max_bytes = a->cfg->max_payload_bytes,
+        .sites = a->sites.sites,
+        .nsites = a->sites.nsites,
+    };
+    if (agg_group_messages(a->group) == 0)
+        a->deadline = mono_ms() + a->cfg->commit_interval_ms;
+    if (agg_group_add(a->group, &rules, msg->topic, msg->payload, msg->len, rules.now_ms) < 0)
+        om_log_limited("memory", OM_LOG_REPEAT_MS, OM_LOG_ERROR,
+                       "out of memory: a message on %s was dropped (the gateway sends it again)",
+                       msg->topic);
+}
+
+/* Moves every message waiting in the MQTT inbox into the group. */
+static void drain_inbox(om_aggregator *a)
+{
+    om_mqtt_message msg;
+    while (om_mqtt_recv(a->mqtt, &msg, 0) == 1) {
+        take(a, &msg);
+        om_mqtt_message_free(&msg);
+    }
+}
+
+/* Publishing takes paho's lock, which paho's receive thread holds while it
+ * waits for room in a full inbox; so the inbox is emptied (into the next
+ * group) right before each publish, and a publish never waits on a
+ * receive thread that waits on this thread. */
+static void flush_acks(om_aggregator *a)
+{
+    for (size_t i = 0; i < a->nacks; i++) {
+        drain_inbox(a);
+        publish_ack(a, &a->acks[i]);
+    }
+    a->nacks = 0;
+}
+
+static void commit(om_aggregator *a)
+{
+    if (agg_group_messages(a->group) == 0)
+        return;
+    agg_group_commit(a->group, a->store, queue_ack, a, &a->counts);
+    flush_acks(a);
+}
+
+static void log_counts(om_aggregator *a)
+{
+    agg_counts *c = &a->counts, *l = &a->logged;
+    if (c->messages == l->messages && c->dropped == l->dropped)
+        return;
+    om_log(OM_LOG_INFO,
+           "%" PRIu64 " messages: %" PRIu64 " polls, %" PRIu64 " new readings, %" PRIu64
+           " duplicates, %" PRIu64 " conflicts, %" PRIu64 " quarantined, %" PRIu64
+           " polls and %" PRIu64 " messages rejected, %" PRIu64 " dropped; %" PRIu64
+           " commits, %" PRIu64 " acks",
+           c->messages - l->messages, c->polls - l->polls, c->readings - l->readings,
+           c->duplicates - l->duplicates, c->conflicts - l->conflicts,
+           c->quarantined - l->quarantined, c->polls_rejected - l->polls_rejected,
+           c->messages_rejected - l->messages_rejected, c->dropped - l->dropped,
+           c->groups - l->groups, a->acks_sent);
+    *l = *c;
+}
+
+/* systemd: READY/RELOADING/STOPPING, and WATCHDOG=1 from the main loop
+ * at half the watchdog period, so only a wedged loop gets restarted. */
+static void notify(const char *state)
+{
+#ifdef OM_HAVE_SYSTEMD
+    sd_notify(0, state);
+#else
+    (void)state;
+#endif
+}
+
+static int64_t watchdog_period_ms(void)
+{
+#ifdef OM_HAVE_SYSTEMD
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
+        return (int64_t)(usec / 2000) > 0 ? (int64_t)(usec / 2000) : 1;
+#endif
+    return 0;
+}
+
+static void reload(om_aggregator *a)
+{
+    notify("RELOADING=1");
+    commit(a);
+    om_agg_sites fresh;
+    if (load_sites(a->cfg, &fresh) < 0) {
+        om_log(OM_LOG_ERROR, "site files not reloaded: the errors above must be fixed first; "
+               "still using the %zu sites loaded before", a->sites.nsites);
+        om_agg_sites_free(&fresh);
+        notify("READY=1");
+        return;
+    }
+    om_agg_sites_free(&a->sites);
+    a->sites = fresh;
+    om_log(OM_LOG_INFO, "reloaded %zu site files from %s", a->sites.nsites, a->cfg->sites_dir);
+    notify("READY=1");
+}
+
+static void write_ready(const char *path)
+{
+    if (!path)
+        return;
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0 || rename(tmp, path) < 0)
+        om_log(OM_LOG_WARNING, "cannot write %s: %s", path, strerror(errno));
+}
+
+static int subscribe(om_aggregator *a)
+{
+    static const char *const leaves[] = {"readings", "status", "health"};
+    for (size_t i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
+        char filter[64];
+        snprintf(filter, sizeof filter, OM_TOPIC_PREFIX "+/+/%s", leaves[i]);
+        if (om_mqtt_subscribe(a->mqtt, filter, 1) < 0) {
+            char why[256];
+            om_mqtt_errmsg(a->mqtt, why, sizeof why);
+            om_log(OM_LOG_WARNING, "subscribe %s: %s (retried at the next connect)", filter, why);
+        }
+    }
+    return 0;
+}
+
+int om_aggregator_run(om_aggregator *a, om_aggregator_signals *sig, const char *ready_file)
+{
+    subscribe(a);
+    if (om_mqtt_start(a->mqtt) < 0) {
+        char why[256];
+        om_mqtt_errmsg(a->mqtt, why, sizeof why);
+        om_log(OM_LOG_ERROR, "broker %s: %s", a->cfg->broker.uri, why);
+        return -1;
+    }
+    char err[256];
+    if (om_mqtt_wait_connected(a->mqtt, 5000, err, sizeof err) < 0)
+        om_log(OM_LOG_WARNING, "broker %s: %s (still trying)", a->cfg->broker.uri, err);
+    om_log(OM_LOG_INFO, "ingesting into %s for %zu sites from %s", a->cfg->database,
+           a->sites.nsites, a->cfg->sites_dir);
+    write_ready(ready_file);
+    notify("READY=1");
+    int64_t watchdog_ms = watchdog_period_ms(), next_ping = mono_ms() + watchdog_ms;
+    int64_t next_stats = mono_ms() + STATS_EVERY_MS, last_commit = 0;
+    bool checkpointed = true;
+    while (!sig->stop) {
+        if (sig->reload) {
+            sig->reload = 0;
+            reload(a);
+        }
+        int64_t now = mono_ms();
+        bool holding = agg_group_messages(a->group) > 0;
+        unsigned wait = WAKE_MS;
+        if (holding)
+            wait = a->deadline > now ? (unsigned)(a->deadline - now < WAKE_MS ? a->deadline - now
+                                                                                : WAKE_MS)
+                                     : 0;
+        om_mqtt_message msg;
+        int got = om_mqtt_recv(a->mqtt, &msg, wait);
+        if (got == 1) {
+            take(a, &msg);
+            om_mqtt_message_free(&msg);
+        } else if (got < 0) {
+            break;
+        }
+        now = mono_ms();
+        if (agg_group_messages(a->group) > 0 &&
+            (now >= a->deadline ||
+             agg_group_readings(a->group) >= a->cfg->commit_max_readings)) {
+            commit(a);
+            last_commit = now;
+            checkpointed = false;
+        }
+        if (!checkpointed && got == 0 && agg_group_messages(a->group) == 0 &&
+            now - last_commit >= IDLE_CHECKPOINT_MS) {
+            om_store_checkpoint(a->store);
+            checkpointed = true;
+        }
+        if (now >= next_stats) {
+            log_counts(a);
+            next_stats = now + STATS_EVERY_MS;
+        }
+        if (watchdog_ms && now >= next_ping) {
+            notify("WATCHDOG=1");
+            next_ping = now + watchdog_ms;
+        }
+    }
+    notify("STOPPING=1");
+    /* What arrived before the signal is committed and acknowledged (a few
+     * rounds: publishing the acks moves newer messages into the group). */
+    for (int round = 0; round < 4; round++) {
+        drain_inbox(a);
+        if (agg_group_messages(a->group) == 0)
+            break;
+        commit(a);
+    }
+    log_counts(a);
+    om_mqtt_stop(a->mqtt, 2000);
+    om_log(OM_LOG_INFO, "stopped");
+    return 0;
+}

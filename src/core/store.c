@@ -1,0 +1,423 @@
+/*
+ * store.c - the SQLite backend: opening, schema versions, group commit.
+ *
+ * Durability. The database is in WAL mode with synchronous=FULL: every
+ * COMMIT appends the group to the write-ahead log and fsyncs it before
+ * returning, so a group that om_store_commit reported committed survives a
+ * power cut, not only a crash of the process (with NORMAL, the last commits
+ * before a power cut may roll back, and their acknowledgements would have
+ * told gateways to delete polls we no longer have). The cost is one fsync
+ * per group, and a group is many messages (commit_interval_ms), so it is a
+ * few fsyncs per second whatever the message rate. SQLite fsyncs the
+ * folder when it creates the WAL, and checkpoints fsync the database before
+ * the WAL is reused.
+ *
+ * Checkpoints: SQLite's automatic checkpoint after a commit that leaves the
+ * WAL above 4096 pages (16 MiB), plus om_store_checkpoint when the daemon is
+ * idle; the WAL file is truncated back to 64 MiB at most. Readers (the CLI)
+ * never block the writer; a long read only delays the checkpoint.
+ *
+ * Schema versions: PRAGMA user_version is the number of migrations applied.
+ * migrations[i] takes a database from version i to i + 1, in one
+ * transaction. A database newer than OM_STORE_SCHEMA_VERSION is refused
+ * with both numbers; the schema itself is documented in docs/aggregator.md.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store_private.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+static const char *const migrations[OM_STORE_SCHEMA_VERSION] = {
+    /* 0 -> 1: the first schema. */
+    "CREATE TABLE quantities(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL, unit TEXT NOT NULL);"
+    "CREATE TABLE meters(id INTEGER PRIMARY KEY, site TEXT NOT NULL, meter TEXT NOT NULL,"
+    "  first_t INTEGER, last_t INTEGER, last_received INTEGER, UNIQUE(site, meter));"
+    "CREATE TABLE readings(meter INTEGER NOT NULL, quantity INTEGER NOT NULL,"
+    "  t INTEGER NOT NULL, value REAL NOT NULL, PRIMARY KEY(meter, quantity, t)) WITHOUT ROWID;"
+    "CREATE TABLE conflicts(meter INTEGER NOT NULL, quantity INTEGER NOT NULL, t INTEGER NOT NULL,"
+    "  stored REAL NOT NULL, offered REAL NOT NULL, gateway TEXT NOT NULL, epoch TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL, first_received INTEGER NOT NULL, last_received INTEGER NOT NULL,"
+    "  times INTEGER NOT NULL DEFAULT 1, PRIMARY KEY(meter, quantity, t, offered)) WITHOUT ROWID;"
+    "CREATE TABLE gateways(id INTEGER PRIMARY KEY, site TEXT NOT NULL, gateway TEXT NOT NULL,"
+    "  state TEXT, state_t INTEGER, last_seen INTEGER, health_t INTEGER, outbox_depth INTEGER,"
+    "  errors INTEGER, health TEXT, UNIQUE(site, gateway));"
+    "CREATE TABLE epochs(gateway INTEGER NOT NULL, epoch TEXT NOT NULL, upto INTEGER NOT NULL,"
+    "  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    "  PRIMARY KEY(gateway, epoch)) WITHOUT ROWID;"
+    "CREATE TABLE epoch_ranges(gateway INTEGER NOT NULL, epoch TEXT NOT NULL,"
+    "  first INTEGER NOT NULL, last INTEGER NOT NULL,"
+    "  PRIMARY KEY(gateway, epoch, first)) WITHOUT ROWID;"
+    "CREATE TABLE rejects(id INTEGER PRIMARY KEY, received INTEGER NOT NULL, topic TEXT NOT NULL,"
+    "  site TEXT, gateway TEXT, code TEXT NOT NULL, reason TEXT NOT NULL, seq INTEGER,"
+    "  meter TEXT, payload BLOB, payload_bytes INTEGER NOT NULL);"
+    "CREATE TABLE reject_counts(site TEXT NOT NULL, gateway TEXT NOT NULL, code TEXT NOT NULL,"
+    "  count INTEGER NOT NULL, last_received INTEGER NOT NULL,"
+    "  PRIMARY KEY(site, gateway, code)) WITHOUT ROWID;"
+    "CREATE TABLE quarantine(id INTEGER PRIMARY KEY, received INTEGER NOT NULL,"
+    "  site TEXT NOT NULL, gateway TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL,"
+    "  meter TEXT, t INTEGER, code TEXT NOT NULL, reason TEXT NOT NULL, poll TEXT NOT NULL,"
+    "  UNIQUE(site, gateway, epoch, seq));"
+    "CREATE TABLE thinned(gateway INTEGER NOT NULL, epoch TEXT NOT NULL, first INTEGER NOT NULL,"
+    "  last INTEGER NOT NULL, received INTEGER NOT NULL,"
+    "  PRIMARY KEY(gateway, epoch, first, last)) WITHOUT ROWID;",
+};
+
+static const char *const sql[S__COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_METER_GET] = "SELECT id, coalesce(first_t, 0), coalesce(last_t, 0), "
+                    "coalesce(last_received, 0) FROM meters WHERE site = ?1 AND meter = ?2",
+    [S_METER_INSERT] = "INSERT INTO meters(site, meter) VALUES (?1, ?2)",
+    [S_METER_UPDATE] = "UPDATE meters SET first_t = ?2, last_t = ?3, last_received = ?4 "
+                       "WHERE id = ?1",
+    [S_READING_INSERT] = "INSERT INTO readings(meter, quantity, t, value) VALUES (?1, ?2, ?3, ?4) "
+                         "ON CONFLICT DO NOTHING",
+    [S_READING_GET] = "SELECT value FROM readings WHERE meter = ?1 AND quantity = ?2 AND t = ?3",
+    [S_CONFLICT_ADD] = "INSERT INTO conflicts(meter, quantity, t, stored, offered, gateway, epoch, "
+                       "seq, first_received, last_received) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) "
+                       "ON CONFLICT(meter, quantity, t, offered) DO UPDATE SET "
+                       "times = times + 1, last_received = excluded.last_received",
+    [S_GW_GET] = "SELECT id, coalesce(last_seen, 0) FROM gateways WHERE site = ?1 AND gateway = ?2",
+    [S_GW_INSERT] = "INSERT INTO gateways(site, gateway) VALUES (?1, ?2)",
+    [S_GW_SEEN] = "UPDATE gateways SET last_seen = max(coalesce(last_seen, 0), ?2) WHERE id = ?1",
+    [S_GW_STATE] = "UPDATE gateways SET state = ?2, state_t = ?3 WHERE id = ?1",
+    [S_GW_HEALTH] = "UPDATE gateways SET health_t = ?2, outbox_depth = ?3, errors = ?4, "
+                    "health = ?5 WHERE id = ?1",
+    [S_EPOCH_GET] = "SELECT upto, first_seen, last_seen FROM epochs "
+                    "WHERE gateway = ?1 AND epoch = ?2",
+    [S_EPOCH_RANGES] = "SELECT first, last FROM epoch_ranges WHERE gateway = ?1 AND epoch = ?2 "
+                       "ORDER BY first",
+    [S_EPOCH_PUT] = "INSERT INTO epochs(gateway, epoch, upto, first_seen, last_seen) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(gateway, epoch) DO UPDATE SET "
+                    "upto = excluded.upto, last_seen = excluded.last_seen",
+    [S_EPOCH_RANGES_DEL] = "DELETE FROM epoch_ranges WHERE gateway = ?1 AND epoch = ?2",
+    [S_EPOCH_RANGE_ADD] = "INSERT INTO epoch_ranges(gateway, epoch, first, last) "
+                          "VALUES (?1, ?2, ?3, ?4)",
+    [S_QUAR_ADD] = "INSERT INTO quarantine(received, site, gateway, epoch, seq, meter, t, code, "
+                   "reason, poll) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                   "ON CONFLICT(site, gateway, epoch, seq) DO NOTHING",
+    [S_QUAR_DEL] = "DELETE FROM quarantine WHERE id = ?1",
+    [S_QUAR_UPDATE] = "UPDATE quarantine SET code = ?2, reason = ?3 WHERE id = ?1",
+    [S_REJECT_ADD] = "INSERT INTO rejects(received, topic, site, gateway, code, reason, seq, "
+                     "meter, payload, payload_bytes) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_REJECT_COUNT] = "INSERT INTO reject_counts(site, gateway, code, count, last_received) "
+                       "VALUES (?1, ?2, ?3, 1, ?4) ON CONFLICT(site, gateway, code) DO UPDATE "
+                       "SET count = count + 1, last_received = excluded.last_received",
+    [S_THINNED_ADD] = "INSERT INTO thinned(gateway, epoch, first, last, received) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+    [S_REJECT_PRUNE] = "DELETE FROM rejects WHERE id <= (SELECT max(id) FROM rejects) - ?1",
+};
+
+/* ---- errors --------------------------------------------------------------- */
+
+int store_fail(om_store *st, const char *what)
+{
+    snprintf(st->err, sizeof st->err, "%s: %s: %s", st->path, what,
+             st->db ? sqlite3_errmsg(st->db) : "cannot open");
+    return -1;
+}
+
+int store_failf(om_store *st, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(st->err, sizeof st->err, "%s: %s", st->path, msg);
+    return -1;
+}
+
+const char *om_store_errmsg(const om_store *st)
+{
+    return st ? st->err : "out of memory";
+}
+
+const char *om_store_path(const om_store *st)
+{
+    return st->path;
+}
+
+void store_done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+}
+
+sqlite3_stmt *store_stmt(om_store *st, int which)
+{
+    sqlite3_stmt *s = st->stmt[which];
+    sqlite3_reset(s);
+    return s;
+}
+
+/* ---- opening --------------------------------------------------------------- */
+
+static int exec(om_store *st, const char *text, const char *what)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, text, NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+    store_failf(st, "%s: %s", what, msg ? msg : sqlite3_errmsg(st->db));
+    sqlite3_free(msg);
+    return -1;
+}
+
+static int query_int(om_store *st, const char *text, int64_t *out)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, text, -1, &s, NULL) != SQLITE_OK)
+        return store_fail(st, text);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(st, text);
+}
+
+/* Brings the schema to OM_STORE_SCHEMA_VERSION, or explains why not. */
+static int migrate(om_store *st)
+{
+    int64_t version = 0, tables = 0;
+    if (query_int(st, "PRAGMA user_version", &version) < 0 ||
+        query_int(st, "SELECT count(*) FROM sqlite_master", &tables) < 0)
+        return -1;
+    if (version > OM_STORE_SCHEMA_VERSION)
+        return store_failf(st,
+                           "database schema version %lld is newer than this program (%d); "
+                           "upgrade officemeter",
+                           (long long)version, OM_STORE_SCHEMA_VERSION);
+    if (version == 0 && tables > 0)
+        return store_failf(st, "not an officemeter database (it has tables but no schema "
+                               "version)");
+    if (version == OM_STORE_SCHEMA_VERSION)
+        return 0;
+    if (st->readonly)
+        return store_failf(st,
+                           "database schema version %lld is older than this program (%d); "
+                           "start officemeter-aggregator once to bring it forward",
+                           (long long)version, OM_STORE_SCHEMA_VERSION);
+    if (exec(st, "BEGIN IMMEDIATE", "migration") < 0)
+        return -1;
+    for (int64_t v = version; v < OM_STORE_SCHEMA_VERSION; v++) {
+        char set[64];
+        snprintf(set, sizeof set, "PRAGMA user_version = %lld", (long long)(v + 1));
+        if (exec(st, migrations[v], "migration") < 0 || exec(st, set, "migration") < 0) {
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+    return exec(st, "COMMIT", "migration");
+}
+
+/* Quantity ids live in the database, so that enum order in quantity.c can
+ * change without renumbering stored readings. */
+static int load_quantities(om_store *st)
+{
+    if (!st->readonly) {
+        sqlite3_stmt *ins;
+        if (sqlite3_prepare_v2(st->db,
+                               "INSERT OR IGNORE INTO quantities(name, kind, unit) "
+                               "VALUES (?1, ?2, ?3)", -1, &ins, NULL) != SQLITE_OK)
+            return store_fail(st, "quantities");
+        for (int q = 0; q < OM_Q__COUNT; q++) {
+            const om_quantity_info *qi = om_quantity_get((om_quantity)q);
+            sqlite3_bind_text(ins, 1, qi->name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 2, qi->kind == OM_KIND_COUNTER ? "counter" : "instant", -1,
+                              SQLITE_STATIC);
+            sqlite3_bind_text(ins, 3, qi->unit, -1, SQLITE_STATIC);
+            int rc = sqlite3_step(ins);
+            sqlite3_reset(ins);
+            if (rc != SQLITE_DONE) {
+                sqlite3_finalize(ins);
+                return store_fail(st, "quantities");
+            }
+        }
+        sqlite3_finalize(ins);
+    }
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "SELECT id, name FROM quantities", -1, &s, NULL) != SQLITE_OK)
+        return store_fail(st, "quantities");
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        om_quantity q;
+        if (om_quantity_from_name((const char *)sqlite3_column_text(s, 1), &q) == 0)
+            st->qid[q] = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
+static int configure(om_store *st)
+{
+    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    if (st->readonly)
+        return 0;
+    int64_t ignored;
+    if (query_int(st, "PRAGMA journal_mode = WAL", &ignored) < 0)
+        return -1;
+    return exec(st,
+                "PRAGMA synchronous = FULL;"
+                "PRAGMA wal_autocheckpoint = 4096;"
+                "PRAGMA journal_size_limit = 67108864;"
+                "PRAGMA cache_size = -65536;"
+                "PRAGMA temp_store = MEMORY;",
+                "settings");
+}
+
+static int prepare_writer(om_store *st)
+{
+    for (int i = 0; i < S__COUNT; i++)
+        if (sqlite3_prepare_v3(st->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+                               NULL) != SQLITE_OK)
+            return store_fail(st, sql[i]);
+    return 0;
+}
+
+om_store *om_store_open(const char *path, unsigned flags, char *err, size_t errlen)
+{
+    om_store *st = calloc(1, sizeof *st);
+    if (!st || !(st->path = strdup(path))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        free(st);
+        return NULL;
+    }
+    st->readonly = (flags & OM_STORE_READONLY) != 0;
+    st->rejects_keep = 10000;
+    struct stat sb;
+    int oflags = st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if ((flags & OM_STORE_CREATE) && !st->readonly)
+        oflags |= SQLITE_OPEN_CREATE;
+    if (!(oflags & SQLITE_OPEN_CREATE) && stat(path, &sb) < 0) {
+        snprintf(err, errlen, "%s: no such database (has officemeter-aggregator run with it?)",
+                 path);
+        goto fail;
+    }
+    if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        store_fail(st, "cannot open");
+        snprintf(err, errlen, "%s", st->err);
+        goto fail;
+    }
+    if (configure(st) < 0 || migrate(st) < 0 || load_quantities(st) < 0 ||
+        (!st->readonly && prepare_writer(st) < 0)) {
+        snprintf(err, errlen, "%s", st->err);
+        goto fail;
+    }
+    return st;
+fail:
+    om_store_close(st);
+    return NULL;
+}
+
+void om_store_close(om_store *st)
+{
+    if (!st)
+        return;
+    if (st->in_group)
+        om_store_rollback(st);
+    store_drop_caches(st);
+    free(st->dirty);
+    free(st->dirty_kind);
+    for (int i = 0; i < S__COUNT; i++)
+        sqlite3_finalize(st->stmt[i]);
+    sqlite3_close(st->db);
+    free(st->path);
+    free(st);
+}
+
+/* ---- groups --------------------------------------------------------------- */
+
+static int step_done(om_store *st, int which, const char *what)
+{
+    sqlite3_stmt *s = store_stmt(st, which);
+    int rc = sqlite3_step(s);
+    store_done(s);
+    return rc == SQLITE_DONE ? 0 : store_fail(st, what);
+}
+
+int om_store_begin(om_store *st)
+{
+    if (st->readonly)
+        return store_failf(st, "opened read-only");
+    if (st->in_group)
+        return 0;
+    if (step_done(st, S_BEGIN, "begin") < 0)
+        return -1;
+    st->in_group = true;
+    st->rejects_added = false;
+    return 0;
+}
+
+int om_store_commit(om_store *st)
+{
+    if (!st->in_group)
+        return 0;
+    if (store_flush_dirty(st) < 0)
+        return -1;
+    if (st->rejects_added) {
+        sqlite3_stmt *s = store_stmt(st, S_REJECT_PRUNE);
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)st->rejects_keep);
+        int rc = sqlite3_step(s);
+        store_done(s);
+        if (rc != SQLITE_DONE)
+            return store_fail(st, "pruning rejects");
+    }
+    if (step_done(st, S_COMMIT, "commit") < 0)
+        return -1;
+    st->in_group = false;
+    return 0;
+}
+
+void om_store_rollback(om_store *st)
+{
+    if (st->in_group && !sqlite3_get_autocommit(st->db))
+        step_done(st, S_ROLLBACK, "rollback");
+    st->in_group = false;
+    store_drop_caches(st);
+}
+
+bool om_store_in_group(const om_store *st)
+{
+    return st->in_group;
+}
+
+int om_store_checkpoint(om_store *st)
+{
+    if (st->in_group)
+        return 0;
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : store_fail(st, "checkpoint");
+}
+
+void om_store_set_rejects_keep(om_store *st, uint64_t keep)
+{
+    st->rejects_keep = keep;
+}
+
+/* ---- reads ---------------------------------------------------------------- */
+
+int om_store_read_begin(om_store *st)
+{
+    if (st->in_group || st->in_read)
+        return 0;
+    /* BEGIN is deferred: the snapshot is taken by the first SELECT, and
+     * kept until om_store_read_end, so every query sees the same state. */
+    if (exec(st, "BEGIN", "read transaction") < 0)
+        return -1;
+    st->in_read = true;
+    return 0;
+}
+
+void om_store_read_end(om_store *st)
+{
+    if (st->in_read)
+        sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    st->in_read = false;
+}

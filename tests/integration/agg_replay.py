@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""agg_replay.py - a stand-in gateway for the aggregator's tests and benchmark.
+
+It behaves like the agent's outbox toward the aggregator: polls numbered
+1..N in one epoch, published with QoS 1 in messages of --per-message polls,
+kept until the aggregator's acknowledgement ({"epoch":E,"upto":N}) covers
+them, and sent again (same seqs, same content) when no acknowledgement
+arrives within --resend-s. It reconnects when the broker goes away. The
+values are exact binary fractions, so a sum is an exact checksum.
+
+  agg_replay.py publish --port P --polls N [...] --expected FILE
+      exits 0 once every poll is acknowledged (prints a JSON summary)
+  agg_replay.py check --db FILE --expected FILE
+      compares the database's readings with the expected rows, exactly
+  agg_replay.py messages --polls N [...]
+      prints the messages, one per line (for mosquitto_pub -l)
+
+MQTT 3.1.1 is spoken directly over a socket (CONNECT, PUBLISH QoS 1,
+SUBSCRIBE, PUBACK, PINGREQ): the test machines have no MQTT library for
+Python, and this is all a gateway needs.
+"""
+import argparse
+import json
+import select
+import socket
+import sqlite3
+import struct
+import sys
+import time
+
+QUANTITIES = ("energy_import_kwh", "power_kw", "voltage_l1_v", "voltage_l2_v", "voltage_l3_v",
+              "energy_export_kwh", "water_m3", "flow_m3h")
+
+
+def enc_len(n):
+    out = bytearray()
+    while True:
+        b = n % 128
+        n //= 128
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def enc_str(s):
+    b = s.encode()
+    return struct.pack("!H", len(b)) + b
+
+
+class Mqtt:
+    def __init__(self, port, client_id, clean=True, host="127.0.0.1"):
+        self.addr = (host, port)
+        self.client_id = client_id
+        self.clean = clean
+        self.sock = None
+        self.buf = b""
+        self.next_id = 1
+        self.last_ping = 0.0
+
+    def connect(self, timeout=5.0):
+        self.close()
+        s = socket.create_connection(self.addr, timeout=timeout)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        var = enc_str("MQTT") + bytes([4, 0x02 if self.clean else 0]) + struct.pack("!H", 60)
+        body = var + enc_str(self.client_id)
+        s.sendall(b"\x10" + enc_len(len(body)) + body)
+        self.sock = s
+        self.buf = b""
+        ptype, data = self._read_packet(timeout)
+        if ptype != 2 or data[1] != 0:
+            raise OSError("connection refused by the broker")
+        self.sock.settimeout(None)
+        self.last_ping = time.monotonic()
+
+    def close(self):
+        if self.sock:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+        self.sock = None
+
+    def _pid(self):
+        pid = self.next_id
+        self.next_id = self.next_id % 65535 + 1
+        return pid
+
+    def publish(self, topic, payload, qos=1, retain=False):
+        head = 0x30 | (qos << 1) | (1 if retain else 0)
+        body = enc_str(topic) + (struct.pack("!H", self._pid()) if qos else b"") + payload
+        self.sock.sendall(bytes([head]) + enc_len(len(body)) + body)
+
+    def subscribe(self, topic, qos=1):
+        body = struct.pack("!H", self._pid()) + enc_str(topic) + bytes([qos])
+        self.sock.sendall(b"\x82" + enc_len(len(body)) + body)
+
+    def _read_packet(self, timeout):
+        """One packet (type, body), or (None, None) when none came in time."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if len(self.buf) >= 2:
+                n, mult, i = 0, 1, 1
+                while i < len(self.buf):
+                    b = self.buf[i]
+                    n += (b & 0x7F) * mult
+                    mult *= 128
+                    i += 1
+                    if not b & 0x80:
+                        break
+                else:
+                    i = None
+                if i is not None and len(self.buf) >= i + n:
+                    ptype = self.buf[0] >> 4
+                    flags = self.buf[0] & 0x0F
+                    body = self.buf[i:i + n]
+                    self.buf = self.buf[i + n:]
+                    return ptype, (flags, body) if ptype == 3 else body
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None, None
+            r, _, _ = select.select([self.sock], [], [], left)
+            if r:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise OSError("the broker closed the connection")
+                self.buf += chunk
+
+    def poll(self, timeout):
+        """Messages (topic, payload) received within timeout."""
+        got = []
+        deadline = time.monotonic() + timeout
+        while True:
+            ptype, data = self._read_packet(max(0.0, deadline - time.monotonic()))
+            if ptype is None:
+                break
+            if ptype == 3:
+                flags, body = data
+                tl = struct.unpack("!H", body[:2])[0]
+                topic = body[2:2 + tl].decode()
+                rest = body[2 + tl:]
+                if (flags >> 1) & 3:
+                    pid = rest[:2]
+                    rest = rest[2:]
+                    self.sock.sendall(b"\x40\x02" + pid)
+                got.append((topic, rest))
+            if time.monotonic() >= deadline:
+                break
+        if time.monotonic() - self.last_ping > 20:
+            self.sock.sendall(b"\xc0\x00")
+            self.last_ping = time.monotonic()
+        return got
+
+
+def make_polls(args):
+    meters = args.meters.split(",")
+    base = int(time.time() * 1000) - args.polls * 1000 - 60000 if args.t0 == 0 else args.t0
+    polls = []
+    for seq in range(1, args.polls + 1):
+        vals = {}
+        for q in QUANTITIES[:args.values]:
+            # Exact binary fractions: sums are exact, so they are checksums.
+            vals[q] = float(seq % 9973) * 0.25 + QUANTITIES.index(q) * 1000.0
+        polls.append({"seq": seq, "meter": meters[seq % len(meters)], "t": base + seq * 1000,
+                      "values": vals})
+    return polls
+
+
+def make_messages(args, polls):
+    msgs = []
+    for i in range(0, len(polls), args.per_message):
+        chunk = polls[i:i + args.per_message]
+        body = {"v": 1, "site": args.site, "gateway": args.gateway, "epoch": args.epoch,
+                "polls": chunk}
+        msgs.append((chunk[-1]["seq"], json.dumps(body, separators=(",", ":")).encode()))
+    return msgs
+
+
+def write_expected(path, args, polls):
+    with open(path, "w") as f:
+        for p in polls:
+            for q, v in p["values"].items():
+                f.write("%s\t%s\t%s\t%d\t%r\n" % (args.site, p["meter"], q, p["t"], v))
+
+
+def cmd_publish(args):
+    polls = make_polls(args)
+    msgs = make_messages(args, polls)
+    if args.expected:
+        write_expected(args.expected, args, polls)
+    topic = "officemeter/v1/%s/%s/readings" % (args.site, args.gateway)
+    ack_topic = "officemeter/v1/%s/%s/ack" % (args.site, args.gateway)
+    client = Mqtt(args.port, "replay-%s-%s" % (args.gateway, args.epoch))
+    upto, sends, resends, reconnects = 0, 0, 0, 0
+    sent_at = {}  # message index -> monotonic time of its last send
+    start = time.monotonic()
+    deadline = start + args.timeout
+    connected = False
+    while upto < args.polls and time.monotonic() < deadline:
+        try:
+            if not connected:
+                client.connect()
+                client.subscribe(ack_topic, 1)
+                connected = True
+                if sends:
+                    reconnects += 1
+                    sent_at.clear()  # like the outbox after a reconnect: all due again
+            now = time.monotonic()
+            for i, (last_seq, payload) in enumerate(msgs):
+                if last_seq <= upto:
+                    continue
+                t = sent_at.get(i)
+                if t is not None and now - t < args.resend_s:
+                    continue
+                if len(sent_at) and t is None and args.window and \
+                        sum(1 for k in sent_at if msgs[k][0] > upto) >= args.window:
+                    break
+                client.publish(topic, payload)
+                if args.duplicate:
+                    client.publish(topic, payload)
+                if t is not None:
+                    resends += 1
+                sends += 1
+                sent_at[i] = now
+                if args.progress and sends == args.progress_after:
+                    open(args.progress, "w").write("%d\n" % sends)
+            for t, body in client.poll(0.05):
+                ack = json.loads(body)
+                if ack.get("epoch") == args.epoch and ack.get("upto", 0) > upto:
+                    upto = ack["upto"]
+        except OSError:
+            connected = False
+            client.close()
+            time.sleep(0.2)
+    elapsed = time.monotonic() - start
+    client.close()
+    summary = {"polls": args.polls, "acked_upto": upto, "messages": len(msgs), "sends": sends,
+               "resends": resends, "reconnects": reconnects, "seconds": round(elapsed, 3),
+               "readings": sum(len(p["values"]) for p in polls)}
+    print(json.dumps(summary))
+    return 0 if upto >= args.polls else 1
+
+
+def cmd_messages(args):
+    for _, payload in make_messages(args, make_polls(args)):
+        sys.stdout.buffer.write(payload + b"\n")
+    return 0
+
+
+def cmd_check(args):
+    want = set()
+    with open(args.expected) as f:
+        for line in f:
+            site, meter, q, t, v = line.rstrip("\n").split("\t")
+            want.add((site, meter, q, int(t), float(v)))
+    db = sqlite3.connect("file:%s?mode=ro" % args.db, uri=True)
+    rows = db.execute("SELECT m.site, m.meter, q.name, r.t, r.value FROM readings r "
+                      "JOIN meters m ON m.id = r.meter JOIN quantities q ON q.id = r.quantity")
+    have = set()
+    dup = 0
+    for row in rows:
+        if row in have:
+            dup += 1
+        have.add(row)
+    missing = want - have
+    extra = have - want
+    ok = not missing and not extra and not dup
+    print(json.dumps({"expected": len(want), "stored": len(have), "missing": len(missing),
+                      "extra": len(extra), "duplicates": dup,
+                      "sum_expected": sum(r[4] for r in want), "sum_stored": sum(r[4] for r in have)}))
+    for r in sorted(missing)[:5]:
+        print("missing: %r" % (r,), file=sys.stderr)
+    for r in sorted(extra)[:5]:
+        print("extra: %r" % (r,), file=sys.stderr)
+    return 0 if ok else 1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("command", choices=["publish", "check", "messages"])
+    ap.add_argument("--port", type=int)
+    ap.add_argument("--site", default="sim-office")
+    ap.add_argument("--gateway", default="gw1")
+    ap.add_argument("--epoch", default="00000000000000e1")
+    ap.add_argument("--meters", default="main,hvac,lifts")
+    ap.add_argument("--polls", type=int, default=100)
+    ap.add_argument("--values", type=int, default=2, help="quantities per poll (1..8)")
+    ap.add_argument("--per-message", type=int, default=50)
+    ap.add_argument("--t0", type=int, default=0, help="time of seq 0 (ms); 0: now - polls s")
+    ap.add_argument("--resend-s", type=float, default=2.0)
+    ap.add_argument("--window", type=int, default=0, help="messages in flight at most (0: all)")
+    ap.add_argument("--duplicate", action="store_true", help="publish every message twice")
+    ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--expected")
+    ap.add_argument("--progress", help="file written after --progress-after sends")
+    ap.add_argument("--progress-after", type=int, default=1)
+    ap.add_argument("--db")
+    args = ap.parse_args()
+    return {"publish": cmd_publish, "check": cmd_check, "messages": cmd_messages}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

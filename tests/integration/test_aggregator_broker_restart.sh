@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The broker restarted without persistence in the middle of a burst: what it
+# held in memory (queued, in flight) is gone, yet nothing is lost, because
+# only the aggregator's commit acknowledges a poll: the stand-in gateway
+# (agg_replay.py) and the aggregator reconnect, the gateway resends what is
+# unacknowledged, and every poll is stored exactly once.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+om_setup
+
+OM_BROKER_EXTRA="max_queued_messages 100000" om_start_broker
+port=$OM_BROKER_PORT
+mkdir "$OM_TMP/sites"
+cp "$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml" "$OM_TMP/sites/"
+om_write_agg_config "$OM_TMP/agg.yaml" "$port" "$OM_TMP/sites"
+om_start_aggregator "$OM_TMP/agg.yaml"
+db="$OM_TMP/agg.db"
+om_wait_aggregator_subscribed "$port" sim-office gw1 "$db"
+replay() { python3 "$OM_SOURCE_DIR/tests/integration/agg_replay.py" "$@"; }
+
+replay publish --port "$port" --epoch 00000000000000b1 --polls 30000 --per-message 100 \
+    --values 2 --resend-s 1.5 --window 20 --expected "$OM_TMP/burst.rows" \
+    --progress "$OM_TMP/progress" --progress-after 100 --timeout 60 >"$OM_TMP/burst.json" &
+pub=$!
+om_track "$pub"
+om_wait_file "$OM_TMP/progress" 20 "$pub"
+kill -KILL "$OM_BROKER_PID"
+wait "$OM_BROKER_PID" 2>/dev/null || true
+stored=$(om_sql "$db" "SELECT count(*) FROM readings")
+om_log "broker killed with $stored readings committed; restarting it"
+[ "$stored" -lt 60000 ] || om_fail "the broker stopped after the burst, not during it"
+sleep 0.5
+OM_BROKER_EXTRA="max_queued_messages 100000" om_start_broker
+om_wait_exit "$pub" 60
+[ "$OM_EXIT_STATUS" -eq 0 ] || om_fail "not all acknowledged: $(cat "$OM_TMP/burst.json")"
+cat "$OM_TMP/burst.json" >&2
+grep -q '"reconnects": 0,' "$OM_TMP/burst.json" && om_fail "the gateway never reconnected"
+replay check --db "$db" --expected "$OM_TMP/burst.rows" >&2 || om_fail "stored rows differ"
+kill -0 "$OM_AGG_PID" || om_fail "the aggregator died with the broker"
+echo "ok"

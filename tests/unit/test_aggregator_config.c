@@ -1,0 +1,122 @@
+/*
+ * test_aggregator_config.c - aggregator.yaml: the shipped example loads
+ * with its defaults and resolved paths; a broken file yields one precise
+ * file:line:col message per defect; `officemeter check` classifies and
+ * checks it; the sites folder loads every site file and nothing else.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "officemeter/aggcfg.h"
+#include "officemeter/check.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static int to_source(void **state)
+{
+    return chdir(OM_SOURCE_DIR);
+}
+
+static void test_example_loads(void **state)
+{
+    om_diag diag;
+    om_diag_init(&diag);
+    om_agg_config cfg;
+    int rc = om_agg_config_load("firmware-config/aggregator/aggregator.yaml", &cfg, &diag);
+    om_diag_print(&diag, stderr);
+    assert_int_equal(rc, 0);
+    assert_string_equal(cfg.sites_dir, "firmware-config/aggregator/../../sites");
+    assert_string_equal(cfg.catalogue, "firmware-config/aggregator/../meters");
+    assert_string_equal(cfg.database, "/var/lib/officemeter/officemeter.db");
+    assert_string_equal(cfg.broker.client_id, "officemeter-aggregator");
+    assert_true(cfg.broker.use_tls);
+    assert_int_equal(cfg.commit_interval_ms, 200);
+    assert_int_equal(cfg.max_payload_bytes, 1048576);
+    assert_int_equal(cfg.stale_after_s, 900);
+    om_agg_sites sites;
+    assert_int_equal(om_agg_sites_load(&cfg, &sites, &diag), 0);
+    assert_int_equal(sites.nsites, 4); /* not emission-factors.yaml nor reporting.yaml */
+    om_agg_sites_free(&sites);
+    om_agg_config_free(&cfg);
+    om_diag_free(&diag);
+}
+
+static const char *const expected[] = {
+    "tests/data/aggregator/broken.yaml:3:1: databse: unknown key",
+    "tests/data/aggregator/broken.yaml:4:15: broker.uri: plain MQTT to mqtt.example.com",
+    "tests/data/aggregator/broken.yaml:5:21: commit_interval_ms: out of range (got \"0\"",
+    "tests/data/aggregator/broken.yaml:6:12: log_level: unknown value (got \"loud\"",
+};
+
+static void test_broken_file(void **state)
+{
+    om_diag diag;
+    om_diag_init(&diag);
+    om_agg_config cfg;
+    assert_int_equal(om_agg_config_load("tests/data/aggregator/broken.yaml", &cfg, &diag), -1);
+    om_diag_print(&diag, stderr);
+    assert_int_equal(om_diag_count(&diag), ARRAY_LEN(expected));
+    for (size_t i = 0; i < ARRAY_LEN(expected); i++) {
+        int found = 0;
+        for (size_t k = 0; k < diag.count; k++)
+            found |= strncmp(diag.messages[k], expected[i], strlen(expected[i])) == 0;
+        if (!found)
+            fail_msg("missing: %s", expected[i]);
+    }
+    om_agg_config_free(&cfg);
+    om_diag_free(&diag);
+}
+
+/* `officemeter check` knows an aggregator config by its keys and checks the
+ * folders it names. */
+static void test_check_classifies(void **state)
+{
+    om_diag diag;
+    om_diag_init(&diag);
+    om_check_stats stats;
+    char *ok[] = {"firmware-config/aggregator"};
+    assert_int_equal(om_check_paths(ok, 1, "firmware-config/meters", &diag, &stats), 0);
+    assert_int_equal(stats.aggregator_files, 1);
+    assert_int_equal(stats.sites, 0);
+    assert_int_equal(stats.skipped, 0);
+    char *bad[] = {"tests/data/aggregator/broken.yaml"};
+    assert_int_equal(om_check_paths(bad, 1, "firmware-config/meters", &diag, &stats), -1);
+    assert_int_equal(stats.aggregator_files, 1);
+    om_diag_free(&diag);
+}
+
+static void test_missing_sites_dir_is_reported(void **state)
+{
+    FILE *f = fopen("/tmp/om-test-aggcfg.yaml", "w");
+    assert_non_null(f);
+    fputs("sites_dir: /nonexistent/sites\nbroker: {uri: mqtt://127.0.0.1}\n", f);
+    fclose(f);
+    om_diag diag;
+    om_diag_init(&diag);
+    om_check_stats stats;
+    char *paths[] = {"/tmp/om-test-aggcfg.yaml"};
+    assert_int_equal(om_check_paths(paths, 1, NULL, &diag, &stats), -1);
+    assert_int_equal(om_diag_count(&diag), 1);
+    assert_string_equal(diag.messages[0], "/tmp/om-test-aggcfg.yaml:1:12: sites_dir: not a "
+                                          "folder (got \"/nonexistent/sites\")");
+    om_diag_free(&diag);
+    unlink("/tmp/om-test-aggcfg.yaml");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_example_loads),
+        cmocka_unit_test(test_broken_file),
+        cmocka_unit_test(test_check_classifies),
+        cmocka_unit_test(test_missing_sites_dir_is_reported),
+    };
+    return cmocka_run_group_tests(tests, to_source, NULL);
+}

@@ -1,0 +1,376 @@
+/*
+ * test_store.c - the aggregator's database (store.h): schema versions,
+ * idempotent readings, conflicts kept and recorded, the cumulative
+ * acknowledgement across gaps, resends, skipped ranges and restarts,
+ * rejects capped with counts kept, quarantine, and readers that see one
+ * snapshot while the writer goes on.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "officemeter/store.h"
+
+#define EPOCH "5f0c9a1e2b7d4c88"
+#define EPOCH2 "00000000000000aa"
+
+static char dir[64], path[128];
+
+static int setup(void **state)
+{
+    snprintf(dir, sizeof dir, "/tmp/om-test-store.XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(path, sizeof path, "%s/agg.db", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static om_store *open_new(void)
+{
+    char err[512];
+    unlink(path);
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    unlink(wal);
+    om_store *st = om_store_open(path, OM_STORE_CREATE, err, sizeof err);
+    if (!st)
+        fail_msg("%s", err);
+    return st;
+}
+
+static om_store *reopen(om_store *st, unsigned flags)
+{
+    om_store_close(st);
+    char err[512];
+    om_store *again = om_store_open(path, flags, err, sizeof err);
+    if (!again)
+        fail_msg("%s", err);
+    return again;
+}
+
+static om_poll poll_of(int64_t seq, const char *meter, int64_t t, double kwh, double kw)
+{
+    om_poll p;
+    memset(&p, 0, sizeof p);
+    p.seq = seq;
+    p.meter = (char *)meter;
+    p.t_ms = t;
+    p.nvalues = 2;
+    p.values[0] = (om_poll_value){.quantity = OM_Q_ENERGY_IMPORT_KWH, .value = kwh};
+    p.values[1] = (om_poll_value){.quantity = OM_Q_POWER_KW, .value = kw};
+    return p;
+}
+
+static const om_store_origin origin = {"sim-office", "gw1", EPOCH, 1718000000000};
+
+static int64_t upto(om_store *st, const char *epoch)
+{
+    int64_t u = -1;
+    assert_int_equal(om_store_seq_upto(st, "sim-office", "gw1", epoch, &u), 0);
+    return u;
+}
+
+static int sum_kwh(int64_t t, double v, void *user)
+{
+    (void)t;
+    *(double *)user += v;
+    return 0;
+}
+
+static void test_idempotent_readings_and_conflicts(void **state)
+{
+    om_store *st = open_new();
+    om_store_counts c = {0};
+    assert_int_equal(om_store_begin(st), 0);
+    om_poll p = poll_of(1, "main", 1718000000000, 100.5, 3.0);
+    assert_int_equal(om_store_put_poll(st, &origin, &p, &c), 0);
+    assert_int_equal(om_store_put_poll(st, &origin, &p, &c), 0); /* same group: duplicate */
+    assert_int_equal(om_store_commit(st), 0);
+    assert_int_equal(c.stored, 2);
+    assert_int_equal(c.duplicates, 2);
+    st = reopen(st, 0);
+    /* A resend after a restart: still one row per key. */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(om_store_begin(st), 0);
+    assert_int_equal(om_store_put_poll(st, &origin, &p, &c), 0);
+    /* Another value for a stored key: recorded, never overwritten. */
+    om_poll other = poll_of(1, "main", 1718000000000, 999.0, 3.0);
+    assert_int_equal(om_store_put_poll(st, &origin, &other, &c), 0);
+    assert_int_equal(om_store_put_poll(st, &origin, &other, &c), 0);
+    assert_int_equal(om_store_commit(st), 0);
+    assert_int_equal(c.stored, 0);
+    assert_int_equal(c.duplicates, 4);
+    assert_int_equal(c.conflicts, 2);
+    double sum = 0;
+    assert_int_equal(om_store_readings(st, "sim-office", "main", OM_Q_ENERGY_IMPORT_KWH, 0,
+                                       INT64_MAX, sum_kwh, &sum), 0);
+    assert_true(sum == 100.5);
+    om_store_totals tot;
+    assert_int_equal(om_store_totals_get(st, &tot), 0);
+    assert_int_equal(tot.readings, 2);
+    assert_int_equal(tot.conflicts, 1); /* one row, seen twice */
+    assert_int_equal(tot.meters, 1);
+    om_store_meter_row *m;
+    size_t n;
+    assert_int_equal(om_store_meters(st, &m, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(m[0].meter, "main");
+    assert_int_equal(m[0].last_t, 1718000000000);
+    free(m);
+    om_store_close(st);
+}
+
+static void test_cumulative_ack(void **state)
+{
+    om_store *st = open_new();
+    assert_int_equal(om_store_begin(st), 0);
+    assert_int_equal(upto(st, EPOCH), 0);
+    assert_int_equal(om_store_seq_done(st, &origin, 2, 2), 0);
+    assert_int_equal(upto(st, EPOCH), 0); /* seq 1 missing holds it back */
+    assert_int_equal(om_store_seq_done(st, &origin, 5, 5), 0);
+    assert_int_equal(om_store_seq_done(st, &origin, 1, 1), 0);
+    assert_int_equal(upto(st, EPOCH), 2);
+    assert_int_equal(om_store_seq_done(st, &origin, 4, 4), 0);
+    assert_int_equal(upto(st, EPOCH), 2);
+    assert_int_equal(om_store_commit(st), 0);
+    /* The ranges above upto survive a restart. */
+    st = reopen(st, 0);
+    assert_int_equal(upto(st, EPOCH), 2);
+    assert_int_equal(om_store_begin(st), 0);
+    assert_int_equal(om_store_seq_done(st, &origin, 3, 3), 0);
+    assert_int_equal(upto(st, EPOCH), 5);
+    assert_int_equal(om_store_seq_done(st, &origin, 2, 2), 0); /* a resend */
+    assert_int_equal(upto(st, EPOCH), 5);
+    /* The gateway's outbox thinned 6..99: the ack passes them. */
+    assert_int_equal(om_store_seq_done(st, &origin, 100, 100), 0);
+    assert_int_equal(upto(st, EPOCH), 5);
+    assert_int_equal(om_store_seq_skipped(st, &origin, 6, 99), 0);
+    assert_int_equal(upto(st, EPOCH), 100);
+    /* A new epoch (wiped outbox) starts from nothing. */
+    om_store_origin o2 = origin;
+    o2.epoch = EPOCH2;
+    assert_int_equal(om_store_seq_done(st, &o2, 1, 1), 0);
+    assert_int_equal(upto(st, EPOCH2), 1);
+    assert_int_equal(om_store_commit(st), 0);
+    st = reopen(st, 0);
+    assert_int_equal(upto(st, EPOCH), 100);
+    assert_int_equal(upto(st, EPOCH2), 1);
+    om_store_close(st);
+}
+
+/* Out-of-order seqs: many ranges that merge in every order. */
+static void test_ack_ranges_merge(void **state)
+{
+    om_store *st = open_new();
+    assert_int_equal(om_store_begin(st), 0);
+    static const int64_t order[] = {10, 3, 7, 8, 2, 9, 5, 6, 4, 12, 11, 1};
+    static const int64_t expect[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        assert_int_equal(om_store_seq_done(st, &origin, order[i], order[i]), 0);
+        assert_int_equal(upto(st, EPOCH), expect[i]);
+    }
+    assert_int_equal(om_store_seq_done(st, &origin, 20, 30), 0);
+    assert_int_equal(om_store_seq_done(st, &origin, 15, 25), 0);
+    assert_int_equal(om_store_seq_done(st, &origin, 13, 14), 0);
+    assert_int_equal(upto(st, EPOCH), 30);
+    assert_int_equal(om_store_commit(st), 0);
+    om_store_close(st);
+}
+
+/* A failed group leaves nothing behind, cached seq state included. */
+static void test_rollback(void **state)
+{
+    om_store *st = open_new();
+    assert_int_equal(om_store_begin(st), 0);
+    assert_int_equal(om_store_seq_done(st, &origin, 1, 1), 0);
+    om_poll p = poll_of(1, "main", 1718000000000, 1.0, 1.0);
+    assert_int_equal(om_store_put_poll(st, &origin, &p, NULL), 0);
+    assert_int_equal(upto(st, EPOCH), 1);
+    om_store_rollback(st);
+    assert_int_equal(upto(st, EPOCH), 0);
+    om_store_totals tot;
+    assert_int_equal(om_store_totals_get(st, &tot), 0);
+    assert_int_equal(tot.readings, 0);
+    /* And the next group works, with new row ids. */
+    assert_int_equal(om_store_begin(st), 0);
+    assert_int_equal(om_store_put_poll(st, &origin, &p, NULL), 0);
+    assert_int_equal(om_store_commit(st), 0);
+    assert_int_equal(om_store_totals_get(st, &tot), 0);
+    assert_int_equal(tot.readings, 2);
+    om_store_close(st);
+}
+
+static void test_rejects_capped_counts_kept(void **state)
+{
+    om_store *st = open_new();
+    om_store_set_rejects_keep(st, 3);
+    assert_int_equal(om_store_begin(st), 0);
+    char big[OM_STORE_RAW_CAP + 100];
+    memset(big, 'x', sizeof big);
+    for (int i = 0; i < 5; i++) {
+        om_store_reject r = {.received_ms = 1718000000000 + i, .topic = "officemeter/v1/s/g/readings",
+                             .site = "s", .gateway = "g", .code = i < 4 ? "bad_json" : "too_large",
+                             .reason = "why", .raw = big, .rawlen = sizeof big};
+        assert_int_equal(om_store_reject_add(st, &r), 0);
+    }
+    assert_int_equal(om_store_commit(st), 0);
+    om_store_reject_row *rows;
+    size_t n;
+    assert_int_equal(om_store_rejects(st, 0, 0, &rows, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(rows[0].code, "too_large"); /* newest first */
+    assert_int_equal(rows[0].rawlen, OM_STORE_RAW_CAP);
+    assert_int_equal(rows[0].raw_bytes, sizeof big);
+    om_store_rejects_free(rows, n);
+    om_store_reject_count *counts;
+    assert_int_equal(om_store_reject_counts(st, &counts, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(counts[0].code, "bad_json");
+    assert_int_equal(counts[0].count, 4);
+    free(counts);
+    om_store_close(st);
+}
+
+static void test_quarantine_once(void **state)
+{
+    om_store *st = open_new();
+    assert_int_equal(om_store_begin(st), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(om_store_quarantine(st, &origin, 7, "new", 1718000000000, "unknown_meter",
+                                             "not declared", "{\"seq\":7}"), 0);
+    assert_int_equal(om_store_commit(st), 0);
+    om_store_quarantine_row *q;
+    size_t n;
+    assert_int_equal(om_store_quarantined(st, &q, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(q[0].seq, 7);
+    assert_string_equal(q[0].poll_json, "{\"seq\":7}");
+    int64_t id = q[0].id;
+    om_store_quarantined_free(q, n);
+    assert_int_equal(om_store_begin(st), 0);
+    assert_int_equal(om_store_quarantine_remove(st, id), 0);
+    assert_int_equal(om_store_commit(st), 0);
+    assert_int_equal(om_store_quarantined(st, &q, &n), 0);
+    assert_int_equal(n, 0);
+    om_store_quarantined_free(q, n);
+    om_store_close(st);
+}
+
+static void test_gateways(void **state)
+{
+    om_store *st = open_new();
+    assert_int_equal(om_store_begin(st), 0);
+    assert_int_equal(om_store_gateway_state(st, "s", "g", "online", 1000), 0);
+    assert_int_equal(om_store_gateway_seen(st, "s", "g", 5000), 0);
+    assert_int_equal(om_store_gateway_health(st, "s", "g", 6000, 42, 3, "{}"), 0);
+    assert_int_equal(om_store_gateway_state(st, "s", "g", "offline", 7000), 0);
+    assert_int_equal(om_store_commit(st), 0);
+    om_store_gateway_row *g;
+    size_t n;
+    assert_int_equal(om_store_gateways(st, &g, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(g[0].state, "offline");
+    assert_int_equal(g[0].last_seen, 5000);
+    assert_int_equal(g[0].outbox_depth, 42);
+    assert_int_equal(g[0].errors, 3);
+    free(g);
+    om_store_close(st);
+}
+
+static void set_user_version(int v)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void test_schema_versions(void **state)
+{
+    om_store *st = open_new();
+    om_store_close(st);
+    set_user_version(OM_STORE_SCHEMA_VERSION + 2);
+    char err[512];
+    assert_null(om_store_open(path, 0, err, sizeof err));
+    char want[128];
+    snprintf(want, sizeof want, "database schema version %d is newer than this program (%d)",
+             OM_STORE_SCHEMA_VERSION + 2, OM_STORE_SCHEMA_VERSION);
+    assert_non_null(strstr(err, want));
+    assert_non_null(strstr(err, path));
+    assert_null(om_store_open(path, OM_STORE_READONLY, err, sizeof err));
+    /* A database of someone else. */
+    unlink(path);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE x(a)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_null(om_store_open(path, 0, err, sizeof err));
+    assert_non_null(strstr(err, "not an officemeter database"));
+    /* Readers do not create, and say so. */
+    unlink(path);
+    assert_null(om_store_open(path, OM_STORE_READONLY, err, sizeof err));
+    assert_non_null(strstr(err, "no such database"));
+}
+
+/* A reader's snapshot stays the same while the writer commits; the writer
+ * is never blocked by it (WAL). */
+static void test_reader_snapshot(void **state)
+{
+    om_store *w = open_new();
+    om_poll p = poll_of(1, "main", 1718000000000, 1.0, 1.0);
+    assert_int_equal(om_store_begin(w), 0);
+    assert_int_equal(om_store_put_poll(w, &origin, &p, NULL), 0);
+    assert_int_equal(om_store_commit(w), 0);
+    char err[512];
+    om_store *r = om_store_open(path, OM_STORE_READONLY, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(om_store_read_begin(r), 0);
+    om_store_totals tot;
+    assert_int_equal(om_store_totals_get(r, &tot), 0);
+    assert_int_equal(tot.readings, 2);
+    p = poll_of(2, "main", 1718000060000, 2.0, 1.0);
+    assert_int_equal(om_store_begin(w), 0);
+    assert_int_equal(om_store_put_poll(w, &origin, &p, NULL), 0);
+    assert_int_equal(om_store_commit(w), 0);
+    assert_int_equal(om_store_totals_get(r, &tot), 0);
+    assert_int_equal(tot.readings, 2);
+    om_store_read_end(r);
+    assert_int_equal(om_store_totals_get(r, &tot), 0);
+    assert_int_equal(tot.readings, 4);
+    assert_int_equal(om_store_begin(r), -1); /* read-only */
+    om_store_close(r);
+    om_store_close(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_idempotent_readings_and_conflicts),
+        cmocka_unit_test(test_cumulative_ack),
+        cmocka_unit_test(test_ack_ranges_merge),
+        cmocka_unit_test(test_rollback),
+        cmocka_unit_test(test_rejects_capped_counts_kept),
+        cmocka_unit_test(test_quarantine_once),
+        cmocka_unit_test(test_gateways),
+        cmocka_unit_test(test_schema_versions),
+        cmocka_unit_test(test_reader_snapshot),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
