@@ -72,6 +72,13 @@ typedef struct {
     om_factor_choice *choices;
     size_t nchoices;
     char *path;
+    /* Counter plausibility (docs/methodology.md): the nominal interval
+     * between readings, and the most a main incomer or a water meter can
+     * plausibly draw. A step faster than that is a glitch or a jump, and a
+     * wrap is believed only if it implies less. */
+    unsigned poll_interval_s;
+    double max_power_kw;
+    double max_flow_m3h;
 } om_policy;
 
 int om_factors_load(const char *path, om_factor_set *out, om_diag *diag);

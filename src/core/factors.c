@@ -125,6 +125,9 @@ static const om_cfg_field policy_fields[] = {
     OM_F_ENUM(om_policy, intensity_scope, "intensity_scope", 0, scope_names, "covered_sites"),
     OM_F_UINT(om_policy, gap_intervals, "gap_intervals", 0, 1, 100000, "10"),
     OM_F_LIST(om_policy, choices, nchoices, "factor_selection", 0, &choice_schema),
+    OM_F_UINT(om_policy, poll_interval_s, "poll_interval_s", 0, 1, 86400, "60"),
+    OM_F_DOUBLE(om_policy, max_power_kw, "max_power_kw", 0, 0.001, 1e7, "5000"),
+    OM_F_DOUBLE(om_policy, max_flow_m3h, "max_flow_m3h", 0, 0.001, 1e6, "100"),
 };
 static const om_cfg_schema policy_schema =
     OM_SCHEMA(om_policy, "reporting policy", policy_fields, check_policy);
