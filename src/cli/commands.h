@@ -8,9 +8,26 @@
 #ifndef OFFICEMETER_CLI_COMMANDS_H
 #define OFFICEMETER_CLI_COMMANDS_H
 
+#include <stdbool.h>
+
+#include "officemeter/aggcfg.h"
+#include "officemeter/store.h"
+
 int om_cmd_check(int argc, char **argv);
 int om_cmd_probe(int argc, char **argv);
 int om_cmd_sim(int argc, char **argv);
 int om_cmd_list(int argc, char **argv);
+int om_cmd_status(int argc, char **argv);
+int om_cmd_rejects(int argc, char **argv);
+int om_cmd_requeue(int argc, char **argv);
+int om_cmd_rollup(int argc, char **argv);
+int om_cmd_report(int argc, char **argv);
+int om_cmd_acl(int argc, char **argv);
+
+/* The aggregator's database for status, rejects and requeue: --db FILE, or
+ * the `database` of --config FILE (then *cfg is loaded and *have_cfg set;
+ * free it with om_agg_config_free). NULL after printing the reason. */
+om_store *om_cli_open_store(const char *cmd, const char *db, const char *config, unsigned flags,
+                            om_agg_config *cfg, bool *have_cfg);
 
 #endif

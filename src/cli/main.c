@@ -20,6 +20,12 @@ static const om_command commands[] = {
     {"probe", om_cmd_probe, "read one meter once and print decoded values"},
     {"sim", om_cmd_sim, "simulate the meters of a site over Modbus TCP and RTU"},
     {"list", om_cmd_list, "print a site's buses or meters, one per line, for scripts"},
+    {"status", om_cmd_status, "gateways and meters: last seen, freshness, errors, outbox depth"},
+    {"rejects", om_cmd_rejects, "messages and polls the aggregator refused, with reasons"},
+    {"requeue", om_cmd_requeue, "store quarantined polls whose meter is now declared"},
+    {"rollup", om_cmd_rollup, "compute and store a month per site and meter; write its CSV"},
+    {"report", om_cmd_report, "the annual KPI report (md, csv, json, xlsx) from monthly rollups"},
+    {"acl", om_cmd_acl, "mosquitto ACL and password template: each gateway only its own topics"},
 };
 
 static void print_usage(FILE *out)
