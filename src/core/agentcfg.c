@@ -13,8 +13,6 @@
 #include "brokercfg.h"
 #include "yamlcfg.h"
 
-static const char *const log_level_names[] = {"error", "warning", "info", "debug", NULL};
-
 static const om_cfg_field interval_fields[] = {
     OM_F_UINT(om_intervals, counters_s, "counters_s", 0, 1, 86400, "60"),
     OM_F_UINT(om_intervals, instant_s, "instant_s", 0, 1, 86400, "10"),
@@ -38,28 +36,6 @@ static const om_cfg_schema delivery_schema =
     OM_SCHEMA(om_delivery, "delivery", delivery_fields, NULL);
 
 /* log_level is an enum kept as text so the logger can parse it itself. */
-static int parse_log_level(om_cfg_ctx *ctx, yaml_node_t *node, void *dst, const om_cfg_field *f)
-{
-    const char *s = om_cfg_scalar(node);
-    for (size_t i = 0; s && log_level_names[i]; i++) {
-        if (strcmp(s, log_level_names[i]) == 0) {
-            *(char **)dst = strdup(s);
-            return 0;
-        }
-    }
-    char got[96];
-    om_cfg_error(ctx, node, NULL,
-                 "unknown value (got %s, expected one of error, warning, info or debug)",
-                 om_cfg_describe(node, got, sizeof got));
-    return -1;
-}
-
-static void free_string(void *dst)
-{
-    free(*(char **)dst);
-    *(char **)dst = NULL;
-}
-
 static const om_cfg_field agent_fields[] = {
     OM_F_STRING(om_agent_config, site_file, "site_file", OM_CFG_REQUIRED),
     OM_F_ID(om_agent_config, gateway, "gateway", OM_CFG_REQUIRED),
@@ -69,7 +45,7 @@ static const om_cfg_field agent_fields[] = {
     OM_F_STRUCT(om_agent_config, intervals, "intervals", 0, &interval_schema),
     OM_F_STRUCT(om_agent_config, delivery, "delivery", 0, &delivery_schema),
     OM_F_UINT(om_agent_config, outbox_quota_mb, "outbox_quota_mb", 0, 1, 1048576, "512"),
-    OM_F_CUSTOM(om_agent_config, log_level, "log_level", 0, parse_log_level, free_string,
+    OM_F_CUSTOM(om_agent_config, log_level, "log_level", 0, om_cfg_parse_log_level, om_cfg_free_string,
                 "error, warning, info or debug"),
 };
 
@@ -86,26 +62,6 @@ static void check_agent(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
 static const om_cfg_schema agent_schema =
     OM_SCHEMA(om_agent_config, "agent", agent_fields, check_agent);
 
-/* Relative paths are relative to the config file's folder. */
-static void resolve_path(char **field, const char *config_path, const char *fallback)
-{
-    if (!*field && fallback)
-        *field = strdup(fallback);
-    if (!*field || (*field)[0] == '/')
-        return;
-    const char *slash = strrchr(config_path, '/');
-    if (!slash)
-        return;
-    size_t dirlen = (size_t)(slash - config_path);
-    size_t len = dirlen + 1 + strlen(*field) + 1;
-    char *abs = malloc(len);
-    if (!abs)
-        return;
-    snprintf(abs, len, "%.*s/%s", (int)dirlen, config_path, *field);
-    free(*field);
-    *field = abs;
-}
-
 int om_agent_config_load(const char *path, om_agent_config *out, om_diag *diag)
 {
     memset(out, 0, sizeof *out);
@@ -113,13 +69,10 @@ int om_agent_config_load(const char *path, om_agent_config *out, om_diag *diag)
     out->path = strdup(path);
     if (!out->log_level)
         out->log_level = strdup("info");
-    resolve_path(&out->site_file, path, NULL);
-    resolve_path(&out->catalogue, path, "/usr/share/officemeter/meters");
-    resolve_path(&out->outbox, path, "/var/lib/officemeter/outbox.db");
-    resolve_path(&out->broker.credentials_file, path, NULL);
-    resolve_path(&out->broker.tls.ca_file, path, NULL);
-    resolve_path(&out->broker.tls.cert_file, path, NULL);
-    resolve_path(&out->broker.tls.key_file, path, NULL);
+    om_cfg_resolve_path(&out->site_file, path, NULL);
+    om_cfg_resolve_path(&out->catalogue, path, "/usr/share/officemeter/meters");
+    om_cfg_resolve_path(&out->outbox, path, "/var/lib/officemeter/outbox.db");
+    om_broker_resolve_paths(&out->broker, path);
     if (!out->broker.client_id && out->gateway)
         out->broker.client_id = strdup(out->gateway);
     return rc;

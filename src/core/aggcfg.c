@@ -16,30 +16,6 @@
 #include "brokercfg.h"
 #include "yamlcfg.h"
 
-static const char *const log_level_names[] = {"error", "warning", "info", "debug", NULL};
-
-static int parse_log_level(om_cfg_ctx *ctx, yaml_node_t *node, void *dst, const om_cfg_field *f)
-{
-    const char *s = om_cfg_scalar(node);
-    for (size_t i = 0; s && log_level_names[i]; i++) {
-        if (strcmp(s, log_level_names[i]) == 0) {
-            *(char **)dst = strdup(s);
-            return 0;
-        }
-    }
-    char got[96];
-    om_cfg_error(ctx, node, NULL,
-                 "unknown value (got %s, expected one of error, warning, info or debug)",
-                 om_cfg_describe(node, got, sizeof got));
-    return -1;
-}
-
-static void free_string(void *dst)
-{
-    free(*(char **)dst);
-    *(char **)dst = NULL;
-}
-
 static const om_cfg_field agg_fields[] = {
     OM_F_STRING(om_agg_config, sites_dir, "sites_dir", OM_CFG_REQUIRED),
     OM_F_STRING(om_agg_config, catalogue, "catalogue", 0),
@@ -53,7 +29,7 @@ static const om_cfg_field agg_fields[] = {
     OM_F_UINT(om_agg_config, future_tolerance_s, "future_tolerance_s", 0, 0, 86400, "300"),
     OM_F_UINT(om_agg_config, rejects_keep, "rejects_keep", 0, 1, 100000000, "10000"),
     OM_F_UINT(om_agg_config, stale_after_s, "stale_after_s", 0, 1, 31536000, "900"),
-    OM_F_CUSTOM(om_agg_config, log_level, "log_level", 0, parse_log_level, free_string,
+    OM_F_CUSTOM(om_agg_config, log_level, "log_level", 0, om_cfg_parse_log_level, om_cfg_free_string,
                 "error, warning, info or debug"),
 };
 
@@ -70,26 +46,6 @@ static void check_agg(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
 static const om_cfg_schema agg_schema =
     OM_SCHEMA(om_agg_config, "aggregator", agg_fields, check_agg);
 
-/* Relative paths are relative to the config file's folder. */
-static void resolve_path(char **field, const char *config_path, const char *fallback)
-{
-    if (!*field && fallback)
-        *field = strdup(fallback);
-    if (!*field || (*field)[0] == '/')
-        return;
-    const char *slash = strrchr(config_path, '/');
-    if (!slash)
-        return;
-    size_t dirlen = (size_t)(slash - config_path);
-    size_t len = dirlen + 1 + strlen(*field) + 1;
-    char *abs = malloc(len);
-    if (!abs)
-        return;
-    snprintf(abs, len, "%.*s/%s", (int)dirlen, config_path, *field);
-    free(*field);
-    *field = abs;
-}
-
 int om_agg_config_load(const char *path, om_agg_config *out, om_diag *diag)
 {
     memset(out, 0, sizeof *out);
@@ -97,13 +53,10 @@ int om_agg_config_load(const char *path, om_agg_config *out, om_diag *diag)
     out->path = strdup(path);
     if (!out->log_level)
         out->log_level = strdup("info");
-    resolve_path(&out->sites_dir, path, NULL);
-    resolve_path(&out->catalogue, path, OM_AGG_DEFAULT_CATALOGUE);
-    resolve_path(&out->database, path, OM_AGG_DEFAULT_DATABASE);
-    resolve_path(&out->broker.credentials_file, path, NULL);
-    resolve_path(&out->broker.tls.ca_file, path, NULL);
-    resolve_path(&out->broker.tls.cert_file, path, NULL);
-    resolve_path(&out->broker.tls.key_file, path, NULL);
+    om_cfg_resolve_path(&out->sites_dir, path, NULL);
+    om_cfg_resolve_path(&out->catalogue, path, OM_AGG_DEFAULT_CATALOGUE);
+    om_cfg_resolve_path(&out->database, path, OM_AGG_DEFAULT_DATABASE);
+    om_broker_resolve_paths(&out->broker, path);
     if (!out->broker.client_id)
         out->broker.client_id = strdup(OM_AGG_DEFAULT_CLIENT_ID);
     return rc;

@@ -102,3 +102,54 @@ static const om_cfg_field broker_fields[] = {
 const om_cfg_schema om_broker_schema =
     OM_SCHEMA(om_broker_config, "broker", broker_fields, check_broker);
 
+
+static const char *const log_level_names[] = {"error", "warning", "info", "debug", NULL};
+
+int om_cfg_parse_log_level(om_cfg_ctx *ctx, yaml_node_t *node, void *dst, const om_cfg_field *f)
+{
+    const char *s = om_cfg_scalar(node);
+    for (size_t i = 0; s && log_level_names[i]; i++) {
+        if (strcmp(s, log_level_names[i]) == 0) {
+            *(char **)dst = strdup(s);
+            return 0;
+        }
+    }
+    char got[96];
+    om_cfg_error(ctx, node, NULL,
+                 "unknown value (got %s, expected one of error, warning, info or debug)",
+                 om_cfg_describe(node, got, sizeof got));
+    return -1;
+}
+
+void om_cfg_free_string(void *dst)
+{
+    free(*(char **)dst);
+    *(char **)dst = NULL;
+}
+
+void om_cfg_resolve_path(char **field, const char *config_path, const char *fallback)
+{
+    if (!*field && fallback)
+        *field = strdup(fallback);
+    if (!*field || (*field)[0] == '/')
+        return;
+    const char *slash = strrchr(config_path, '/');
+    if (!slash)
+        return;
+    size_t dirlen = (size_t)(slash - config_path);
+    size_t len = dirlen + 1 + strlen(*field) + 1;
+    char *abs = malloc(len);
+    if (!abs)
+        return;
+    snprintf(abs, len, "%.*s/%s", (int)dirlen, config_path, *field);
+    free(*field);
+    *field = abs;
+}
+
+void om_broker_resolve_paths(om_broker_config *broker, const char *config_path)
+{
+    om_cfg_resolve_path(&broker->credentials_file, config_path, NULL);
+    om_cfg_resolve_path(&broker->tls.ca_file, config_path, NULL);
+    om_cfg_resolve_path(&broker->tls.cert_file, config_path, NULL);
+    om_cfg_resolve_path(&broker->tls.key_file, config_path, NULL);
+}
