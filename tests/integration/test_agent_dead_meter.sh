@@ -44,8 +44,11 @@ cycles = bus["cycles"]
 # One request per attempt, and that request timed out: at most one timeout a cycle.
 assert dead["requests"] == dead["timeouts"] >= 2, dead
 assert dead["timeouts"] <= cycles, (dead, cycles)
-# Backed off: skipped in some cycles, so fewer timeouts than cycles.
-assert dead["skipped"] >= 1 and dead["timeouts"] + dead["skipped"] == cycles, (dead, cycles)
+# Backed off: skipped in some cycles, so fewer timeouts than cycles. The
+# health snapshot may fall inside a cycle that has been counted but has not
+# yet reached the dead meter, so one cycle may be unaccounted for.
+assert dead["skipped"] >= 1, (dead, cycles)
+assert cycles - 1 <= dead["timeouts"] + dead["skipped"] <= cycles, (dead, cycles)
 assert dead["polls"] == 0 and dead["last_good"] is None and "no answer" in dead["last_error"], dead
 assert bus["overruns"] == 0, bus
 for m in ("main", "hvac"):
