@@ -18,6 +18,7 @@
 
 #include "agent.h"
 #include "officemeter/notify.h"
+#include "officemeter/daemon.h"
 #include "om_log.h"
 #include "officemeter/plan.h"
 
@@ -224,20 +225,6 @@ static int run_plan(const cli *c)
     return rc;
 }
 
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_term;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = on_hup;
-    sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-}
-
 static int run_daemon(const cli *c)
 {
     om_agent a;
@@ -248,7 +235,7 @@ static int run_daemon(const cli *c)
                            .overrides = c->overrides,
                            .noverrides = c->noverrides,
                            .log_level = c->log_level};
-    install_signals();
+    om_daemon_install_signals(on_term, on_hup);
     int rc = 0;
     if (om_agent_init(&a, &ao, &diag, err, sizeof err) < 0) {
         if (om_diag_count(&diag))

@@ -14,6 +14,7 @@
 #include "aggregator.h"
 #include "officemeter/aggcfg.h"
 #include "officemeter/store.h"
+#include "officemeter/daemon.h"
 #include "om_log.h"
 
 static om_aggregator_signals signals_seen;
@@ -28,20 +29,6 @@ static void on_reload(int sig)
 {
     (void)sig;
     signals_seen.reload = 1;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_stop;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = on_reload;
-    sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
 }
 
 static void usage(FILE *out)
@@ -139,7 +126,7 @@ int main(int argc, char **argv)
         if (!level)
             om_log_level_parse(cfg.log_level, &lv);
         om_log_set_level(lv);
-        install_signals();
+        om_daemon_install_signals(on_stop, on_reload);
         om_aggregator *a = om_aggregator_new(&cfg);
         rc = a && om_aggregator_run(a, &signals_seen, ready) == 0 ? 0 : 1;
         om_aggregator_free(a);
