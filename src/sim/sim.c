@@ -179,7 +179,8 @@ om_sim *om_sim_new(const om_sim_config *cfg, om_diag *diag, om_sim_error *kind, 
     atomic_init(&sim->stopping, false);
     sim->start_ms = cfg->start_ms;
     sim->speed = cfg->speed;
-    om_sim_clock_start(&sim->clock, cfg->start_ms, cfg->speed);
+    sim->delay_s = cfg->delay_s;
+    om_sim_clock_start(&sim->clock, cfg->start_ms, cfg->speed, 0.0);
 
     if (pipe(sim->stop_pipe) != 0) {
         snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
@@ -222,7 +223,7 @@ int om_sim_listen(om_sim *sim, char *err, size_t errlen)
 int om_sim_start(om_sim *sim, char *err, size_t errlen)
 {
     pthread_mutex_lock(&sim->lock);
-    om_sim_clock_start(&sim->clock, sim->start_ms, sim->speed);
+    om_sim_clock_start(&sim->clock, sim->start_ms, sim->speed, sim->delay_s);
     pthread_mutex_unlock(&sim->lock);
     for (size_t i = 0; i < sim->nservers; i++) {
         om_sim_server *srv = sim->servers[i];
@@ -280,6 +281,14 @@ int64_t om_sim_now(om_sim *sim)
     int64_t t = om_sim_clock_now(&sim->clock);
     pthread_mutex_unlock(&sim->lock);
     return t;
+}
+
+int om_sim_write_clock(om_sim *sim, const char *path, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&sim->lock);
+    om_sim_clock c = sim->clock;
+    pthread_mutex_unlock(&sim->lock);
+    return om_sim_clock_write(&c, path, err, errlen);
 }
 
 void om_sim_describe(om_sim *sim, FILE *out)

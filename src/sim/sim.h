@@ -37,6 +37,7 @@ typedef struct {
     size_t nfaults;
     int64_t start_ms;
     double speed;
+    double delay_s; /* simulated time stands at start_ms this long first */
     uint64_t seed;
 } om_sim_config;
 
@@ -67,5 +68,10 @@ void om_sim_describe(om_sim *sim, FILE *out);
 json_t *om_sim_state_json(om_sim *sim);
 /* Writes the oracle to path atomically (path.tmp, then rename). */
 int om_sim_write_state(om_sim *sim, const char *path, char *err, size_t errlen);
+/* Each meter's true consumption over calendar year `year` in its site's
+ * zone (docs/simulator.md, "The oracle of a year"); NULL with err. */
+json_t *om_sim_year_json(om_sim *sim, int year, char *err, size_t errlen);
+/* Publishes the simulated clock for other processes (om_sim_clock_write). */
+int om_sim_write_clock(om_sim *sim, const char *path, char *err, size_t errlen);
 
 #endif

@@ -32,6 +32,8 @@ typedef struct {
     const char **faults;
     const char *state_path;
     const char *ready_path;
+    const char *clock_path;
+    int oracle_year; /* 0: serve */
     double duration_s; /* 0: run until a signal */
 } options;
 
@@ -42,7 +44,8 @@ static void usage(FILE *out)
         "                       [--bus [GW/]BUS=tcp:HOST:PORT | --bus [GW/]BUS=rtu:DEVICE ...]\n"
         "                       [--start TIMESTAMP] [--speed X] [--seed N]\n"
         "                       [--fault METER=MODE ...] [--state FILE] [--ready-file FILE]\n"
-        "                       [--duration SECONDS]\n"
+        "                       [--clock-file FILE] [--delay SECONDS] [--duration SECONDS]\n"
+        "       officemeter sim --site FILE [--site FILE ...] --oracle-year YYYY\n"
         "\n"
         "Serve the meters of the site files over Modbus TCP and RTU, with office-like\n"
         "load profiles, for tests, demos and commissioning drills.\n"
@@ -58,6 +61,13 @@ static void usage(FILE *out)
         "                       glitch@TIME | leak:M3H | na (repeatable)\n"
         "  --state FILE         write the oracle (registers and true consumption) as JSON\n"
         "  --ready-file FILE    written once every server listens\n"
+        "  --clock-file FILE    publish the simulated clock (start, speed, monotonic origin)\n"
+        "                       so that officemeter-agent --sim-clock FILE shares it\n"
+        "  --delay SECONDS      simulated time stands at --start this long, then advances\n"
+        "                       (lets the processes sharing --clock-file get ready)\n"
+        "  --oracle-year YYYY   print each meter's true consumption in that calendar year\n"
+        "                       (site's time zone; whole year and within its active period)\n"
+        "                       as JSON, and exit without serving\n"
         "  --duration SECONDS   stop after this many real seconds\n"
         "  --help               this text\n"
         "\n"
@@ -145,6 +155,9 @@ static int parse_options(int argc, char **argv, options *o)
         {"speed", required_argument, NULL, 'x'},    {"seed", required_argument, NULL, 'n'},
         {"fault", required_argument, NULL, 'f'},    {"state", required_argument, NULL, 'o'},
         {"ready-file", required_argument, NULL, 'r'},
+        {"clock-file", required_argument, NULL, 'k'},
+        {"delay", required_argument, NULL, 'D'},
+        {"oracle-year", required_argument, NULL, 'y'},
         {"duration", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -194,6 +207,20 @@ static int parse_options(int argc, char **argv, options *o)
         case 'r':
             o->ready_path = optarg;
             break;
+        case 'k':
+            o->clock_path = optarg;
+            break;
+        case 'D':
+            if (parse_double(optarg, 0.0, 3600.0, &o->cfg.delay_s) != 0)
+                return fail_usage("--delay: bad value '%s' (expected seconds 0..3600)", optarg);
+            break;
+        case 'y': {
+            double y;
+            if (parse_double(optarg, 1971, 9999, &y) != 0 || y != floor(y))
+                return fail_usage("--oracle-year: bad year '%s' (expected YYYY)", optarg);
+            o->oracle_year = (int)y;
+            break;
+        }
         case 'd':
             if (parse_double(optarg, 0.001, 1e9, &o->duration_s) != 0)
                 return fail_usage("--duration: bad value '%s' (expected seconds > 0)", optarg);
@@ -312,6 +339,10 @@ static int serve(options *o)
         fprintf(stderr, "officemeter sim: %s\n", err);
         goto done;
     }
+    if (o->clock_path && om_sim_write_clock(sim, o->clock_path, err, sizeof err) != 0) {
+        fprintf(stderr, "officemeter sim: %s\n", err);
+        goto done;
+    }
     om_sim_describe(sim, stderr);
     if (o->ready_path && write_ready(o->ready_path, sim) != 0) {
         fprintf(stderr, "officemeter sim: cannot write ready file %s: %s\n", o->ready_path,
@@ -326,13 +357,41 @@ done:
     return status;
 }
 
+/* --oracle-year: build the meters as for serving, integrate, print. */
+static int print_oracle_year(options *o)
+{
+    char err[1024];
+    om_diag diag;
+    om_diag_init(&diag);
+    om_sim_error kind;
+    om_sim *sim = om_sim_new(&o->cfg, &diag, &kind, err, sizeof err);
+    om_diag_print(&diag, stderr);
+    om_diag_free(&diag);
+    if (sim == NULL) {
+        fprintf(stderr, "officemeter sim: %s\n", err);
+        return kind == OM_SIM_ERR_USAGE ? 2 : 1;
+    }
+    json_t *root = om_sim_year_json(sim, o->oracle_year, err, sizeof err);
+    int status = 1;
+    if (root == NULL) {
+        fprintf(stderr, "officemeter sim: %s\n", err);
+    } else if (json_dumpf(root, stdout, JSON_INDENT(1) | JSON_SORT_KEYS |
+                                            JSON_REAL_PRECISION(17)) == 0) {
+        putchar('\n');
+        status = fflush(stdout) == 0 ? 0 : 1;
+    }
+    json_decref(root);
+    om_sim_free(sim);
+    return status;
+}
+
 int om_cmd_sim(int argc, char **argv)
 {
     options o;
     memset(&o, 0, sizeof o);
     int status = parse_options(argc, argv, &o);
     if (status < 0)
-        status = serve(&o);
+        status = o.oracle_year ? print_oracle_year(&o) : serve(&o);
     free_options(&o);
     return status;
 }

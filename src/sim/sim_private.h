@@ -53,6 +53,7 @@ struct om_sim {
     om_sim_clock clock;
     int64_t start_ms;
     double speed;
+    double delay_s;
     pthread_mutex_t lock; /* meters (profile cursors) and the clock */
     int stop_pipe[2];     /* readable once stopping: wakes every poll() */
     atomic_bool stopping;

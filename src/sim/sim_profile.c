@@ -156,6 +156,15 @@ double om_sim_profile_consumed(om_sim_profile *p, int64_t t_ms)
     return p->cursor_total + segment(p, p->cursor_ms, t_ms);
 }
 
+double om_sim_profile_between(const om_sim_profile *p, int64_t from_ms, int64_t to_ms)
+{
+    om_sim_profile fresh = *p;
+    fresh.start_ms = from_ms;
+    fresh.cursor_ms = from_ms;
+    fresh.cursor_total = 0.0;
+    return om_sim_profile_consumed(&fresh, to_ms);
+}
+
 int64_t om_sim_counter_raw(double value, double scale)
 {
     /* The small allowance absorbs binary rounding (0.03 / 0.01 is

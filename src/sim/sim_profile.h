@@ -63,6 +63,9 @@ double om_sim_profile_rate(om_sim_profile *p, int64_t t_ms);
 double om_sim_profile_voltage(om_sim_profile *p, int phase, int64_t t_ms);
 /* Consumption (kWh or m³) from the start to t; 0 before the start. */
 double om_sim_profile_consumed(om_sim_profile *p, int64_t t_ms);
+/* Consumption over [from, to), integrated afresh (p's cursor is left
+ * alone): the oracle for a period, whatever the simulator's start. */
+double om_sim_profile_between(const om_sim_profile *p, int64_t from_ms, int64_t to_ms);
 
 /* The integer a counter register holds for a canonical value: the whole
  * number of raw units (pulses, Wh, 0.01 kWh) below it. A meter counts up

@@ -107,4 +107,43 @@ m = json.load(open(sys.argv[1]))["meters"]
 assert m["main"]["site"] == "sim-office" and m["br-main"]["site"] == "sim-branch", sorted(m)
 PY
 om_mbpoll_words -m tcp -p "$p3" -a 1 -r 17 -c 2 127.0.0.1 >/dev/null
+om_stop_pid "$OM_SIM_PID"
+
+# --clock-file and --delay: the clock other processes share. Simulated time
+# stands at --start during the delay, and the file's origin is the
+# monotonic instant it ends.
+clock="$OM_TMP/clock.json"
+m0=$(python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000)')
+om_start_sim --site "$SITE" --catalogue "$CAT" "${BUSES[@]}" --speed 3600 --delay 2 \
+    --start 2024-03-04T10:00:00Z --state "$state" --clock-file "$clock"
+kill -USR1 "$OM_SIM_PID"
+sleep 0.3
+python3 - "$clock" "$state" "$m0" <<'PY'
+import json, sys, time
+c, s, m0 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), int(sys.argv[3])
+assert c["start_ms"] == 1709546400000 and c["speed"] == 3600, c
+now = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+assert m0 + 2_000_000 <= c["origin_mono_us"] <= now + 2_000_000, (m0, c, now)
+assert c["origin_mono_us"] > now, "the delay is over already: the test machine is too slow"
+assert s["sim_time"] == c["start_ms"], ("time moved during the delay", s["sim_time"])
+PY
+om_stop_pid "$OM_SIM_PID"
+expect_error 2 "--delay: bad value" "${SIM[@]}" "${BUSES[@]}" --delay -1
+
+# --oracle-year: each meter's true consumption in a calendar year, serving
+# nothing; the part in the meter's service life is never more than the year.
+"${SIM[@]}" --oracle-year 2024 >"$OM_TMP/oracle.json" 2>"$OM_TMP/err" || om_fail "--oracle-year: $(cat "$OM_TMP/err")"
+python3 - "$OM_TMP/oracle.json" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["year"] == 2024, o["year"]
+m = o["meters"]
+assert m["main"]["quantity"] == "energy_import_kwh" and m["main"]["role"] == "main", m["main"]
+assert m["water"]["quantity"] == "water_m3" and m["water"]["utility"] == "water", m["water"]
+for name, v in m.items():
+    assert 0 <= v["active"] <= v["year"] + 1e-9, (name, v)
+# An office main meter: hundreds of MWh a year (peak ~60 kW x 0.8..1.2).
+assert 100_000 < m["main"]["year"] < 400_000, m["main"]
+PY
+expect_error 2 "--oracle-year: bad year" "${SIM[@]}" --oracle-year 24
 echo "PASS"

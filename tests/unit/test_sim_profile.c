@@ -193,6 +193,27 @@ static void test_counter_does_not_depend_on_read_pattern(void **state)
     assert_true(om_sim_profile_consumed(&a, at("2024-03-03T00:00:00Z")) == 0.0);
 }
 
+/* The oracle of a period (--oracle-year) integrates afresh from the
+ * period's start: it equals the difference of the running counter at the
+ * period's ends, wherever the simulator started, and leaves the running
+ * counter's cursor alone. */
+static void test_between_matches_running_counter(void **state)
+{
+    (void)state;
+    om_sim_profile p;
+    init(&p, 7, "main", OM_UTILITY_ELECTRICITY, OM_ROLE_MAIN, "2024-02-27T13:17:11Z");
+    int64_t a = at("2024-03-01T00:00:00Z"), b = at("2024-03-08T17:30:30.250Z");
+    double ca = om_sim_profile_consumed(&p, a);
+    double cb = om_sim_profile_consumed(&p, b);
+    double between = om_sim_profile_between(&p, a, b);
+    assert_true(between > 1000.0); /* a week of an office: MWh, not zero */
+    assert_true(fabs(between - (cb - ca)) <= 1e-9 * cb);
+    assert_int_equal(p.cursor_ms, b - (b % 60000)); /* cursor untouched by between() */
+    /* Reversed or empty periods consume nothing. */
+    assert_true(om_sim_profile_between(&p, b, a) == 0.0);
+    assert_true(om_sim_profile_between(&p, a, a) == 0.0);
+}
+
 static void test_pulse_conversion_exact(void **state)
 {
     (void)state;
@@ -228,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_counter_monotonic_and_integrates_rate),
         cmocka_unit_test(test_counter_does_not_depend_on_read_pattern),
         cmocka_unit_test(test_pulse_conversion_exact),
+        cmocka_unit_test(test_between_matches_running_counter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
