@@ -68,11 +68,14 @@ static bool stop_requested(om_bus_worker *w)
     return s;
 }
 
+/* A meter is polled over its service life [from, until], the tick at
+ * `until` included: that last reading lets the rollup close the meter's
+ * consumption at the boundary instead of at the tick before it. */
 static bool meter_active(const om_meter *m, int64_t t_ms)
 {
     if (m->active_from != OM_TIME_NONE && t_ms < m->active_from)
         return false;
-    if (m->active_until != OM_TIME_NONE && t_ms >= m->active_until)
+    if (m->active_until != OM_TIME_NONE && t_ms > m->active_until)
         return false;
     return true;
 }
@@ -362,16 +365,17 @@ void om_bus_worker_cycle(om_bus_worker *w, int64_t tick_ms, bool counters, bool 
 /* Waits until the wall clock reaches tick_ms. The condition variable runs
  * on CLOCK_REALTIME with an absolute deadline, so the kernel moves the
  * wake-up with the clock if it is set (NTP at boot), and the thread wakes
- * once per tick instead of polling the clock. Returns false when asked to
- * stop. */
+ * once per tick instead of polling the clock. A deadline that passes with
+ * the wall clock still short of the tick (rounding, or a simulated clock
+ * whose real deadline is computed anew) is waited for again. Returns false
+ * when asked to stop. */
 static bool wait_tick(om_bus_worker *w, int64_t tick_ms)
 {
-    int64_t sys = om_clock_to_system_ms(tick_ms);
-    struct timespec ts = {.tv_sec = sys / 1000, .tv_nsec = (sys % 1000) * 1000000};
     pthread_mutex_lock(&w->lock);
-    while (!w->stop && om_clock_wall_ms() < tick_ms)
-        if (pthread_cond_timedwait(&w->tick_cond, &w->lock, &ts) == ETIMEDOUT)
-            break;
+    while (!w->stop && om_clock_wall_ms() < tick_ms) {
+        struct timespec ts = om_clock_system_deadline(tick_ms);
+        pthread_cond_timedwait(&w->tick_cond, &w->lock, &ts);
+    }
     bool go = !w->stop;
     pthread_mutex_unlock(&w->lock);
     return go;

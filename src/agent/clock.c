@@ -1,20 +1,40 @@
 /*
- * clock.c - wall and monotonic clocks, the build-date plausibility check.
+ * clock.c - wall and monotonic clocks, the build-date plausibility check,
+ * and the simulated clock of demos and drills.
  *
  * OM_AGENT_TEST_CLOCK_OFFSET_S (environment, seconds, may be negative)
  * shifts the wall clock as the agent sees it. It exists so that the
  * integration tests can show what a gateway with a wrong clock does without
  * setting the machine's clock; nothing else reads it.
+ *
+ * --sim-clock FILE makes the wall clock the simulator's (officemeter sim
+ * --clock-file): start + monotonic time since its origin x speed.
+ * CLOCK_MONOTONIC is shared by every process of the host, so the agent
+ * stamps a poll with the simulated instant at which the simulator served
+ * it, and polls at simulated interval boundaries. Only the wall clock is
+ * simulated: timeouts, pacing and health stay in real time.
  */
 #include "clock.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include <jansson.h>
+
 static pthread_once_t offset_once = PTHREAD_ONCE_INIT;
 static int64_t offset_ms;
+
+/* Set once, before any thread starts. */
+static struct {
+    bool on;
+    int64_t start_ms;
+    double speed;
+    int64_t origin_mono_us;
+} sim;
 
 static void read_offset(void)
 {
@@ -31,18 +51,89 @@ static void read_offset(void)
 #define OM_BUILD_EPOCH 0
 #endif
 
-int64_t om_clock_wall_ms(void)
+static int64_t system_ms(void)
 {
-    pthread_once(&offset_once, read_offset);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + offset_ms;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int om_clock_use_sim(const char *path, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (root == NULL) {
+        snprintf(err, errlen, "--sim-clock: %s: %s", path, jerr.text);
+        return -1;
+    }
+    json_t *start = json_object_get(root, "start_ms");
+    json_t *speed = json_object_get(root, "speed");
+    json_t *origin = json_object_get(root, "origin_mono_us");
+    int rc = -1;
+    if (!json_is_integer(start) || !json_is_number(speed) || !json_is_integer(origin)) {
+        snprintf(err, errlen,
+                 "--sim-clock: %s: expected start_ms, speed and origin_mono_us (written by "
+                 "officemeter sim --clock-file)", path);
+    } else if (!(json_number_value(speed) > 0.0) || !isfinite(json_number_value(speed))) {
+        snprintf(err, errlen, "--sim-clock: %s: speed must be above 0 (a frozen clock never "
+                 "reaches the next poll)", path);
+    } else {
+        sim.start_ms = json_integer_value(start);
+        sim.speed = json_number_value(speed);
+        sim.origin_mono_us = json_integer_value(origin);
+        sim.on = true;
+        rc = 0;
+    }
+    json_decref(root);
+    return rc;
+}
+
+bool om_clock_simulated(void)
+{
+    return sim.on;
+}
+
+/* Before the origin (officemeter sim --delay) simulated time stands at
+ * the start. */
+static int64_t sim_now_ms(void)
+{
+    int64_t elapsed_us = om_clock_mono_us() - sim.origin_mono_us;
+    if (elapsed_us <= 0)
+        return sim.start_ms;
+    return sim.start_ms + (int64_t)floor((double)elapsed_us / 1000.0 * sim.speed);
+}
+
+int64_t om_clock_wall_ms(void)
+{
+    if (sim.on)
+        return sim_now_ms();
+    pthread_once(&offset_once, read_offset);
+    return system_ms() + offset_ms;
 }
 
 int64_t om_clock_to_system_ms(int64_t wall_ms)
 {
+    if (sim.on) {
+        struct timespec ts = om_clock_system_deadline(wall_ms);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    }
     pthread_once(&offset_once, read_offset);
     return wall_ms - offset_ms;
+}
+
+struct timespec om_clock_system_deadline(int64_t wall_ms)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    int64_t at_us;
+    if (sim.on) /* origin on the real clock + the time the simulated clock needs */
+        at_us = now_us - (om_clock_mono_us() - sim.origin_mono_us) +
+                (int64_t)ceil((double)(wall_ms - sim.start_ms) * 1000.0 / sim.speed);
+    else
+        at_us = om_clock_to_system_ms(wall_ms) * 1000;
+    struct timespec ts = {.tv_sec = at_us / 1000000, .tv_nsec = (at_us % 1000000) * 1000};
+    return ts;
 }
 
 int64_t om_clock_mono_ms(void)
@@ -59,6 +150,9 @@ int64_t om_clock_mono_us(void)
 
 int64_t om_clock_build_ms(void)
 {
+    /* A simulated clock replays the past on purpose. */
+    if (sim.on)
+        return INT64_MIN;
     return (int64_t)OM_BUILD_EPOCH * 1000;
 }
 

@@ -12,16 +12,29 @@
 #define OM_AGENT_CLOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+/* Reads the simulator's clock file (officemeter sim --clock-file) and makes
+ * the wall clock simulated from now on. Call before any thread starts.
+ * Returns 0, or -1 with the reason in err. */
+int om_clock_use_sim(const char *path, char *err, size_t errlen);
+bool om_clock_simulated(void);
 
 int64_t om_clock_wall_ms(void);
 /* The system's CLOCK_REALTIME reading for a time of om_clock_wall_ms (they
- * differ only under OM_AGENT_TEST_CLOCK_OFFSET_S), for absolute waits. */
+ * differ under OM_AGENT_TEST_CLOCK_OFFSET_S and the simulated clock), for
+ * absolute waits. */
 int64_t om_clock_to_system_ms(int64_t wall_ms);
+/* The CLOCK_REALTIME instant (µs precision) at which om_clock_wall_ms
+ * reaches wall_ms, for pthread_cond_timedwait. */
+struct timespec om_clock_system_deadline(int64_t wall_ms);
 int64_t om_clock_mono_ms(void);
 int64_t om_clock_mono_us(void);
 
-/* The build date in ms UTC (OM_BUILD_EPOCH, seconds, set by CMake). */
+/* The build date in ms UTC (OM_BUILD_EPOCH, seconds, set by CMake);
+ * INT64_MIN under the simulated clock. */
 int64_t om_clock_build_ms(void);
 /* True when wall_ms is not before build_ms. */
 bool om_clock_plausible(int64_t wall_ms, int64_t build_ms);

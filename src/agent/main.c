@@ -2,6 +2,7 @@
  * main.c - officemeter-agent: the gateway daemon's command line.
  *
  *   officemeter-agent --config FILE [--bus OVERRIDE ...] [--log-level LEVEL]
+ *                     [--sim-clock FILE]
  *                     [--check | --plan | --once [--ack-timeout SECONDS]]
  *
  * Exit status: 0 success; 1 a problem to fix elsewhere (config, site,
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "clock.h"
 #include "officemeter/notify.h"
 #include "officemeter/daemon.h"
 #include "om_log.h"
@@ -59,6 +61,8 @@ static void usage(FILE *out)
             "  --bus [GW/]BUS=tcp:HOST:PORT | [GW/]BUS=rtu:DEVICE\n"
             "                       poll a bus somewhere else than the site file says (repeatable)\n"
             "  --log-level LEVEL    error, warning, info or debug (default: the config's)\n"
+            "  --sim-clock FILE     stamp and schedule polls in the simulated time of\n"
+            "                       officemeter sim --clock-file FILE (demos and drills)\n"
             "  --version            print the version\n"
             "  --help               this text\n"
             "\n"
@@ -97,7 +101,7 @@ static void free_cli(cli *c)
 /* Returns -1 to exit 0 (help), 0 to go on, 2 on bad usage. */
 static int parse_args(int argc, char **argv, cli *c)
 {
-    enum { OPT_ACK = 256, OPT_LOG, OPT_VERSION };
+    enum { OPT_ACK = 256, OPT_LOG, OPT_VERSION, OPT_SIM_CLOCK };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"check", no_argument, NULL, 'k'},
@@ -107,6 +111,7 @@ static int parse_args(int argc, char **argv, cli *c)
         {"ack-timeout", required_argument, NULL, OPT_ACK},
         {"log-level", required_argument, NULL, OPT_LOG},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"sim-clock", required_argument, NULL, OPT_SIM_CLOCK},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -147,6 +152,12 @@ static int parse_args(int argc, char **argv, cli *c)
                 return 2;
             }
             c->log_level = optarg;
+            break;
+        case OPT_SIM_CLOCK:
+            if (om_clock_use_sim(optarg, err, sizeof err) < 0) {
+                fprintf(stderr, PROG ": %s\n", err);
+                return 2;
+            }
             break;
         case OPT_VERSION:
             printf(PROG " %s\n", OM_VERSION);
