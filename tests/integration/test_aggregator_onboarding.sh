@@ -89,6 +89,14 @@ done
 out=$("$om" status --db "$db" --stale 3600) || om_fail "status --db: exit $?, all is fresh: $out"
 echo "$out" | grep -Eq '^sim-office +gw1 +online .* 12 +3 +ok$' || om_fail "gateway line: $out"
 echo "$out" | grep -Eq '^sim-office +newmeter +- .* ok$' || om_fail "meter line: $out"
+# --now judges ages at another time: a day later everything is stale.
+rc=0
+out=$("$om" status --db "$db" --stale 3600 --now "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)") || rc=$?
+[ "$rc" -eq 1 ] || om_fail "status --now a day later: exit $rc, expected 1 (stale): $out"
+echo "$out" | grep -Eq '^sim-office +gw1 +online .* STALE$' || om_fail "--now: gateway not stale: $out"
+rc=0
+"$om" status --db "$db" --now yesterday 2>"$OM_TMP/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q -- "--now: bad timestamp" "$OM_TMP/err" || om_fail "--now yesterday: exit $rc, $(cat "$OM_TMP/err")"
 rc=0
 out=$("$om" status --config "$OM_TMP/agg.yaml" --stale 3600) || rc=$?
 [ "$rc" -eq 1 ] || om_fail "status --config with never-seen meters: exit $rc, expected 1"
