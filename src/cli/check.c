@@ -4,8 +4,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
+#include "officemeter/aggcfg.h"
 #include "officemeter/check.h"
 
 static void usage(FILE *out)
@@ -19,7 +21,8 @@ static void usage(FILE *out)
             "the command exits 1.\n"
             "\n"
             "  --catalogue DIR  meter models to resolve site files against when PATHS\n"
-            "                   contain none (default: firmware-config/meters)\n"
+            "                   contain none (default: firmware-config/meters when that\n"
+            "                   folder exists, else " OM_AGG_DEFAULT_CATALOGUE ")\n"
             "  --quiet          print errors only, no summary\n");
 }
 
@@ -29,7 +32,10 @@ int om_cmd_check(int argc, char **argv)
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *catalogue = "firmware-config/meters";
+    struct stat st;
+    const char *catalogue = stat("firmware-config/meters", &st) == 0 && S_ISDIR(st.st_mode)
+                                ? "firmware-config/meters"
+                                : OM_AGG_DEFAULT_CATALOGUE;
     int quiet = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:qh", opts, NULL)) != -1) {
@@ -52,9 +58,10 @@ int om_cmd_check(int argc, char **argv)
     if (!quiet)
         fprintf(rc == 0 ? stdout : stderr,
                 "%s: %zu meter models, %zu sites, %zu factor files, %zu policy files, %zu agent "
-                "configs; %zu error%s\n",
+                "configs, %zu aggregator configs; %zu error%s\n",
                 rc == 0 ? "ok" : "failed", stats.models, stats.sites, stats.factor_files,
-                stats.policy_files, stats.agent_files, om_diag_count(&diag), om_diag_count(&diag) == 1 ? "" : "s");
+                stats.policy_files, stats.agent_files, stats.aggregator_files,
+                om_diag_count(&diag), om_diag_count(&diag) == 1 ? "" : "s");
     om_diag_free(&diag);
     return rc == 0 ? 0 : 1;
 }

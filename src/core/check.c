@@ -240,6 +240,12 @@ int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir,
     stats->models = sets.counts[KIND_MODEL];
 
     size_t nsites = sets.counts[KIND_SITE];
+    /* Without any model, a site file's models cannot be resolved: say so
+     * rather than pass a file whose meters were never checked. */
+    if (nsites > 0 && cat.nmodels == 0)
+        om_diag_add(diag, catalogue_dir ? catalogue_dir : "(no catalogue)", 0, 0, "catalogue",
+                    "no meter models here or among the paths checked, so the site files' "
+                    "meters cannot be checked (give --catalogue DIR)");
     om_site *sites = nsites ? calloc(nsites, sizeof *sites) : NULL;
     for (size_t i = 0; i < nsites; i++)
         om_site_load(sets.paths[KIND_SITE][i], cat.nmodels ? &cat : NULL, &sites[i], diag);

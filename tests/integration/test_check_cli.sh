@@ -8,7 +8,7 @@ om="$OM_BIN/officemeter"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 out=$($om check sites firmware-config 2>&1) || fail "shipped files do not pass: $out"
-echo "$out" | grep -q '^ok: 14 meter models, [0-9]* sites, 1 factor files, 1 policy files, 1 agent configs; 0 errors$' \
+echo "$out" | grep -q '^ok: 14 meter models, [0-9]* sites, 1 factor files, 1 policy files, 1 agent configs, [0-9]* aggregator configs; 0 errors$' \
   || fail "unexpected summary: $out"
 
 # The default paths are sites and firmware-config.
@@ -30,3 +30,13 @@ set -e
 [ "$rc" -eq 2 ] || fail "bad option: exit $rc, expected 2"
 $om check --help | grep -q '^usage: officemeter check' || fail "--help"
 $om --help | grep -q 'check' || fail "officemeter --help lists no commands"
+
+# Site files with no catalogue to resolve their models against (run from a
+# folder without firmware-config/, nothing installed): an error, not "ok".
+empty=$(mktemp -d)
+set +e
+out=$(cd "$empty" && $om check --catalogue "$empty/none" "$OM_SOURCE_DIR/sites" 2>&1); rc=$?
+set -e
+rmdir "$empty"
+[ "$rc" -eq 1 ] || fail "no catalogue: exit $rc, expected 1: $out"
+echo "$out" | grep -q "meters cannot be checked (give --catalogue DIR)" || fail "no catalogue: $out"
