@@ -74,13 +74,16 @@ int om_agent_setup_load(const char *config_path, const om_agent_setup_options *o
     if (out->gateway && collect_meters(out) < 0)
         om_diag_add(diag, config_path, 0, 0, NULL, "out of memory");
 
-    if (out->cfg.broker.use_tls) {
-        check_tls_file(diag, config_path, "broker.tls.ca_file", out->cfg.broker.tls.ca_file);
-        check_tls_file(diag, config_path, "broker.tls.cert_file", out->cfg.broker.tls.cert_file);
-        check_tls_file(diag, config_path, "broker.tls.key_file", out->cfg.broker.tls.key_file);
-    }
-    if (!opts || opts->credentials)
+    /* What connecting needs; --plan does not connect. */
+    if (!opts || opts->credentials) {
+        if (out->cfg.broker.use_tls) {
+            check_tls_file(diag, config_path, "broker.tls.ca_file", out->cfg.broker.tls.ca_file);
+            check_tls_file(diag, config_path, "broker.tls.cert_file",
+                           out->cfg.broker.tls.cert_file);
+            check_tls_file(diag, config_path, "broker.tls.key_file", out->cfg.broker.tls.key_file);
+        }
         load_credentials(out, diag);
+    }
     return om_diag_count(diag) == before ? 0 : -1;
 }
 

@@ -34,7 +34,7 @@ typedef struct {
 typedef struct {
     const om_bus_override *overrides;
     size_t noverrides;
-    bool credentials; /* read (and check) the credentials file */
+    bool credentials; /* read (and check) the credentials and TLS files */
 } om_agent_setup_options;
 
 /* Returns 0, or -1 with every problem in diag ("file:line:col: key: ...").
