@@ -140,10 +140,23 @@ int om_mqtt_paho_uri(const char *uri, char *out, size_t outlen, bool *tls)
 
 /* ---- credentials ------------------------------------------------------ */
 
+/* systemd's private copy, when the unit was given one (LoadCredential=mqtt:…). */
+static const char *systemd_credential(char *buf, size_t len)
+{
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    if (!dir || !*dir || snprintf(buf, len, "%s/mqtt", dir) >= (int)len)
+        return NULL;
+    return access(buf, F_OK) == 0 ? buf : NULL;
+}
+
 int om_mqtt_read_credentials(const char *path, char **username, char **password, char *err,
                              size_t errlen)
 {
     *username = *password = NULL;
+    char copy[4096];
+    const char *given = systemd_credential(copy, sizeof copy);
+    if (given)
+        path = given;
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "cannot read credentials file %s: %s", path, strerror(errno));

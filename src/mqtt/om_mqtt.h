@@ -169,7 +169,12 @@ int om_mqtt_paho_uri(const char *uri, char *out, size_t outlen, bool *tls);
 /* "username:password" from a credentials file. The file must be a regular
  * file not readable by group or others (mode 0600 or 0400), hold one line
  * (a trailing newline is allowed) with a non-empty user name before the first
- * colon. Returns 0, or -1 with a reason naming the file, never its content. */
+ * colon. Returns 0, or -1 with a reason naming the file, never its content.
+ *
+ * Under systemd with LoadCredential=mqtt:PATH (a root-only file the daemon
+ * user cannot open), the unit's private copy $CREDENTIALS_DIRECTORY/mqtt is
+ * read instead of path, so one agent.yaml serves the unit and a hand-run
+ * --check or --once as root alike. */
 int om_mqtt_read_credentials(const char *path, char **username, char **password, char *err,
                              size_t errlen);
 

@@ -195,6 +195,28 @@ static void test_credentials(void **state)
     assert_int_equal(om_mqtt_read_credentials(path, &user, &pass, err, sizeof err), -1);
     assert_non_null(strstr(err, "empty"));
 
+    /* Under systemd with LoadCredential=mqtt:…, the unit's private copy
+     * wins over the configured (root-only) path. */
+    char creddir[160], copy[192];
+    snprintf(creddir, sizeof creddir, "%s/creds", dir);
+    assert_int_equal(mkdir(creddir, 0700), 0);
+    snprintf(copy, sizeof copy, "%s/mqtt", creddir);
+    write_file(copy, "gw9:fromsystemd\n", 0400);
+    write_file(path, "gw1:fromfile\n", 0600);
+    setenv("CREDENTIALS_DIRECTORY", creddir, 1);
+    assert_int_equal(om_mqtt_read_credentials(path, &user, &pass, err, sizeof err), 0);
+    assert_string_equal(user, "gw9");
+    free(user);
+    free(pass);
+    unlink(copy);
+    /* A unit given other credentials only: the configured path is read. */
+    assert_int_equal(om_mqtt_read_credentials(path, &user, &pass, err, sizeof err), 0);
+    assert_string_equal(user, "gw1");
+    free(user);
+    free(pass);
+    unsetenv("CREDENTIALS_DIRECTORY");
+    rmdir(creddir);
+
     unlink(path);
     assert_int_equal(om_mqtt_read_credentials(path, &user, &pass, err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot read credentials file"));
