@@ -21,6 +21,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 
 /* Indexed by Modbus exception code (Modbus Application Protocol v1.1b3, 7). */
 static const char *const exception_names[] = {
@@ -100,6 +101,24 @@ static modbus_t *new_rtu(const om_rtu_params *rtu)
     return modbus_new_rtu(rtu->device, (int)baud, parity, (int)data_bits, (int)stop_bits);
 }
 
+/* A serial line has one master: two programs talking on it at once (a
+ * probe while the agent polls) garble each other's frames into timeouts and
+ * CRC errors that look like wiring faults. An exclusive advisory lock on the
+ * device keeps officemeter's own programs apart and says who to stop. */
+static int lock_line(modbus_t *ctx, const char *target, char *err, size_t errlen)
+{
+    int fd = modbus_get_socket(ctx);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+    if (errno != EWOULDBLOCK)
+        return 0; /* a device that cannot be locked is used as before */
+    snprintf(err, errlen,
+             "cannot open serial device %s: it is in use by another officemeter program "
+             "(one master per RS-485 line: stop officemeter-agent before probing its bus)",
+             target);
+    return -1;
+}
+
 modbus_t *om_mbconn_open(const om_bus *bus, unsigned timeout_ms, char *err, size_t errlen)
 {
     char target[300];
@@ -138,6 +157,12 @@ modbus_t *om_mbconn_open(const om_bus *bus, unsigned timeout_ms, char *err, size
                  modbus_strerror(saved));
         modbus_free(ctx);
         errno = saved;
+        return NULL;
+    }
+    if (bus->kind == OM_BUS_RTU && lock_line(ctx, target, err, errlen) < 0) {
+        modbus_close(ctx);
+        modbus_free(ctx);
+        errno = EBUSY;
         return NULL;
     }
     return ctx;

@@ -54,4 +54,18 @@ probe --meter sdm630 >"$OM_TMP/human.txt"
 grep -q "^bus  *rs485: rtu .*client.tty 9600 8N1, unit 1, timeout 500 ms$" "$OM_TMP/human.txt" ||
     { cat "$OM_TMP/human.txt" >&2; om_fail "human output does not describe the RTU bus"; }
 
+# One master per line: while another officemeter program holds the serial
+# device (here a stand-in holding the same lock), the probe refuses with a
+# clear line instead of garbling that program's frames.
+flock -n "$OM_TMP/client.tty" sleep 10 &
+holder=$!
+om_track "$holder"
+sleep 0.3
+rc=0
+probe --meter sdm630 >/dev/null 2>"$OM_TMP/busy.err" || rc=$?
+kill "$holder" 2>/dev/null || true
+[ "$rc" -eq 1 ] || om_fail "probe on a line in use: exit $rc, expected 1"
+grep -q "is in use by another officemeter program" "$OM_TMP/busy.err" ||
+    om_fail "probe on a line in use: $(cat "$OM_TMP/busy.err")"
+
 om_log "probe over RTU: $checked meters match the simulator"
