@@ -107,8 +107,8 @@ has_file usr/lib/sysusers.d/officemeter.conf 644
 has_file usr/lib/tmpfiles.d/officemeter.conf 644
 grep -q '^u officemeter ' "$root/usr/lib/sysusers.d/officemeter.conf" || om_fail "sysusers.d: no officemeter user"
 has_file usr/share/doc/officemeter/README.md
-has_file usr/share/doc/officemeter/deployment.md
-has_file usr/share/doc/officemeter/sites.md
+has_file usr/share/doc/officemeter/docs/deployment.md
+has_file usr/share/doc/officemeter/docs/sites.md
 [ -d "$root/etc/officemeter/sites" ] || om_fail "no /etc/officemeter/sites folder"
 for s in "$OM_SOURCE_DIR"/sites/*.yaml; do
     cmp -s "$s" "$root/usr/share/doc/officemeter/examples/sites/$(basename "$s")" || om_fail "example $(basename "$s") missing"
