@@ -1,23 +1,26 @@
 /*
  * outbox.c - the agent's durable outbox: open, append, hand out, acknowledge.
  *
- * The file is an SQLite database in WAL mode with synchronous=FULL. WAL lets
- * a reader (officemeter status, a backup) look at the outbox while the agent
- * writes; FULL makes every commit fsync the WAL. With synchronous=NORMAL a
- * WAL commit survives a crash of the process but not a power cut: the last
- * transactions before the cut may roll back. The agent publishes a poll right
- * after appending it, so under NORMAL a power cut could lose a poll that was
- * never acknowledged, or worse, reuse its seq for a different poll after the
- * restart, one the aggregator would then drop as a duplicate. FULL costs one
- * fsync per poll cycle (om_outbox_append_many) and one per batch handed out or
- * acknowledged, a few per second at most, which a gateway's flash handles.
+ * The file is an SQLite database in WAL mode. WAL lets a reader (officemeter
+ * status, a backup) look at the outbox while the agent writes. Appends and
+ * thinnings commit with synchronous=FULL, which fsyncs the WAL: with NORMAL
+ * a WAL commit survives a crash of the process but not a power cut, and the
+ * agent publishes a poll right after appending it, so a power cut could lose
+ * a poll that was never acknowledged, or worse, reuse its seq for a different
+ * poll after the restart, one the aggregator would then drop as a duplicate.
+ * Hand-outs commit with NORMAL (ob_begin_light): losing one only makes a
+ * batch due again, as a new process does anyway, and the next FULL commit
+ * syncs its frames with its own. An acknowledgement is checked at once but
+ * its deletions are written by the next write transaction (pending_ack),
+ * normally the next cycle's append: one fsync per poll cycle in all.
  *
  * Invariants (numbered as in SQLite's pager.c, referred to below):
  *  (1) meta.next_seq only grows; a poll gets it and it is incremented in the
  *      same transaction as the insert, so a seq is never issued twice.
  *  (2) A poll leaves `polls` only through om_outbox_ack (seq <= upto <
- *      next_seq, same epoch), or through ob_delete_unacked, which records its
- *      seq in `thinned` in the same transaction.
+ *      next_seq, same epoch; written by the next write transaction, and left
+ *      out of every read until then), or through ob_delete_unacked, which
+ *      records its seq in `thinned` in the same transaction.
  *  (3) Every held seq and every thinned range is above meta.acked_upto, and
  *      every thinned range lies below some held poll (the newest poll of each
  *      meter is never thinned), so a range always travels with a poll.
@@ -160,9 +163,47 @@ int ob_query_int(om_outbox *ob, sqlite3_stmt *st, int64_t def, int64_t *out)
     return 0;
 }
 
+/* PRAGMA synchronous applies to the commits that follow it, so the level
+ * is chosen per transaction, before its BEGIN. */
+static int set_sync(om_outbox *ob, bool normal)
+{
+    if (ob->sync_normal == normal)
+        return 0;
+    if (ob_exec(ob, ob_stmt(ob, normal ? OB_SYNC_NORMAL : OB_SYNC_FULL)) < 0)
+        return -1;
+    ob->sync_normal = normal;
+    return 0;
+}
+
+static int write_ack(om_outbox *ob, int64_t upto, size_t *deleted);
+static int flush_ack(om_outbox *ob);
+
+/* Every write transaction first writes the deletions of an acknowledgement
+ * accepted since the last one (invariant 2: still only polls the
+ * aggregator has committed). */
+static int begin(om_outbox *ob, bool light)
+{
+    if (set_sync(ob, light) < 0 || ob_exec(ob, ob_stmt(ob, OB_BEGIN)) < 0)
+        return -1;
+    if (ob->pending_ack > 0) {
+        size_t n;
+        if (write_ack(ob, ob->pending_ack, &n) < 0) {
+            ob_rollback(ob);
+            return -1;
+        }
+        ob->pending_in_txn = true;
+    }
+    return 0;
+}
+
 int ob_begin(om_outbox *ob)
 {
-    return ob_exec(ob, ob_stmt(ob, OB_BEGIN));
+    return begin(ob, false);
+}
+
+int ob_begin_light(om_outbox *ob)
+{
+    return begin(ob, true);
 }
 
 int ob_commit(om_outbox *ob)
@@ -177,11 +218,15 @@ int ob_commit(om_outbox *ob)
         return -1;
     }
     sqlite3_reset(st);
+    if (ob->pending_in_txn)
+        ob->pending_ack = 0;
+    ob->pending_in_txn = false;
     return 0;
 }
 
 void ob_rollback(om_outbox *ob)
 {
+    ob->pending_in_txn = false; /* still pending: the next transaction tries again */
     if (sqlite3_get_autocommit(ob->db))
         return; /* SQLite already rolled back (e.g. SQLITE_FULL) */
     sqlite3_stmt *st = ob_stmt(ob, OB_ROLLBACK);
@@ -232,6 +277,12 @@ int ob_used_bytes(om_outbox *ob, int64_t *out)
     return 0;
 }
 
+void ob_quiet_clear(om_outbox *ob)
+{
+    ob->quiet_from_ms = 0;
+    ob->quiet_until_ms = 0;
+}
+
 int ob_count_polls(om_outbox *ob, int64_t *out)
 {
     sqlite3_stmt *st = ob_stmt(ob, OB_DEPTH);
@@ -279,6 +330,7 @@ static int record_range(om_outbox *ob, int64_t first, int64_t last)
     if ((st = ob_stmt(ob, OB_UNSEND_NEXT_HELD)) == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, last);
+    ob_quiet_clear(ob);
     return ob_exec(ob, st);
 }
 
@@ -542,6 +594,8 @@ void om_outbox_close(om_outbox *ob)
 {
     if (ob == NULL)
         return;
+    if (ob->db != NULL)
+        flush_ack(ob); /* best effort: if lost, the polls are sent again and acked again */
     for (int i = 0; i < OB__COUNT; i++) {
         sqlite3_finalize(ob->stmt[i]);
         free(ob->sql[i]);
@@ -567,6 +621,7 @@ void om_outbox_set_resend_ms(om_outbox *ob, int64_t ms)
 {
     pthread_mutex_lock(&ob->lock);
     ob->resend_ms = ms > 0 ? ms : 0;
+    ob_quiet_clear(ob);
     pthread_mutex_unlock(&ob->lock);
 }
 
@@ -628,6 +683,7 @@ int om_outbox_append_many(om_outbox *ob, const om_outbox_entry *entries, size_t 
         if (check_entry(ob, &entries[i]) < 0)
             return -1;
     pthread_mutex_lock(&ob->lock);
+    ob_quiet_clear(ob);
     if (ob_begin(ob) < 0)
         goto fail_unlocked_txn;
     if (ob_meta_get(ob, "next_seq", &seq) < 0)
@@ -710,22 +766,28 @@ static int ranges_below(om_outbox *ob, int64_t seq, om_seq_range *out, size_t ca
 #define MAX_RANGES_PER_POLL 8
 
 static int collect_due(om_outbox *ob, int64_t now_ms, size_t max_polls, size_t max_bytes,
-                       om_batch *out)
+                       om_batch *out, bool *all_due)
 {
+    *all_due = false;
     sqlite3_stmt *due = ob_stmt(ob, OB_DUE);
     if (due == NULL)
         return -1;
     sqlite3_bind_int64(due, 1, now_ms - ob->resend_ms);
     sqlite3_bind_int64(due, 2, now_ms);
+    /* Skipped ranges exist only after a thinning; without any, the two
+     * lookups per poll below are skipped. */
+    int64_t any_thinned;
+    if (ob_query_int(ob, ob_stmt(ob, OB_ANY_THINNED), 1, &any_thinned) < 0)
+        return -1;
     om_payload_size size;
     om_payload_size_init(&size, 0);
-    int rc;
+    int rc = SQLITE_ROW;
     while ((max_polls == 0 || out->npolls < max_polls) && (rc = sqlite3_step(due)) == SQLITE_ROW) {
         om_poll p;
         om_seq_range r[MAX_RANGES_PER_POLL];
-        size_t nr;
+        size_t nr = 0;
         row_to_poll(due, &p);
-        if (ranges_below(ob, p.seq, r, MAX_RANGES_PER_POLL, &nr) < 0)
+        if (any_thinned && ranges_below(ob, p.seq, r, MAX_RANGES_PER_POLL, &nr) < 0)
             goto fail;
         /* Invariant 4: stop at the first poll that does not fit. The first
          * poll goes in regardless, so an oversized poll is reported by the
@@ -739,7 +801,12 @@ static int collect_due(om_outbox *ob, int64_t now_ms, size_t max_polls, size_t m
             if (om_batch_add_skipped(out, r[i].from, r[i].to) < 0)
                 goto oom;
     }
+    *all_due = rc == SQLITE_DONE;
     sqlite3_reset(due);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        ob_fail(ob, true, "reading due polls");
+        return -1;
+    }
     return 0;
 oom:
     ob_fail(ob, false, "out of memory");
@@ -750,19 +817,44 @@ fail:
 
 static int mark_handed_out(om_outbox *ob, int64_t now_ms, const om_batch *b)
 {
+    if (b->npolls == 0)
+        return 0;
     int64_t resent = 0;
-    for (size_t i = 0; i < b->npolls; i++) {
-        sqlite3_stmt *st = ob_stmt(ob, OB_MARK_SENT);
-        if (st == NULL)
-            return -1;
-        sqlite3_bind_int64(st, 1, now_ms);
-        sqlite3_bind_int64(st, 2, b->polls[i].seq);
-        if (ob_exec(ob, st) < 0)
-            return -1;
+    for (size_t i = 0; i < b->npolls; i++)
         if (b->polls[i].attempts > 1)
             resent++;
-    }
+    sqlite3_stmt *st = ob_stmt(ob, OB_MARK_SENT_RANGE);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_int64(st, 2, b->polls[0].seq);
+    sqlite3_bind_int64(st, 3, b->polls[b->npolls - 1].seq);
+    sqlite3_bind_int64(st, 4, now_ms - ob->resend_ms);
+    if (ob_exec(ob, st) < 0)
+        return -1;
+    /* The same due test in the same transaction: exactly the batch. */
+    if ((size_t)sqlite3_changes(ob->db) != b->npolls)
+        return ob_fail(ob, false, "handed out %zu polls but marked %d", b->npolls,
+                       sqlite3_changes(ob->db));
     return ob_meta_add(ob, "resent", resent);
+}
+
+/* After a hand-out that took every due poll, every held poll was handed out
+ * at or before now_ms: the next one is due resend_ms after the earliest. */
+static int note_quiet(om_outbox *ob, int64_t now_ms)
+{
+    int64_t earliest;
+    if (ob_query_int(ob, ob_stmt(ob, OB_MIN_SENT), -1, &earliest) < 0)
+        return -1;
+    ob->quiet_from_ms = now_ms;
+    ob->quiet_until_ms = earliest < 0 ? INT64_MAX : earliest + ob->resend_ms;
+    return 0;
+}
+
+static bool is_quiet(const om_outbox *ob, int64_t now_ms)
+{
+    /* before quiet_from_ms: a clock that went back, due by definition */
+    return ob->quiet_until_ms > 0 && now_ms >= ob->quiet_from_ms && now_ms < ob->quiet_until_ms;
 }
 
 int om_outbox_next_batch(om_outbox *ob, int64_t now_ms, size_t max_polls, size_t max_bytes,
@@ -771,14 +863,22 @@ int om_outbox_next_batch(om_outbox *ob, int64_t now_ms, size_t max_polls, size_t
     om_batch_clear(out);
     memcpy(out->epoch, ob->epoch, sizeof out->epoch);
     pthread_mutex_lock(&ob->lock);
-    if (ob_begin(ob) < 0)
+    if (is_quiet(ob, now_ms)) {
+        pthread_mutex_unlock(&ob->lock);
+        return 0;
+    }
+    ob_quiet_clear(ob);
+    bool all_due;
+    if (ob_begin_light(ob) < 0)
         goto fail_no_txn;
-    if (collect_due(ob, now_ms, max_polls, max_bytes, out) < 0 ||
-        mark_handed_out(ob, now_ms, out) < 0 || ob_commit(ob) < 0)
+    if (collect_due(ob, now_ms, max_polls, max_bytes, out, &all_due) < 0 ||
+        mark_handed_out(ob, now_ms, out) < 0 || (all_due && note_quiet(ob, now_ms) < 0) ||
+        ob_commit(ob) < 0)
         goto fail;
     pthread_mutex_unlock(&ob->lock);
     return 0;
 fail:
+    ob_quiet_clear(ob);
     ob_rollback(ob);
 fail_no_txn:
     pthread_mutex_unlock(&ob->lock);
@@ -788,16 +888,12 @@ fail_no_txn:
 
 /* ---- acknowledgement, depth, counters ---------------------------------- */
 
-static int apply_ack(om_outbox *ob, int64_t upto, size_t *deleted)
+/* The deletions of an acknowledgement up to `upto`, inside a transaction. */
+static int write_ack(om_outbox *ob, int64_t upto, size_t *deleted)
 {
-    int64_t next_seq, acked;
-    if (ob_meta_get(ob, "next_seq", &next_seq) < 0 || ob_meta_get(ob, "acked_upto", &acked) < 0)
+    int64_t acked;
+    if (ob_meta_get(ob, "acked_upto", &acked) < 0)
         return -1;
-    if (upto >= next_seq)
-        return ob_fail(ob, false,
-                       "acknowledgement up to seq %" PRId64 " of epoch %s, but the last seq "
-                       "issued is %" PRId64 "; ignored",
-                       upto, ob->epoch, next_seq - 1);
     sqlite3_stmt *st = ob_stmt(ob, OB_ACK_DELETE);
     if (st == NULL)
         return -1;
@@ -818,9 +914,36 @@ static int apply_ack(om_outbox *ob, int64_t upto, size_t *deleted)
     return ob_meta_add(ob, "acked", (int64_t)*deleted);
 }
 
+/* next_seq, acked_upto and the polls held in (acked, upto], read together. */
+static int read_ack_facts(om_outbox *ob, int64_t upto, int64_t *next_seq, int64_t *acked,
+                          int64_t *held)
+{
+    if (ob_exec(ob, ob_stmt(ob, OB_BEGIN_READ)) < 0)
+        return -1;
+    int rc = -1;
+    if (ob_meta_get(ob, "next_seq", next_seq) < 0 || ob_meta_get(ob, "acked_upto", acked) < 0)
+        goto done;
+    if (ob->pending_ack > *acked)
+        *acked = ob->pending_ack;
+    *held = 0;
+    if (upto > *acked && upto < *next_seq) {
+        sqlite3_stmt *st = ob_stmt(ob, OB_COUNT_BETWEEN);
+        if (st == NULL)
+            goto done;
+        sqlite3_bind_int64(st, 1, *acked);
+        sqlite3_bind_int64(st, 2, upto);
+        if (ob_query_int(ob, st, 0, held) < 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL);
+    return rc;
+}
+
 int om_outbox_ack(om_outbox *ob, const char *epoch, int64_t upto, size_t *deleted)
 {
-    size_t n = 0;
+    int64_t next_seq, acked, held;
     if (deleted != NULL)
         *deleted = 0;
     /* An ack for an earlier epoch (the outbox was replaced) is about polls
@@ -828,24 +951,43 @@ int om_outbox_ack(om_outbox *ob, const char *epoch, int64_t upto, size_t *delete
     if (epoch == NULL || strcmp(epoch, ob->epoch) != 0 || upto <= 0)
         return 0;
     pthread_mutex_lock(&ob->lock);
-    if (ob_begin(ob) < 0) {
+    if (read_ack_facts(ob, upto, &next_seq, &acked, &held) < 0) {
         pthread_mutex_unlock(&ob->lock);
         return -1;
     }
-    if (apply_ack(ob, upto, &n) < 0 || ob_commit(ob) < 0) {
-        ob_rollback(ob);
+    if (upto >= next_seq) {
         pthread_mutex_unlock(&ob->lock);
-        return -1;
+        return ob_fail(ob, false,
+                       "acknowledgement up to seq %" PRId64 " of epoch %s, but the last seq "
+                       "issued is %" PRId64 "; ignored",
+                       upto, ob->epoch, next_seq - 1);
     }
+    /* The deletions go with the next write transaction (usually the next
+     * poll cycle's append, one commit for both); every read leaves the
+     * polls out from now on. A late, older ack changes nothing. */
+    if (upto > acked)
+        ob->pending_ack = upto;
     pthread_mutex_unlock(&ob->lock);
     if (deleted != NULL)
-        *deleted = n;
+        *deleted = (size_t)held;
     return 0;
+}
+
+/* Writes a pending acknowledgement now, in a transaction of its own, for
+ * readers that must see it (depth, counters) and before closing. */
+static int flush_ack(om_outbox *ob)
+{
+    if (ob->pending_ack == 0)
+        return 0;
+    if (ob_begin_light(ob) < 0)
+        return -1;
+    return ob_commit(ob);
 }
 
 int om_outbox_mark_unsent(om_outbox *ob, size_t *count)
 {
     pthread_mutex_lock(&ob->lock);
+    ob_quiet_clear(ob);
     int rc = ob_exec(ob, ob_stmt(ob, OB_UNSEND_ALL));
     if (rc == 0 && count != NULL)
         *count = (size_t)sqlite3_changes(ob->db);
@@ -859,6 +1001,8 @@ int om_outbox_depth(om_outbox *ob, om_outbox_depth_info *out)
     pthread_mutex_lock(&ob->lock);
     int rc = -1;
     int64_t used;
+    if (flush_ack(ob) < 0)
+        goto done;
     sqlite3_stmt *st = ob_stmt(ob, OB_DEPTH);
     if (st == NULL)
         goto done;
@@ -897,7 +1041,7 @@ int om_outbox_stats(om_outbox *ob, om_outbox_stats_info *out)
     };
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&ob->lock);
-    int rc = 0;
+    int rc = flush_ack(ob);
     for (size_t i = 0; rc == 0 && i < sizeof fields / sizeof fields[0]; i++) {
         int64_t v = 0;
         rc = ob_meta_get(ob, fields[i].key, &v);

@@ -26,7 +26,6 @@ typedef enum {
     OB_DUE,
     OB_PREV_HELD,
     OB_RANGES_BETWEEN,
-    OB_MARK_SENT,
     OB_ACK_DELETE,
     OB_RANGES_PRUNE,
     OB_RANGES_TRIM,
@@ -40,6 +39,13 @@ typedef enum {
     OB_RANGE_INSERT,
     OB_UNSEND_NEXT_HELD,
     OB_DELETE_SEQ,
+    OB_ANY_THINNED,
+    OB_MARK_SENT_RANGE,
+    OB_MIN_SENT,
+    OB_BEGIN_READ,
+    OB_COUNT_BETWEEN,
+    OB_SYNC_FULL,
+    OB_SYNC_NORMAL,
     OB_Q1_NTH_INSTANT_ONLY,
     OB_Q1_CHUNK_END,
     OB_Q1_COUNT,
@@ -58,6 +64,19 @@ struct om_outbox {
     int64_t resend_ms;
     int64_t page_size;
     pthread_mutex_t lock;
+    bool sync_normal; /* PRAGMA synchronous is NORMAL now (ob_begin_light) */
+    /* Nothing is due for now_ms in [quiet_from_ms, quiet_until_ms): known
+     * after a hand-out that took every due poll, so the delivery loop's
+     * frequent "anything due?" costs no transaction. Cleared (0) by
+     * whatever can make a poll due sooner (ob_quiet_clear). */
+    int64_t quiet_from_ms;
+    int64_t quiet_until_ms;
+    /* An acknowledgement accepted by om_outbox_ack whose deletions are
+     * written by the next write transaction (0: none), so that a poll
+     * cycle's append and the previous cycle's acknowledgement share one
+     * commit. Until then every read leaves those polls out. */
+    int64_t pending_ack;
+    bool pending_in_txn; /* the open transaction applied pending_ack */
     char *sql[OB__COUNT];
     sqlite3_stmt *stmt[OB__COUNT];
 };
@@ -79,13 +98,26 @@ int ob_exec(om_outbox *ob, sqlite3_stmt *st);
  * value is absent (NULL). */
 int ob_query_int(om_outbox *ob, sqlite3_stmt *st, int64_t def, int64_t *out);
 
+/* A write transaction whose commit reaches the disk (synchronous=FULL):
+ * for what must survive a power cut once it is published (appends, and
+ * thinning, whose skipped ranges are published). */
 int ob_begin(om_outbox *ob);
+/* A write transaction whose commit may be lost by a power cut, though not
+ * by a crash of the process (synchronous=NORMAL: the WAL is not fsynced
+ * at the commit; the next durable commit or checkpoint syncs it): for
+ * bookkeeping whose loss only causes a resend (hand-outs, acknowledged
+ * polls deleted). */
+int ob_begin_light(om_outbox *ob);
 int ob_commit(om_outbox *ob);
 void ob_rollback(om_outbox *ob);
 
 int ob_meta_get(om_outbox *ob, const char *key, int64_t *out);
 int ob_meta_set(om_outbox *ob, const char *key, int64_t value);
 int ob_meta_add(om_outbox *ob, const char *key, int64_t delta);
+
+/* Forgets what om_outbox_next_batch knew about the next due time: after
+ * an append, a poll made due again, or a new resend timeout. */
+void ob_quiet_clear(om_outbox *ob);
 
 /* Pages in use × page size, inside the current transaction. */
 int ob_used_bytes(om_outbox *ob, int64_t *out);

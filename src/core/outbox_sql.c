@@ -33,7 +33,14 @@ static const char *const sql_templates[OB__COUNT] = {
     [OB_PREV_HELD] = "SELECT max(seq) FROM polls WHERE seq < ?1",
     [OB_RANGES_BETWEEN] = "SELECT first, last FROM thinned WHERE first > ?1 AND first < ?2 "
                           "ORDER BY first",
-    [OB_MARK_SENT] = "UPDATE polls SET sent_ms = ?1, attempts = attempts + 1 WHERE seq = ?2",
+    /* A batch is the first due polls in seq order: the due ones between its
+     * first and last seq, marked in one statement. */
+    [OB_MARK_SENT_RANGE] = "UPDATE polls SET sent_ms = ?1, attempts = attempts + 1 "
+                           "WHERE seq >= ?2 AND seq <= ?3 "
+                           "AND (sent_ms IS NULL OR sent_ms <= ?4 OR sent_ms > ?1)",
+    [OB_MIN_SENT] = "SELECT min(sent_ms) FROM polls",
+    [OB_BEGIN_READ] = "BEGIN",
+    [OB_COUNT_BETWEEN] = "SELECT count(*) FROM polls WHERE seq > ?1 AND seq <= ?2",
     [OB_ACK_DELETE] = "DELETE FROM polls WHERE seq <= ?1",
     [OB_RANGES_PRUNE] = "DELETE FROM thinned WHERE last <= ?1",
     [OB_RANGES_TRIM] = "UPDATE thinned SET first = ?1 + 1 WHERE first <= ?1",
@@ -49,6 +56,9 @@ static const char *const sql_templates[OB__COUNT] = {
     [OB_UNSEND_NEXT_HELD] = "UPDATE polls SET sent_ms = NULL "
                             "WHERE seq = (SELECT min(seq) FROM polls WHERE seq > ?1)",
     [OB_DELETE_SEQ] = "DELETE FROM polls WHERE seq = ?1",
+    [OB_ANY_THINNED] = "SELECT EXISTS (SELECT 1 FROM thinned)",
+    [OB_SYNC_FULL] = "PRAGMA synchronous=FULL",
+    [OB_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
     [OB_Q1_NTH_INSTANT_ONLY] = "SELECT seq FROM polls WHERE seq > ?1 AND {instant_any} "
                                "AND NOT {counter_any} AND {not_newest} "
                                "ORDER BY seq LIMIT 1 OFFSET ?2",

@@ -629,6 +629,115 @@ static void test_mark_unsent_and_reopen(void **state)
     om_batch_free(&b);
 }
 
+/* An acknowledgement's deletions are written by the next write transaction
+ * (normally the next cycle's append), but no read sees the polls after the
+ * call, and closing the outbox writes them. */
+static void test_ack_written_later(void **state)
+{
+    fixture *f = *state;
+    om_outbox *ob = open_ob(f);
+    for (int i = 0; i < 4; i++)
+        add(ob, "m1", T0 + i * MIN_MS, 1.0 + i, 0.5);
+    om_batch b;
+    om_batch_init(&b);
+    next_batch(ob, 1000, 0, 0, &b);
+    size_t deleted = 0;
+    assert_int_equal(om_outbox_ack(ob, om_outbox_epoch(ob), 2, &deleted), 0);
+    assert_int_equal(deleted, 2);
+    assert_int_equal(om_outbox_ack(ob, om_outbox_epoch(ob), 3, &deleted), 0);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(om_outbox_ack(ob, om_outbox_epoch(ob), 3, &deleted), 0);
+    assert_int_equal(deleted, 0);
+    assert_int_equal(om_outbox_mark_unsent(ob, NULL), 0);
+    next_batch(ob, 1001, 0, 0, &b);
+    assert_seqs(&b, 4, 4);
+    /* still pending when the handle is closed: written then */
+    assert_int_equal(om_outbox_ack(ob, om_outbox_epoch(ob), 4, &deleted), 0);
+    assert_int_equal(deleted, 1);
+    ob = open_ob(f);
+    om_outbox_depth_info d = depth(ob);
+    assert_int_equal(d.polls, 0);
+    assert_int_equal(d.acked_upto, 4);
+    assert_int_equal(stats(ob).acked, 4);
+    /* and an append carries a pending acknowledgement into its commit: a
+     * second connection (another process, or the file after a crash) sees
+     * both at once */
+    add(ob, "m1", T0 + 5 * MIN_MS, 6.0, 0.5);
+    add(ob, "m1", T0 + 6 * MIN_MS, 7.0, 0.5);
+    assert_int_equal(om_outbox_ack(ob, om_outbox_epoch(ob), 5, &deleted), 0);
+    assert_int_equal(deleted, 1);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    const char *sql = "SELECT count(*), min(seq) FROM polls";
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(st, 0), 2); /* not written yet */
+    sqlite3_reset(st);
+    add(ob, "m1", T0 + 7 * MIN_MS, 8.0, 0.5);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(st, 0), 2);
+    assert_int_equal(sqlite3_column_int64(st, 1), 6);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(depth(ob).acked_upto, 5);
+    om_batch_free(&b);
+}
+
+/* After a hand-out that took everything due, the outbox answers "nothing
+ * due" from memory until the earliest resend; whatever makes a poll due
+ * sooner (an append, a reconnect, a shorter resend timeout, a thinning
+ * that reports a range) must end that at once. */
+static void test_due_hint(void **state)
+{
+    fixture *f = *state;
+    om_outbox *ob = open_ob(f);
+    om_outbox_set_resend_ms(ob, 1000);
+    add(ob, "m1", T0, 1.0, 0.5);
+    add(ob, "m2", T0, 2.0, 0.5);
+    om_batch b;
+    om_batch_init(&b);
+    next_batch(ob, 1000, 0, 0, &b);
+    assert_seqs(&b, 1, 2);
+    next_batch(ob, 1500, 0, 0, &b);
+    assert_int_equal(b.npolls, 0);
+    add(ob, "m1", T0 + MIN_MS, 3.0, 0.5);
+    next_batch(ob, 1500, 0, 0, &b);
+    assert_seqs(&b, 3, 3);
+    assert_int_equal(om_outbox_mark_unsent(ob, NULL), 0);
+    next_batch(ob, 1600, 0, 0, &b);
+    assert_seqs(&b, 1, 3);
+    om_outbox_set_resend_ms(ob, 50);
+    next_batch(ob, 1650, 0, 0, &b);
+    assert_seqs(&b, 1, 3);
+    /* a batch cut short leaves due polls behind: no hint */
+    next_batch(ob, 1700, 1, 0, &b);
+    assert_seqs(&b, 1, 1);
+    next_batch(ob, 1701, 0, 0, &b);
+    assert_seqs(&b, 2, 3);
+    /* a clock that went back makes everything due */
+    next_batch(ob, 1702, 0, 0, &b);
+    assert_int_equal(b.npolls, 0);
+    next_batch(ob, 100, 0, 0, &b);
+    assert_seqs(&b, 1, 3);
+    /* thinning reports a range with the poll above it, due at once */
+    om_outbox_set_resend_ms(ob, 100000);
+    add(ob, "m1", T0 + 2 * MIN_MS, 4.0, 0.5);
+    add(ob, "m1", T0 + 3 * MIN_MS, 5.0, 0.5);
+    assert_int_equal(om_outbox_mark_unsent(ob, NULL), 0);
+    next_batch(ob, 2000, 0, 0, &b);
+    assert_seqs(&b, 1, 5);
+    next_batch(ob, 2001, 0, 0, &b);
+    assert_int_equal(b.npolls, 0);
+    om_outbox_stats_info done;
+    assert_int_equal(om_outbox_enforce_quota(ob, &(om_outbox_quota){0, 4}, &done), 0);
+    assert_int_equal(done.counter_polls_thinned, 1);
+    next_batch(ob, 2002, 0, 0, &b);
+    assert_int_equal(b.npolls, 1);
+    assert_int_equal(b.nskipped, 1);
+    om_batch_free(&b);
+}
+
 /* ---- quota ------------------------------------------------------------------ */
 
 /* A poll as the tests generate it, and the model of the policy. */
@@ -1017,6 +1126,8 @@ int main(void)
         T(test_ack),
         T(test_depth),
         T(test_mark_unsent_and_reopen),
+        T(test_due_hint),
+        T(test_ack_written_later),
         T(test_quota_drops_instant_values_first),
         T(test_quota_floor),
         T(test_quota_thins_oldest_first),

@@ -168,6 +168,93 @@ static void test_format_double(void **state)
     assert_int_equal(om_payload_format_double(INFINITY, buf, sizeof buf), 0);
 }
 
+/* The definition om_payload_format_double must meet: the fewest of 15, 16
+ * and 17 significant digits that read back as the same double (printf and
+ * strtod), trailing zeros stripped, ".0" added to an integer. The encoder
+ * takes a faster road for most values; it must write the same bytes. */
+static void reference_double(double v, char *buf, size_t len)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, len, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    if (strpbrk(buf, ".e") == NULL)
+        strcat(buf, ".0");
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void assert_formats_like_reference(double v)
+{
+    char got[40], want[40];
+    size_t n = om_payload_format_double(v, got, sizeof got);
+    reference_double(v, want, sizeof want);
+    if (n != strlen(want) || strcmp(got, want) != 0)
+        fail_msg("%.17g: formatted as \"%s\", expected \"%s\"", v, got, want);
+}
+
+static void test_format_double_matches_printf(void **state)
+{
+    (void)state;
+    uint64_t s = 88172645463325252ull;
+    /* Meter-like values: float32 readings, scaled integer counters, and
+     * doubles of every magnitude and bit pattern. */
+    for (int i = 0; i < 60000; i++) {
+        uint64_t r = xorshift(&s);
+        double v;
+        switch (i % 5) {
+        case 0:
+            v = (double)(float)((double)(r % 100000000) / 1000.0);
+            break;
+        case 1:
+            v = (double)(int64_t)(r % 100000000000000ull) * 0.001;
+            break;
+        case 2: {
+            float f;
+            uint32_t bits = (uint32_t)r;
+            memcpy(&f, &bits, sizeof f);
+            v = f;
+            break;
+        }
+        case 3:
+            v = ldexp((double)(r >> 11), (int)(xorshift(&s) % 130) - 110);
+            break;
+        default:
+            memcpy(&v, &r, sizeof v);
+            break;
+        }
+        if (isfinite(v))
+            assert_formats_like_reference((r & 1) ? v : -v);
+    }
+    /* Around every power of ten and of two in range and at its edges. */
+    for (int j = -6; j <= 17; j++) {
+        double v = pow(10.0, j);
+        for (int k = 0; k < 200; k++)
+            v = nextafter(v, 0);
+        for (int k = 0; k < 400; k++) {
+            v = nextafter(v, INFINITY);
+            assert_formats_like_reference(v);
+        }
+    }
+    for (int e = -20; e <= 55; e++) {
+        double v = ldexp(1.0, e);
+        assert_formats_like_reference(v);
+        assert_formats_like_reference(nextafter(v, 0));
+        assert_formats_like_reference(nextafter(v, INFINITY));
+    }
+    assert_formats_like_reference(0.0);
+    assert_formats_like_reference(-0.0);
+    assert_formats_like_reference(DBL_MAX);
+    assert_formats_like_reference(DBL_MIN);
+}
+
 /* Shape: every key of the contract with the right JSON type, values named
  * by their quantity, polls in order. */
 static void test_shape(void **state)
@@ -353,7 +440,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_contract_example), cmocka_unit_test(test_doubles_exact),
-        cmocka_unit_test(test_format_double),    cmocka_unit_test(test_shape),
+        cmocka_unit_test(test_format_double),    cmocka_unit_test(test_format_double_matches_printf),
+        cmocka_unit_test(test_shape),
         cmocka_unit_test(test_size_cap),         cmocka_unit_test(test_single_poll_too_big),
         cmocka_unit_test(test_skipped_ranges),   cmocka_unit_test(test_malformed_batches),
         cmocka_unit_test(test_string_escaping),
