@@ -34,6 +34,7 @@ typedef struct {
     unsigned future_tolerance_s;  /* how far ahead of our clock a reading's t may be */
     unsigned rejects_keep;        /* newest reject rows kept (counts are kept forever) */
     unsigned stale_after_s;       /* `officemeter status` threshold */
+    unsigned gap_close_s;         /* a seq gap standing this long is given up as lost; 0: never */
     char *log_level;              /* error, warning, info, debug */
     char *path;
     size_t sites_dir_line, sites_dir_col; /* where `sites_dir` is, for messages */

@@ -28,7 +28,7 @@
 #include "officemeter/payload.h"
 
 /* PRAGMA user_version of the database this program writes. */
-#define OM_STORE_SCHEMA_VERSION 1
+#define OM_STORE_SCHEMA_VERSION 2
 /* Raw payloads kept with a reject are cut at this many bytes. */
 #define OM_STORE_RAW_CAP 4096
 
@@ -84,6 +84,17 @@ int om_store_seq_done(om_store *st, const om_store_origin *o, int64_t from, int6
  * they will never come. Recorded (the audit trail of every thinning) and
  * counted as dealt with, so the acknowledgement passes them. */
 int om_store_seq_skipped(om_store *st, const om_store_origin *o, int64_t from, int64_t to);
+/* Gives up on the lowest gap of (site, gateway, epoch) once it has stood
+ * unchanged for after_ms (o->received_ms is now) while newer seqs arrived:
+ * a gateway resends what it holds within its resend timeout, so such a gap
+ * is polls it no longer holds (the database was restored from a backup) or
+ * messages refused whole on every resend. The range is recorded in
+ * lost_seqs and counted as dealt with, so the acknowledgement moves on and
+ * the gateway's outbox drains; polls of it that still arrive are stored as
+ * usual. Returns 1 with *from..*to when it gave up, 0 when not (yet), -1 on
+ * error. after_ms <= 0: never. */
+int om_store_seq_close_gap(om_store *st, const om_store_origin *o, int64_t after_ms,
+                           int64_t *from, int64_t *to);
 /* The acknowledgement: the highest seq up to which every seq of the epoch
  * was dealt with (0: not even seq 1). */
 int om_store_seq_upto(om_store *st, const char *site, const char *gateway, const char *epoch,

@@ -42,6 +42,7 @@ typedef struct {
 } touched;
 
 struct agg_group {
+    int64_t gap_close_ms; /* om_store_seq_close_gap; 0: never */
     entry *entries;
     size_t n, cap;
     size_t readings;
@@ -52,6 +53,11 @@ struct agg_group {
 agg_group *agg_group_new(void)
 {
     return calloc(1, sizeof(agg_group));
+}
+
+void agg_group_set_gap_close(agg_group *g, int64_t ms)
+{
+    g->gap_close_ms = ms > 0 ? ms : 0;
 }
 
 static void entry_free(entry *e)
@@ -269,6 +275,17 @@ static int write_readings(agg_group *g, om_store *st, const entry *e, agg_counts
     for (size_t i = 0; i < m->nskipped; i++)
         if (om_store_seq_skipped(st, &o, m->skipped[i].from, m->skipped[i].to) < 0)
             return -1;
+    int64_t from, to;
+    int closed = om_store_seq_close_gap(st, &o, g->gap_close_ms, &from, &to);
+    if (closed < 0)
+        return -1;
+    if (closed)
+        om_log(OM_LOG_ERROR,
+               "gateway %s/%s epoch %s: seqs %lld..%lld never arrived in %lld s while newer "
+               "polls did; recorded as lost (table lost_seqs) so acknowledgements move on "
+               "(was the database restored from a backup?)",
+               e->t.site, e->t.gateway, m->epoch, (long long)from, (long long)to,
+               (long long)(g->gap_close_ms / 1000));
     return touch(g, &e->t, m->epoch);
 }
 

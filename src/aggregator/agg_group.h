@@ -40,6 +40,9 @@ typedef void (*agg_ack_fn)(void *ctx, const char *site, const char *gateway, con
 
 agg_group *agg_group_new(void);
 void agg_group_free(agg_group *g);
+/* A gap in a gateway's seqs that stands this long while newer polls arrive
+ * is given up as lost (om_store_seq_close_gap); 0: never. */
+void agg_group_set_gap_close(agg_group *g, int64_t ms);
 
 /* Judges a message under `rules` and holds it (copied) for the next commit.
  * Returns 0, or -1 when memory ran out. */

@@ -143,6 +143,7 @@ om_aggregator *om_aggregator_new(const om_agg_config *cfg)
     a->group = agg_group_new();
     if (!a->group || !(a->mqtt = make_client(cfg)))
         goto fail;
+    agg_group_set_gap_close(a->group, (int64_t)cfg->gap_close_s * 1000);
     return a;
 fail:
     om_aggregator_free(a);

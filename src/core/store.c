@@ -66,6 +66,10 @@ static const char *const migrations[OM_STORE_SCHEMA_VERSION] = {
     "CREATE TABLE thinned(gateway INTEGER NOT NULL, epoch TEXT NOT NULL, first INTEGER NOT NULL,"
     "  last INTEGER NOT NULL, received INTEGER NOT NULL,"
     "  PRIMARY KEY(gateway, epoch, first, last)) WITHOUT ROWID;",
+    /* 1 -> 2: seqs given up as lost (a gap that newer polls kept passing). */
+    "CREATE TABLE lost_seqs(gateway INTEGER NOT NULL, epoch TEXT NOT NULL, first INTEGER NOT NULL,"
+    "  last INTEGER NOT NULL, waited_s INTEGER NOT NULL, recorded INTEGER NOT NULL,"
+    "  PRIMARY KEY(gateway, epoch, first)) WITHOUT ROWID;",
 };
 
 static const char *const sql[S__COUNT] = {
@@ -112,6 +116,8 @@ static const char *const sql[S__COUNT] = {
     [S_REJECT_COUNT] = "INSERT INTO reject_counts(site, gateway, code, count, last_received) "
                        "VALUES (?1, ?2, ?3, 1, ?4) ON CONFLICT(site, gateway, code) DO UPDATE "
                        "SET count = count + 1, last_received = excluded.last_received",
+    [S_LOST_ADD] = "INSERT OR REPLACE INTO lost_seqs(gateway, epoch, first, last, waited_s, recorded) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_THINNED_ADD] = "INSERT INTO thinned(gateway, epoch, first, last, received) "
                       "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
     [S_REJECT_PRUNE] = "DELETE FROM rejects WHERE id <= (SELECT max(id) FROM rejects) - ?1",

@@ -60,6 +60,9 @@ typedef struct {
     size_t nranges, cap;
     int64_t first_seen, last_seen;
     bool dirty;
+    /* In memory only: since when the lowest gap (upto + 1 up to the first
+     * range) has stood unchanged with newer seqs above it. */
+    int64_t gap_since_ms, gap_at_upto;
 } store_epoch;
 
 enum {
@@ -89,6 +92,7 @@ enum {
     S_REJECT_COUNT,
     S_REJECT_PRUNE,
     S_THINNED_ADD,
+    S_LOST_ADD,
     S__COUNT
 };
 

@@ -366,6 +366,46 @@ int om_store_seq_skipped(om_store *st, const om_store_origin *o, int64_t from, i
     return rc == SQLITE_DONE ? 0 : store_fail(st, "recording a thinned range");
 }
 
+int om_store_seq_close_gap(om_store *st, const om_store_origin *o, int64_t after_ms,
+                           int64_t *from, int64_t *to)
+{
+    store_epoch *e = epoch_get(st, o->site, o->gateway, o->epoch);
+    if (!e)
+        return -1;
+    if (after_ms <= 0 || e->nranges == 0) {
+        e->gap_since_ms = 0;
+        return 0;
+    }
+    /* The clock starts when this gap (from upto + 1) is first seen; any
+     * progress of upto (a resend filling it) starts it again. */
+    if (e->gap_since_ms == 0 || e->gap_at_upto != e->upto) {
+        e->gap_since_ms = o->received_ms;
+        e->gap_at_upto = e->upto;
+        return 0;
+    }
+    int64_t waited = o->received_ms - e->gap_since_ms;
+    if (waited < after_ms)
+        return 0;
+    *from = e->upto + 1;
+    *to = e->ranges[0].from - 1;
+    store_gateway *g = store_gateway_get(st, o->site, o->gateway);
+    if (!g || om_store_seq_done(st, o, *from, *to) < 0)
+        return -1;
+    sqlite3_stmt *s = store_stmt(st, S_LOST_ADD);
+    sqlite3_bind_int64(s, 1, g->id);
+    sqlite3_bind_text(s, 2, o->epoch, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, *from);
+    sqlite3_bind_int64(s, 4, *to);
+    sqlite3_bind_int64(s, 5, waited / 1000);
+    sqlite3_bind_int64(s, 6, o->received_ms);
+    int rc = sqlite3_step(s);
+    store_done(s);
+    if (rc != SQLITE_DONE)
+        return store_fail(st, "recording lost seqs");
+    e->gap_since_ms = 0;
+    return 1;
+}
+
 int om_store_seq_upto(om_store *st, const char *site, const char *gateway, const char *epoch,
                       int64_t *upto)
 {

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "agg_group.h"
 #include "officemeter/site.h"
 
@@ -176,6 +178,64 @@ static void test_bad_poll_does_not_hold_ack(void **state)
     om_store_close(st);
 }
 
+static void add_at(agg_group *g, const char *text, int64_t received)
+{
+    om_ingest_rules r = rules();
+    assert_int_equal(agg_group_add(g, &r, TOPIC, text, strlen(text), received), 0);
+}
+
+static int64_t commit_upto(agg_group *g, om_store *st)
+{
+    acks a = {0};
+    agg_counts c = {0};
+    assert_int_equal(agg_group_commit(g, st, on_ack, &a, &c), 0);
+    assert_int_equal(a.calls, 1);
+    return a.upto;
+}
+
+/* After a restore from a backup the database lacks seqs the gateway has
+ * already deleted: the gap would hold the acknowledgement back forever. A
+ * gap that newer polls keep passing for gap_close_ms is given up as lost
+ * and recorded; a resend that fills part of it starts the wait again; with
+ * no setting it is never given up. */
+static void test_stale_gap_given_up(void **state)
+{
+    om_store *st = fresh_store();
+    agg_group *g = agg_group_new();
+    add_at(g, readings(1, 2, NULL), NOW);
+    assert_int_equal(commit_upto(g, st), 2);
+    add_at(g, readings(6, 1, NULL), NOW + 1000); /* 3..5 missing: the wait starts */
+    assert_int_equal(commit_upto(g, st), 2);
+    add_at(g, readings(7, 1, NULL), NOW + 3600000);
+    assert_int_equal(commit_upto(g, st), 2); /* not enabled: never given up */
+
+    agg_group_set_gap_close(g, 60000);
+    add_at(g, readings(8, 1, NULL), NOW + 3601000); /* the wait starts now */
+    assert_int_equal(commit_upto(g, st), 2);
+    add_at(g, readings(3, 1, NULL), NOW + 3630000); /* a resend fills 3: the wait restarts */
+    assert_int_equal(commit_upto(g, st), 3);
+    add_at(g, readings(9, 1, NULL), NOW + 3680000); /* 50 s: not yet */
+    assert_int_equal(commit_upto(g, st), 3);
+    add_at(g, readings(10, 1, NULL), NOW + 3695000); /* 65 s: 4..5 given up */
+    assert_int_equal(commit_upto(g, st), 10);
+    agg_group_free(g);
+    om_store_close(st);
+
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT first, last, waited_s, recorded FROM lost_seqs",
+                                        -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(q, 0), 4);
+    assert_int_equal(sqlite3_column_int64(q, 1), 5);
+    assert_int_equal(sqlite3_column_int64(q, 2), 65);
+    assert_true(sqlite3_column_int64(q, 3) == NOW + 3695000);
+    assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 /* A store that refuses to write: nothing is acknowledged, the group is
  * emptied, and the loss is counted (the gateway will send it again). */
 static void test_failed_commit_sends_no_ack(void **state)
@@ -205,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_commit_then_ack),
         cmocka_unit_test(test_bad_poll_does_not_hold_ack),
         cmocka_unit_test(test_failed_commit_sends_no_ack),
+        cmocka_unit_test(test_stale_gap_given_up),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

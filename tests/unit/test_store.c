@@ -302,10 +302,45 @@ static void set_user_version(int v)
     sqlite3_close(db);
 }
 
+static int user_version_and_tables(const char *table, int *has_table)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    int v = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = ?1",
+                                        -1, &q, NULL), SQLITE_OK);
+    sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    *has_table = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return v;
+}
+
 static void test_schema_versions(void **state)
 {
     om_store *st = open_new();
     om_store_close(st);
+    /* A version 1 database (before lost_seqs) is brought forward on open. */
+    sqlite3 *old;
+    assert_int_equal(sqlite3_open(path, &old), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(old, "DROP TABLE lost_seqs; PRAGMA user_version = 1", NULL,
+                                  NULL, NULL), SQLITE_OK);
+    sqlite3_close(old);
+    int has;
+    assert_int_equal(user_version_and_tables("lost_seqs", &has), 1);
+    assert_int_equal(has, 0);
+    char err0[512];
+    st = om_store_open(path, 0, err0, sizeof err0);
+    assert_non_null(st);
+    om_store_close(st);
+    assert_int_equal(user_version_and_tables("lost_seqs", &has), 2);
+    assert_int_equal(has, 1);
+
     set_user_version(OM_STORE_SCHEMA_VERSION + 2);
     char err[512];
     assert_null(om_store_open(path, 0, err, sizeof err));
