@@ -127,6 +127,19 @@ om_start_sim() {
     fi
 }
 
+# The test office (tests/data/sites/sim-office.yaml) served by the simulator
+# on two loopback TCP ports, one per bus. Sets OM_SITE, OM_RTU_PORT,
+# OM_LAN_PORT and OM_BUSES, the matching --bus overrides for an agent or a
+# probe. Extra arguments go to the simulator.
+om_start_office_sim() {
+    OM_SITE="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
+    OM_RTU_PORT=$(om_free_port)
+    OM_LAN_PORT=$(om_free_port)
+    OM_BUSES=(--bus rs485-1=tcp:127.0.0.1:"$OM_RTU_PORT" --bus lan=tcp:127.0.0.1:"$OM_LAN_PORT")
+    om_start_sim --site "$OM_SITE" --catalogue "$OM_SOURCE_DIR/firmware-config/meters" \
+        "${OM_BUSES[@]}" "$@"
+}
+
 # Reads registers with mbpoll and prints them as hex words on one line
 # ("0005 B639 ..."); fails the test when mbpoll reports an error.
 # Usage: om_mbpoll_words MBPOLL-ARGS... (without -t; pass -T 3 or -T 4 first
@@ -436,6 +449,18 @@ om_start_aggregator() {
         cat "$OM_TMP/aggregator.log" >&2
         om_fail "the aggregator did not become ready"
     fi
+}
+
+# An aggregator on a copy of the test office's site file ($OM_TMP/sites),
+# the broker on $OM_BROKER_PORT and the database $OM_TMP/agg.db (OM_DB);
+# subscribed when this returns. Extra arguments are extra config lines.
+om_start_office_aggregator() {
+    mkdir -p "$OM_TMP/sites"
+    cp "$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml" "$OM_TMP/sites/"
+    om_write_agg_config "$OM_TMP/agg.yaml" "$OM_BROKER_PORT" "$OM_TMP/sites" "$@"
+    om_start_aggregator "$OM_TMP/agg.yaml"
+    OM_DB="$OM_TMP/agg.db"
+    om_wait_aggregator_subscribed "$OM_BROKER_PORT" sim-office gw1 "$OM_DB"
 }
 
 # Publishes a retained birth for SITE/GATEWAY on PORT and waits until the

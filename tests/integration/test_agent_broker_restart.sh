@@ -11,13 +11,10 @@ om_setup
 
 site="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
 om_start_broker
-rtu=$(om_free_port)
-lan=$(om_free_port)
-om_start_sim --site "$site" --catalogue "$OM_SOURCE_DIR/firmware-config/meters" \
-    --bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan"
+om_start_office_sim
 om_start_ack "$OM_TMP/polls.jsonl"
 om_agent_config "$OM_TMP/agent.yaml" "$site" gw1
-om_start_agent "$OM_TMP/agent.yaml" --bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan"
+om_start_agent "$OM_TMP/agent.yaml" "${OM_BUSES[@]}"
 
 om_wait_lines "$OM_TMP/polls.jsonl" 10
 epoch=$(head -1 "$OM_TMP/polls.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["epoch"])')

@@ -10,13 +10,10 @@ om_setup
 
 site="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
 om_start_broker
-rtu=$(om_free_port)
-lan=$(om_free_port)
-om_start_sim --site "$site" --catalogue "$OM_SOURCE_DIR/firmware-config/meters" \
-    --bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan"
+om_start_office_sim
 om_start_ack "$OM_TMP/polls.jsonl"
 om_agent_config "$OM_TMP/agent.yaml" "$site" gw1
-buses=(--bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan")
+buses=("${OM_BUSES[@]}")
 export OM_AGENT_TEST_CLOCK_OFFSET_S=$((1577836800 - $(date +%s))) # 2020-01-01
 
 om_log "--once with the clock in 2020"

@@ -103,13 +103,10 @@ expect_exit 1 --config "$OM_TMP/agent.yaml" --log-level debug
 expect_err "cannot connect to mqtt://127.0.0.1:$OM_BROKER_PORT: connection refused: not authorised"
 grep -q "wrong-Pa55word" "$OM_TMP/err" && om_fail "the password was printed"
 echo "gw1:Sup3r-S3cret" >"$OM_TMP/credentials"
-rtu=$(om_free_port)
-lan=$(om_free_port)
-om_start_sim --site "$site" --catalogue "$OM_SOURCE_DIR/firmware-config/meters" \
-    --bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan"
+om_start_office_sim
 # No acknowledging subscriber: --once publishes, waits 2 s, exits 3.
 expect_exit 3 --config "$OM_TMP/agent.yaml" --once --ack-timeout 2 --log-level debug \
-    --bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan"
+    "${OM_BUSES[@]}"
 expect_err "no acknowledgement up to seq 5 within 2000 ms"
 grep -q "Sup3r-S3cret" "$OM_TMP/err" && om_fail "the password was printed"
 echo "PASS"

@@ -10,14 +10,11 @@ om_setup
 
 site="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
 om_start_broker
-rtu=$(om_free_port)
-lan=$(om_free_port)
-om_start_sim --site "$site" --catalogue "$OM_SOURCE_DIR/firmware-config/meters" \
-    --bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan"
+om_start_office_sim
 om_start_ack "$OM_TMP/polls.jsonl"
 OM_AGENT_DELIVERY="{resend_after_s: 3, connect_timeout_s: 5, reconnect_min_ms: 100, reconnect_max_s: 1, max_polls_per_message: 5, max_messages_per_s: 2}" \
     om_agent_config "$OM_TMP/agent.yaml" "$site" gw1
-buses=(--bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan")
+buses=("${OM_BUSES[@]}")
 om_start_agent "$OM_TMP/agent.yaml" "${buses[@]}"
 om_wait_lines "$OM_TMP/polls.jsonl" 5
 

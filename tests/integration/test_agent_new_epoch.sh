@@ -10,15 +10,12 @@ om_setup
 
 site="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
 om_start_broker
-rtu=$(om_free_port)
-lan=$(om_free_port)
-om_start_sim --site "$site" --catalogue "$OM_SOURCE_DIR/firmware-config/meters" \
-    --bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan"
+om_start_office_sim
 om_start_ack "$OM_TMP/polls.jsonl"
 om_agent_config "$OM_TMP/agent.yaml" "$site" gw1
 once() {
     "$OM_BIN/officemeter-agent" --config "$OM_TMP/agent.yaml" --once --ack-timeout 10 \
-        --bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan" 2>>"$OM_TMP/agent.log" ||
+        "${OM_BUSES[@]}" 2>>"$OM_TMP/agent.log" ||
         { tail "$OM_TMP/agent.log" >&2; om_fail "--once failed"; }
 }
 

@@ -28,10 +28,7 @@ certfile $pki/server.pem
 keyfile $pki/server.key" om_start_broker
 # The acknowledging subscriber talks TLS too.
 site="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
-rtu=$(om_free_port)
-lan=$(om_free_port)
-om_start_sim --site "$site" --catalogue "$OM_SOURCE_DIR/firmware-config/meters" \
-    --bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan"
+om_start_office_sim
 fifo="$OM_TMP/ack.fifo"
 mkfifo "$fifo"
 : >"$OM_TMP/polls.jsonl"
@@ -46,7 +43,7 @@ sleep 0.5
 om_agent_config "$OM_TMP/agent.yaml" "$site" gw1
 sed -i "s#^broker: .*#broker: {uri: \"mqtts://127.0.0.1:$OM_BROKER_PORT\", client_id: test-agent, tls: {ca_file: $pki/ca.pem}}#" "$OM_TMP/agent.yaml"
 sed -i 's/connect_timeout_s: 5/connect_timeout_s: 3/' "$OM_TMP/agent.yaml"
-buses=(--bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan")
+buses=("${OM_BUSES[@]}")
 
 om_log "verified TLS: published and acknowledged"
 "$OM_BIN/officemeter-agent" --config "$OM_TMP/agent.yaml" --once --ack-timeout 10 "${buses[@]}" \

@@ -11,12 +11,8 @@ om_setup
 
 OM_BROKER_EXTRA="max_queued_messages 100000" om_start_broker
 port=$OM_BROKER_PORT
-mkdir "$OM_TMP/sites"
-cp "$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml" "$OM_TMP/sites/"
-om_write_agg_config "$OM_TMP/agg.yaml" "$port" "$OM_TMP/sites"
-om_start_aggregator "$OM_TMP/agg.yaml"
-db="$OM_TMP/agg.db"
-om_wait_aggregator_subscribed "$port" sim-office gw1 "$db"
+om_start_office_aggregator
+db=$OM_DB
 replay() { python3 "$OM_SOURCE_DIR/tests/integration/agg_replay.py" "$@"; }
 now=$(( $(date +%s) * 1000 ))
 

@@ -13,17 +13,10 @@ om_setup
 site="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
 om_start_broker
 port=$OM_BROKER_PORT
-rtu=$(om_free_port)
-lan=$(om_free_port)
-om_start_sim --site "$site" --catalogue "$OM_SOURCE_DIR/firmware-config/meters" \
-    --bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan"
-buses=(--bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan")
-mkdir "$OM_TMP/sites"
-cp "$site" "$OM_TMP/sites/"
-om_write_agg_config "$OM_TMP/agg.yaml" "$port" "$OM_TMP/sites" "gap_close_s: 4"
-om_start_aggregator "$OM_TMP/agg.yaml"
-db="$OM_TMP/agg.db"
-om_wait_aggregator_subscribed "$port" sim-office gw1 "$db"
+om_start_office_sim
+buses=("${OM_BUSES[@]}")
+om_start_office_aggregator "gap_close_s: 4"
+db=$OM_DB
 OM_AGENT_INTERVALS='{counters_s: 1, instant_s: 1, health_s: 1, backoff_max_s: 2}'
 om_agent_config "$OM_TMP/agent.yaml" "$site" gw1
 om_start_agent "$OM_TMP/agent.yaml" "${buses[@]}"
