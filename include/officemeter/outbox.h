@@ -110,6 +110,13 @@ int om_outbox_append_many(om_outbox *ob, const om_outbox_entry *entries, size_t 
 int om_outbox_next_batch(om_outbox *ob, int64_t now_ms, size_t max_polls, size_t max_bytes,
                          om_batch *out);
 
+/* When nothing can be due before some time: after a hand-out that took
+ * every due poll, and with no append, mark_unsent or failure since, the
+ * time (now_ms's clock) at which the earliest held poll is due again, or
+ * INT64_MAX when nothing is held. Otherwise now_ms: something may be due,
+ * om_outbox_next_batch has to look. */
+int64_t om_outbox_next_due_ms(om_outbox *ob, int64_t now_ms);
+
 /* Applies the aggregator's acknowledgement {"epoch":E,"upto":N}: deletes
  * every poll with seq <= upto. An ack for another epoch is ignored (0, with
  * *deleted = 0); one beyond the last seq issued is refused (-1): the

@@ -4,6 +4,7 @@
  */
 #include "agent.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -14,8 +15,11 @@
 #include "clock.h"
 #include "officemeter/notify.h"
 #include "om_log.h"
+#include "wake.h"
 
-#define LOOP_WAIT_MS 1000
+/* The loop sleeps until its next deadline; this only bounds the sleep in
+ * case a deadline was missed (everything with work for it wakes it). */
+#define LOOP_WAIT_MS 60000
 #define RESEND_CHECK_MS 5000
 #define STORE_GATHER_MS 20
 #define PUBLISH_RETRY_MS 10
@@ -32,7 +36,7 @@ static void on_connected(void *ctx, unsigned count)
            a->setup.cfg.broker.uri);
     om_log_recovered("mqtt connect", OM_LOG_INFO, "broker %s reachable again",
                      a->setup.cfg.broker.uri);
-    om_mqtt_wake(a->mq);
+    om_wake_signal(&a->wake);
 }
 
 static void on_lost(void *ctx, const char *why)
@@ -61,7 +65,13 @@ static void on_delivered(void *ctx, int token)
     /* A PUBACK frees an in-flight slot: wake the loop if it is waiting for
      * one (a catch-up), not for every routine message. */
     if (__atomic_load_n(&a->publish_blocked, __ATOMIC_ACQUIRE))
-        om_mqtt_wake(a->mq);
+        om_wake_signal(&a->wake);
+}
+
+static void on_received(void *ctx)
+{
+    om_agent *a = ctx;
+    om_wake_signal(&a->wake);
 }
 
 static void on_polls(void *ctx)
@@ -69,8 +79,8 @@ static void on_polls(void *ctx)
     om_agent *a = ctx;
     /* Only the first poll after a store wakes the loop; it then gathers
      * the rest of the tick's polls for STORE_GATHER_MS. */
-    if (__atomic_exchange_n(&a->polls_event, 1, __ATOMIC_ACQ_REL) == 0 && a->mq)
-        om_mqtt_wake(a->mq);
+    if (__atomic_exchange_n(&a->polls_event, 1, __ATOMIC_ACQ_REL) == 0)
+        om_wake_signal(&a->wake);
 }
 
 /* ---- building the parts -------------------------------------------------- */
@@ -130,7 +140,8 @@ static om_mqtt *make_mqtt(om_agent *a, const om_agent_setup *s, const topic_set 
                             .connected = on_connected,
                             .lost = on_lost,
                             .connect_failed = on_connect_failed,
-                            .delivered = on_delivered};
+                            .delivered = on_delivered,
+                            .received = on_received};
     om_mqtt *m = om_mqtt_new(&o, &cb, err, errlen);
     if (m && om_mqtt_subscribe(m, t->ack, 1) < 0) {
         snprintf(err, errlen, "cannot subscribe to %s", t->ack);
@@ -213,6 +224,7 @@ int om_agent_init(om_agent *a, const om_agent_options *opts, om_diag *diag, char
                   size_t errlen)
 {
     memset(a, 0, sizeof *a);
+    a->wake.fd = -1;
     a->opts = *opts;
     a->starting = 1;
     a->started_ms = om_clock_wall_ms();
@@ -220,6 +232,10 @@ int om_agent_init(om_agent *a, const om_agent_options *opts, om_diag *diag, char
     a->q.notify = on_polls;
     a->q.notify_ctx = a;
     om_batch_init(&a->batch);
+    if (om_wake_open(&a->wake) < 0) {
+        snprintf(err, errlen, "cannot create the delivery loop's eventfd: %s", strerror(errno));
+        return -1;
+    }
     om_agent_setup_options so = {.overrides = opts->overrides,
                                  .noverrides = opts->noverrides,
                                  .credentials = true};
@@ -320,7 +336,11 @@ static void loop_once(om_agent *a, unsigned wait_ms)
     }
     if (a->publish_pending || now >= a->next_resend_ms) {
         om_agent_publish_due(a);
-        a->next_resend_ms = now + resend_check_ms(a);
+        /* When the outbox knows when its next held poll falls due (every
+         * due poll went out), sleep until then: with acknowledgements
+         * arriving, that is never, and an idle gateway does not wake. */
+        int64_t due = om_outbox_next_due_ms(a->ob, now);
+        a->next_resend_ms = due > now ? due : now + resend_check_ms(a);
     }
     if (now >= a->next_health_ms) {
         om_agent_publish_health(a);
@@ -340,13 +360,15 @@ static void loop_once(om_agent *a, unsigned wait_ms)
         om_notify_watchdog();
         a->next_watchdog_ms = now + a->watchdog_ms;
     }
-    /* Sleep until the next thing to do; a poll, a PUBACK, a message or a
-     * (re)connection wakes the loop early. */
+    /* Sleep until the next thing to do; a poll, a PUBACK, a message, a
+     * (re)connection or a signal wakes the loop early. */
     int64_t next = a->next_resend_ms;
     if (a->watchdog_ms > 0 && a->next_watchdog_ms < next)
         next = a->next_watchdog_ms;
     if (a->next_health_ms < next)
         next = a->next_health_ms;
+    if (a->next_quota_ms < next)
+        next = a->next_quota_ms;
     if (__atomic_load_n(&a->polls_event, __ATOMIC_ACQUIRE))
         next = a->polls_since_ms + STORE_GATHER_MS;
     if (a->publish_pending)
@@ -356,13 +378,17 @@ static void loop_once(om_agent *a, unsigned wait_ms)
         wait = wait_ms;
     if (wait < 0)
         wait = 0;
+    om_wake_wait(&a->wake, (int)wait);
     om_mqtt_message msg;
-    int got = om_mqtt_recv(a->mq, &msg, (unsigned)wait);
-    while (got == 1) {
+    while (om_mqtt_recv(a->mq, &msg, 0) == 1) {
         om_agent_handle_message(a, &msg);
         om_mqtt_message_free(&msg);
-        got = om_mqtt_recv(a->mq, &msg, 0);
     }
+}
+
+void om_agent_wake(om_agent *a)
+{
+    om_wake_signal(&a->wake);
 }
 
 void om_agent_notify_ready(om_agent *a)
@@ -627,5 +653,7 @@ void om_agent_free(om_agent *a)
     om_pollq_destroy(&a->q);
     om_batch_free(&a->batch);
     free(a->buf);
+    om_wake_close(&a->wake);
     memset(a, 0, sizeof *a);
+    a->wake.fd = -1;
 }

@@ -30,6 +30,7 @@
 #include "officemeter/outbox.h"
 #include "pollq.h"
 #include "setup.h"
+#include "wake.h"
 
 #define OM_AGENT_TOPIC_MAX 256
 
@@ -66,6 +67,7 @@ typedef struct om_agent {
     om_bus_worker **workers;
     size_t nworkers;
     om_pollq q;
+    om_wake wake;                  /* the delivery loop sleeps on it */
     om_agent_counters n;
 
     /* set from other threads */
@@ -109,6 +111,9 @@ void om_agent_notify_ready(om_agent *a);
 /* The daemon loop; returns when *term becomes non-zero. *hup triggers a
  * reload and is reset. Sends the service manager's watchdog pings. */
 void om_agent_run(om_agent *a, volatile sig_atomic_t *term, volatile sig_atomic_t *hup);
+/* Wakes the daemon loop, so that it looks at *term and *hup at once. Safe
+ * from a signal handler and from any thread. */
+void om_agent_wake(om_agent *a);
 
 /* --once: poll every meter once (all buses in parallel), store, publish,
  * and wait up to ack_timeout_ms for the acknowledgement of everything held.

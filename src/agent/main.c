@@ -31,17 +31,26 @@
 
 static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_hup;
+/* The agent whose loop a signal must wake (it sleeps until its next
+ * deadline, which may be a minute away); NULL outside om_agent_run. */
+static om_agent *volatile signalled_agent;
 
 static void on_term(int sig)
 {
     (void)sig;
     got_term = 1;
+    om_agent *a = signalled_agent;
+    if (a)
+        om_agent_wake(a);
 }
 
 static void on_hup(int sig)
 {
     (void)sig;
     got_hup = 1;
+    om_agent *a = signalled_agent;
+    if (a)
+        om_agent_wake(a);
 }
 
 static void usage(FILE *out)
@@ -277,7 +286,9 @@ static int run_daemon(const cli *c)
      * blocks: give those pages back before settling down for months. */
     malloc_trim(0);
     om_agent_notify_ready(&a);
+    signalled_agent = &a;
     om_agent_run(&a, &got_term, &got_hup);
+    signalled_agent = NULL;
     om_notify_stopping();
     om_log(OM_LOG_INFO, "stopping: finishing the current polls");
     om_agent_shutdown(&a);

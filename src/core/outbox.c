@@ -857,6 +857,14 @@ static bool is_quiet(const om_outbox *ob, int64_t now_ms)
     return ob->quiet_until_ms > 0 && now_ms >= ob->quiet_from_ms && now_ms < ob->quiet_until_ms;
 }
 
+int64_t om_outbox_next_due_ms(om_outbox *ob, int64_t now_ms)
+{
+    pthread_mutex_lock(&ob->lock);
+    int64_t due = is_quiet(ob, now_ms) ? ob->quiet_until_ms : now_ms;
+    pthread_mutex_unlock(&ob->lock);
+    return due;
+}
+
 int om_outbox_next_batch(om_outbox *ob, int64_t now_ms, size_t max_polls, size_t max_bytes,
                          om_batch *out)
 {

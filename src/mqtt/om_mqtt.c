@@ -474,6 +474,8 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
     m->stats.received++;
     pthread_cond_broadcast(&m->inbox_cond);
     pthread_mutex_unlock(&m->lock);
+    if (m->cb.received)
+        m->cb.received(m->cb.ctx);
     return 1;
 }
 

@@ -88,6 +88,10 @@ typedef struct {
     /* The broker acknowledged a QoS 1 publish (PUBACK) or a QoS 0 one was
      * written to the socket. */
     void (*delivered)(void *ctx, int token);
+    /* A message is waiting in the inbox for om_mqtt_recv (called on paho's
+     * thread after it was queued): for a caller that sleeps on something
+     * other than om_mqtt_recv. */
+    void (*received)(void *ctx);
 } om_mqtt_callbacks;
 
 /* One received message; payload is NUL-terminated (payload[len] == 0). */

@@ -693,18 +693,25 @@ static void test_due_hint(void **state)
     fixture *f = *state;
     om_outbox *ob = open_ob(f);
     om_outbox_set_resend_ms(ob, 1000);
+    /* nothing handed out yet: the caller has to look */
+    assert_int_equal(om_outbox_next_due_ms(ob, 900), 900);
     add(ob, "m1", T0, 1.0, 0.5);
     add(ob, "m2", T0, 2.0, 0.5);
     om_batch b;
     om_batch_init(&b);
     next_batch(ob, 1000, 0, 0, &b);
     assert_seqs(&b, 1, 2);
+    /* the delivery loop may sleep until the first resend */
+    assert_int_equal(om_outbox_next_due_ms(ob, 1200), 2000);
     next_batch(ob, 1500, 0, 0, &b);
     assert_int_equal(b.npolls, 0);
     add(ob, "m1", T0 + MIN_MS, 3.0, 0.5);
+    assert_int_equal(om_outbox_next_due_ms(ob, 1500), 1500); /* appended: look */
     next_batch(ob, 1500, 0, 0, &b);
     assert_seqs(&b, 3, 3);
+    assert_int_equal(om_outbox_next_due_ms(ob, 1500), 2000); /* seqs 1-2 first */
     assert_int_equal(om_outbox_mark_unsent(ob, NULL), 0);
+    assert_int_equal(om_outbox_next_due_ms(ob, 1550), 1550);
     next_batch(ob, 1600, 0, 0, &b);
     assert_seqs(&b, 1, 3);
     om_outbox_set_resend_ms(ob, 50);
@@ -735,6 +742,16 @@ static void test_due_hint(void **state)
     next_batch(ob, 2002, 0, 0, &b);
     assert_int_equal(b.npolls, 1);
     assert_int_equal(b.nskipped, 1);
+    assert_int_equal(om_outbox_next_due_ms(ob, 2002), 102000);
+    /* everything acknowledged: the hint stays (an ack only makes polls due
+     * later); one look at that time finds nothing held, and after that
+     * nothing will ever fall due */
+    size_t deleted = 0;
+    assert_int_equal(om_outbox_ack(ob, om_outbox_epoch(ob), 5, &deleted), 0);
+    assert_int_equal(om_outbox_next_due_ms(ob, 2003), 102000);
+    next_batch(ob, 102000, 0, 0, &b);
+    assert_int_equal(b.npolls, 0);
+    assert_int_equal(om_outbox_next_due_ms(ob, 102001), INT64_MAX);
     om_batch_free(&b);
 }
 
