@@ -63,6 +63,12 @@ size_t om_qset_size(om_quantity_set set);
  * and silences plus turnaround and min_gap_ms): 16 keeps the saving clear
  * on any baud rate without reading far into undocumented address space. */
 #define OM_PLAN_DEFAULT_MAX_GAP 16u
+/* The limit for meters on a Modbus TCP bus. There a request costs a round
+ * trip through the meter's or gateway's request handling, and a register on
+ * Ethernet costs nothing; behind a TCP-to-RS-485 gateway the serial side's
+ * break-even (22-30 registers at 9600-19200 baud with a model's gap, plus
+ * the gateway's own latency) still favours merging this far. */
+#define OM_PLAN_TCP_MAX_GAP 32u
 /* Nominal time a meter takes between the end of a request and the start of
  * its response, used only for wire-time estimates (not the timeout). */
 #define OM_PLAN_DEFAULT_TURNAROUND_US 5000u
@@ -75,17 +81,21 @@ typedef struct {
 
 typedef struct {
     om_quantity_set wanted; /* quantities to read; those a model lacks are skipped */
-    unsigned max_gap_registers;
+    om_bus_kind transport;  /* the bus's declared kind: picks the limit below */
+    unsigned max_gap_registers;     /* serial buses */
+    unsigned max_gap_registers_tcp; /* Modbus TCP buses */
     const om_plan_gap_override *gap_overrides; /* may be NULL */
     size_t ngap_overrides;
     unsigned turnaround_us; /* wire-time estimates only */
 } om_plan_options;
 
-/* Defaults: every quantity, OM_PLAN_DEFAULT_MAX_GAP, no overrides,
+/* Defaults: every quantity, a serial bus, OM_PLAN_DEFAULT_MAX_GAP (and
+ * OM_PLAN_TCP_MAX_GAP for TCP), no overrides,
  * OM_PLAN_DEFAULT_TURNAROUND_US. Every function taking options accepts NULL
  * for these defaults. */
 void om_plan_options_init(om_plan_options *opts);
-/* The merge-gap limit that applies to a model under opts. */
+/* The merge-gap limit that applies to a model under opts: its override,
+ * else the limit of opts->transport. */
 unsigned om_plan_max_gap(const om_plan_options *opts, const om_model *model);
 
 /* ---- one meter --------------------------------------------------------- */

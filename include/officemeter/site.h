@@ -39,6 +39,10 @@ typedef struct {
 typedef struct {
     char *id;
     om_bus_kind kind;
+    /* What the site file declares. A --bus override may reach a bus over
+     * another transport (an RS-485 line through a test's TCP port): `kind`
+     * follows it, the request plan follows the declared line. */
+    om_bus_kind declared_kind;
     om_rtu_params rtu;
     om_tcp_params tcp;
     size_t line; /* where it was declared, for messages */

@@ -430,7 +430,7 @@ om_bus_worker *om_bus_worker_new(const om_bus_worker_config *cfg, char *err, siz
     }
     w->nmeters = cfg->nmeters;
     for (size_t i = 0; i < cfg->nmeters; i++) {
-        if (om_meter_rt_init(&w->meters[i], cfg->meters[i], cfg->plan, err, errlen) < 0) {
+        if (om_meter_rt_init(&w->meters[i], cfg->meters[i], cfg->bus, cfg->plan, err, errlen) < 0) {
             free(w->meters);
             free(w);
             return NULL;

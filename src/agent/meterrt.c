@@ -33,8 +33,8 @@ om_pset om_pset_for(bool counters, bool instant)
     return counters ? OM_PSET_COUNTERS : OM_PSET_INSTANT;
 }
 
-int om_meter_rt_init(om_meter_rt *rt, const om_meter *meter, const om_plan_options *opts,
-                     char *err, size_t errlen)
+int om_meter_rt_init(om_meter_rt *rt, const om_meter *meter, const om_bus *bus,
+                     const om_plan_options *opts, char *err, size_t errlen)
 {
     memset(rt, 0, sizeof *rt);
     rt->meter = meter;
@@ -43,6 +43,7 @@ int om_meter_rt_init(om_meter_rt *rt, const om_meter *meter, const om_plan_optio
         o = *opts;
     else
         om_plan_options_init(&o);
+    o.transport = bus->declared_kind;
     for (int s = 0; s < OM_PSET__COUNT; s++) {
         o.wanted = wanted_for((om_pset)s);
         if (om_plan_meter(meter, &o, NULL, &rt->plans[s], err, errlen) < 0)

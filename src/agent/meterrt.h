@@ -54,9 +54,11 @@ typedef struct {
     om_meter_counters c;
 } om_meter_rt;
 
-/* Plans the meter's three sets with opts (wanted is overridden). Returns 0,
+/* Plans the meter's three sets with opts (wanted is overridden) for the
+ * line the site file declares for `bus` (its merge-gap limit). Returns 0,
  * or -1 with a reason in err. */
-int om_meter_rt_init(om_meter_rt *rt, const om_meter *meter, const om_plan_options *opts,
+int om_meter_rt_init(om_meter_rt *rt, const om_meter *meter, const om_bus *bus,
+                     const om_plan_options *opts,
                      char *err, size_t errlen);
 
 om_pset om_pset_for(bool counters, bool instant);

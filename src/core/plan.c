@@ -58,7 +58,9 @@ void om_plan_options_init(om_plan_options *opts)
 {
     memset(opts, 0, sizeof *opts);
     opts->wanted = OM_QSET_ALL;
+    opts->transport = OM_BUS_RTU;
     opts->max_gap_registers = OM_PLAN_DEFAULT_MAX_GAP;
+    opts->max_gap_registers_tcp = OM_PLAN_TCP_MAX_GAP;
     opts->turnaround_us = OM_PLAN_DEFAULT_TURNAROUND_US;
 }
 
@@ -71,7 +73,7 @@ unsigned om_plan_max_gap(const om_plan_options *opts, const om_model *model)
         if (ov->model_id && strcmp(ov->model_id, model->id) == 0)
             return ov->max_gap_registers;
     }
-    return opts->max_gap_registers;
+    return opts->transport == OM_BUS_TCP ? opts->max_gap_registers_tcp : opts->max_gap_registers;
 }
 
 /* ---- errors ----------------------------------------------------------- */

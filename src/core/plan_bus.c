@@ -79,6 +79,13 @@ int om_plan_bus(const om_site *site, const char *gateway_id, const char *bus_id,
         return -1;
     }
     out->turnaround_us = opts ? opts->turnaround_us : OM_PLAN_DEFAULT_TURNAROUND_US;
+    /* The bus's own merge-gap limit: the caller's options for its line. */
+    om_plan_options bus_opts;
+    if (opts)
+        bus_opts = *opts;
+    else
+        om_plan_options_init(&bus_opts);
+    bus_opts.transport = out->bus->declared_kind;
 
     size_t n = 0;
     for (size_t i = 0; i < site->nmeters; i++)
@@ -91,7 +98,7 @@ int om_plan_bus(const om_site *site, const char *gateway_id, const char *bus_id,
     for (size_t i = 0; i < site->nmeters; i++) {
         if (!on_bus(&site->meters[i], gateway_id, bus_id))
             continue;
-        if (om_plan_meter(&site->meters[i], opts, NULL, &out->meters[out->nmeters], err,
+        if (om_plan_meter(&site->meters[i], &bus_opts, NULL, &out->meters[out->nmeters], err,
                           errlen) < 0) {
             om_bus_plan_free(out);
             return -1;

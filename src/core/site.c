@@ -196,6 +196,7 @@ static void check_bus(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
         om_cfg_error(ctx, node, NULL, "%s (expected exactly one of rtu or tcp)",
                      rtu ? "both rtu and tcp given" : "neither rtu nor tcp given");
     bus->kind = tcp ? OM_BUS_TCP : OM_BUS_RTU;
+    bus->declared_kind = bus->kind;
     if (!bus->rtu.parity)
         bus->rtu.parity = 'N';
 }

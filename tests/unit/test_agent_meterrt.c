@@ -15,6 +15,11 @@
 #include "meterrt.h"
 
 static om_catalogue cat;
+static const om_bus rtu_bus = {.id = (char *)"rs485", .kind = OM_BUS_RTU, .declared_kind = OM_BUS_RTU};
+static const om_bus tcp_bus = {.id = (char *)"lan", .kind = OM_BUS_TCP, .declared_kind = OM_BUS_TCP};
+/* An RS-485 line reached through a TCP port (--bus rs485=tcp:HOST:PORT). */
+static const om_bus rtu_over_tcp = {.id = (char *)"rs485", .kind = OM_BUS_TCP,
+                                    .declared_kind = OM_BUS_RTU};
 
 static int load(void **state)
 {
@@ -52,13 +57,41 @@ static void test_plan_sets(void **state)
     om_meter m = meter_of("eastron-sdm630");
     om_meter_rt rt;
     char err[256];
-    assert_int_equal(om_meter_rt_init(&rt, &m, NULL, err, sizeof err), 0);
+    assert_int_equal(om_meter_rt_init(&rt, &m, &rtu_bus, NULL, err, sizeof err), 0);
     assert_int_equal(rt.plans[OM_PSET_COUNTERS].nrequests, 1); /* energies 0x0048+4 */
     assert_int_equal(rt.plans[OM_PSET_INSTANT].nrequests, 2);  /* voltages, power */
     assert_int_equal(rt.plans[OM_PSET_BOTH].nrequests, 3);
     assert_int_equal(om_pset_for(true, true), OM_PSET_BOTH);
     assert_int_equal(om_pset_for(true, false), OM_PSET_COUNTERS);
     assert_int_equal(om_pset_for(false, true), OM_PSET_INSTANT);
+}
+
+/* On a Modbus TCP bus the wider merge-gap limit applies: a PM5xxx's
+ * voltages (3027+6) and total power (3059+2), 26 registers apart, are one
+ * request; on a serial line, or a serial line reached through a TCP port
+ * by an override, they stay two. */
+static void test_plan_follows_declared_line(void **state)
+{
+    (void)state;
+    om_meter m = meter_of("schneider-pm5xxx");
+    om_meter_rt rt;
+    char err[256];
+    assert_int_equal(om_meter_rt_init(&rt, &m, &tcp_bus, NULL, err, sizeof err), 0);
+    assert_int_equal(rt.plans[OM_PSET_INSTANT].nrequests, 1);
+    assert_int_equal(rt.plans[OM_PSET_INSTANT].requests[0].address, 3027);
+    assert_int_equal(rt.plans[OM_PSET_INSTANT].requests[0].count, 34);
+    assert_int_equal(rt.plans[OM_PSET_COUNTERS].nrequests, 1);
+    assert_int_equal(rt.plans[OM_PSET_BOTH].nrequests, 2);
+    assert_int_equal(om_meter_rt_init(&rt, &m, &rtu_bus, NULL, err, sizeof err), 0);
+    assert_int_equal(rt.plans[OM_PSET_INSTANT].nrequests, 2);
+    assert_int_equal(om_meter_rt_init(&rt, &m, &rtu_over_tcp, NULL, err, sizeof err), 0);
+    assert_int_equal(rt.plans[OM_PSET_INSTANT].nrequests, 2);
+    /* an explicit limit for TCP is honoured */
+    om_plan_options o;
+    om_plan_options_init(&o);
+    o.max_gap_registers_tcp = 16;
+    assert_int_equal(om_meter_rt_init(&rt, &m, &tcp_bus, &o, err, sizeof err), 0);
+    assert_int_equal(rt.plans[OM_PSET_INSTANT].nrequests, 2);
 }
 
 /* f32 big-endian words of a float. */
@@ -76,7 +109,7 @@ static void test_decode_drops(void **state)
     om_meter m = meter_of("eastron-sdm630");
     om_meter_rt rt;
     char err[256];
-    assert_int_equal(om_meter_rt_init(&rt, &m, NULL, err, sizeof err), 0);
+    assert_int_equal(om_meter_rt_init(&rt, &m, &rtu_bus, NULL, err, sizeof err), 0);
     const om_plan_request *volts = &rt.plans[OM_PSET_BOTH].requests[0];
     assert_int_equal(volts->count, 6);
     uint16_t regs[6];
@@ -93,7 +126,7 @@ static void test_decode_drops(void **state)
 
     /* ABB B23: all-ones is "not available" */
     om_meter abb = meter_of("abb-b23-b24");
-    assert_int_equal(om_meter_rt_init(&rt, &abb, NULL, err, sizeof err), 0);
+    assert_int_equal(om_meter_rt_init(&rt, &abb, &rtu_bus, NULL, err, sizeof err), 0);
     const om_plan_request *r = &rt.plans[OM_PSET_COUNTERS].requests[0];
     uint16_t ones[64];
     memset(ones, 0xFF, sizeof ones);
@@ -110,7 +143,7 @@ static void test_exception2_shared(void **state)
     om_meter m = meter_of("eastron-sdm630");
     om_meter_rt rt;
     char err[256];
-    assert_int_equal(om_meter_rt_init(&rt, &m, NULL, err, sizeof err), 0);
+    assert_int_equal(om_meter_rt_init(&rt, &m, &rtu_bus, NULL, err, sizeof err), 0);
     /* The voltage block (request 0 of the instant plan) is refused. */
     assert_int_equal(om_meter_rt_exception2(&rt, OM_PSET_INSTANT, 0), OM_PLAN_EXC2_SPLIT);
     assert_int_equal(rt.c.splits, 1);
@@ -149,6 +182,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_sets),
+        cmocka_unit_test(test_plan_follows_declared_line),
         cmocka_unit_test(test_decode_drops),
         cmocka_unit_test(test_exception2_shared),
         cmocka_unit_test(test_sort),
