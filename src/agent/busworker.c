@@ -17,8 +17,10 @@
  *   values collected -> sink; none -> failure, exponential backoff
  */
 #include "busworker.h"
+#include "busworker_int.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <modbus.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -31,28 +33,6 @@
 
 #define WORKER_STACK (256 * 1024)
 
-struct om_bus_worker {
-    om_bus_worker_config cfg;
-    om_meter_rt *meters;
-    size_t nmeters;
-
-    pthread_t thread;
-    bool running;
-    pthread_mutex_t lock; /* counters, plans, stats, stop */
-    pthread_cond_t tick_cond; /* CLOCK_REALTIME: waits for wall-clock ticks */
-    bool stop;
-
-    modbus_t *ctx;
-    unsigned ctx_timeout_ms;
-    int64_t last_io_end_us;    /* end of the last frame on an RTU line */
-    unsigned last_gap_ms;      /* min gap of the model addressed last */
-    uint32_t silence_us;       /* t3.5 of the line */
-    int64_t reconnect_at_ms;   /* monotonic; bus-level backoff after a failed connect */
-    unsigned connect_failures; /* consecutive */
-
-    om_bus_stats stats;
-};
-
 /* ---- helpers ---------------------------------------------------------- */
 
 static bool is_rtu(const om_bus_worker *w)
@@ -60,7 +40,7 @@ static bool is_rtu(const om_bus_worker *w)
     return w->cfg.bus->kind == OM_BUS_RTU;
 }
 
-static bool stop_requested(om_bus_worker *w)
+bool om_bw_stop_requested(om_bus_worker *w)
 {
     pthread_mutex_lock(&w->lock);
     bool s = w->stop;
@@ -71,7 +51,7 @@ static bool stop_requested(om_bus_worker *w)
 /* A meter is polled over its service life [from, until], the tick at
  * `until` included: that last reading lets the rollup close the meter's
  * consumption at the boundary instead of at the tick before it. */
-static bool meter_active(const om_meter *m, int64_t t_ms)
+bool om_bw_meter_active(const om_meter *m, int64_t t_ms)
 {
     if (m->active_from != OM_TIME_NONE && t_ms < m->active_from)
         return false;
@@ -80,13 +60,13 @@ static bool meter_active(const om_meter *m, int64_t t_ms)
     return true;
 }
 
-static int64_t base_interval_ms(const om_bus_worker *w)
+int64_t om_bw_base_interval_ms(const om_bus_worker *w)
 {
     const om_schedule *s = &w->cfg.schedule;
     return s->instant_ms < s->counters_ms ? s->instant_ms : s->counters_ms;
 }
 
-static void close_ctx(om_bus_worker *w)
+void om_bw_close(om_bus_worker *w)
 {
     if (w->ctx) {
         modbus_close(w->ctx);
@@ -98,29 +78,30 @@ static void close_ctx(om_bus_worker *w)
     pthread_mutex_unlock(&w->lock);
 }
 
-/* Opens the bus if needed. A bus that cannot be opened is retried at the
- * next tick after an exponential delay, logged at a limited rate. */
-static int ensure_ctx(om_bus_worker *w, unsigned timeout_ms)
+bool om_bw_may_open(const om_bus_worker *w)
 {
-    if (w->ctx)
-        return 0;
-    int64_t now = om_clock_mono_ms();
-    if (now < w->reconnect_at_ms)
-        return -1;
-    char err[300];
-    w->ctx = om_mbconn_open(w->cfg.bus, timeout_ms, err, sizeof err);
+    return om_clock_mono_ms() >= w->reconnect_at_ms;
+}
+
+void om_bw_open_failed(om_bus_worker *w, const char *err)
+{
     char key[128];
     snprintf(key, sizeof key, "bus %s open", w->cfg.bus->id);
-    if (!w->ctx) {
-        w->connect_failures++;
-        w->reconnect_at_ms = now + om_backoff_ms(1000, w->cfg.backoff_max_ms, w->connect_failures);
-        pthread_mutex_lock(&w->lock);
-        w->stats.connect_failures++;
-        snprintf(w->stats.last_error, sizeof w->stats.last_error, "%s", err);
-        pthread_mutex_unlock(&w->lock);
-        om_log_limited(key, OM_LOG_REPEAT_MS, OM_LOG_ERROR, "%s", err);
-        return -1;
-    }
+    w->connect_failures++;
+    w->reconnect_at_ms =
+        om_clock_mono_ms() + om_backoff_ms(1000, w->cfg.backoff_max_ms, w->connect_failures);
+    pthread_mutex_lock(&w->lock);
+    w->stats.connect_failures++;
+    snprintf(w->stats.last_error, sizeof w->stats.last_error, "%s", err);
+    pthread_mutex_unlock(&w->lock);
+    om_log_limited(key, OM_LOG_REPEAT_MS, OM_LOG_ERROR, "%s", err);
+}
+
+void om_bw_opened(om_bus_worker *w, modbus_t *ctx, unsigned timeout_ms)
+{
+    char key[128];
+    snprintf(key, sizeof key, "bus %s open", w->cfg.bus->id);
+    w->ctx = ctx;
     w->connect_failures = 0;
     w->ctx_timeout_ms = timeout_ms;
     w->last_io_end_us = 0;
@@ -128,10 +109,27 @@ static int ensure_ctx(om_bus_worker *w, unsigned timeout_ms)
     w->stats.connected = true;
     pthread_mutex_unlock(&w->lock);
     om_log_recovered(key, OM_LOG_INFO, "bus %s is open again", w->cfg.bus->id);
+}
+
+/* Opens the bus if needed. A bus that cannot be opened is retried at the
+ * next tick after an exponential delay, logged at a limited rate. */
+static int ensure_ctx(om_bus_worker *w, unsigned timeout_ms)
+{
+    if (w->ctx)
+        return 0;
+    if (!om_bw_may_open(w))
+        return -1;
+    char err[300];
+    modbus_t *ctx = om_mbconn_open(w->cfg.bus, timeout_ms, err, sizeof err);
+    if (!ctx) {
+        om_bw_open_failed(w, err);
+        return -1;
+    }
+    om_bw_opened(w, ctx, timeout_ms);
     return 0;
 }
 
-static void set_timeout(om_bus_worker *w, unsigned timeout_ms)
+void om_bw_set_timeout(om_bus_worker *w, unsigned timeout_ms)
 {
     if (timeout_ms == 0)
         timeout_ms = 1000;
@@ -153,8 +151,6 @@ static void wait_line(om_bus_worker *w, unsigned gap_ms)
 }
 
 /* ---- one meter -------------------------------------------------------- */
-
-typedef enum { MP_OK, MP_METER_DOWN, MP_BUS_DOWN } meter_outcome;
 
 static bool is_connection_error(int e)
 {
@@ -200,100 +196,134 @@ static bool all_read(const om_plan_request *req, om_quantity_set got)
     return true;
 }
 
-static meter_outcome poll_meter(om_bus_worker *w, om_meter_rt *rt, om_pset set,
-                                om_poll_result *res)
+void om_bw_poll_begin(om_bw_poll *p, om_meter_rt *rt, om_pset set)
 {
-    const om_meter *m = rt->meter;
-    const om_model *model = m->model;
-    uint16_t regs[128];
+    memset(&p->got, 0, sizeof *p - offsetof(om_bw_poll, got));
+    p->rt = rt;
+    p->set = set;
+    p->res.meter = rt->meter;
+    p->res.nvalues = 0;
+    p->res.t_ms = om_clock_wall_ms();
+}
+
+const om_plan_request *om_bw_poll_next(om_bw_poll *p)
+{
+    const om_meter_plan *plan = &p->rt->plans[p->set];
+    while (p->next < plan->nrequests) {
+        const om_plan_request *req = &plan->requests[p->next++];
+        if (!all_read(req, p->got) && req->count <= OM_BW_MAX_REGS)
+            return req;
+    }
+    return NULL;
+}
+
+om_bw_step om_bw_poll_answer(om_bus_worker *w, om_bw_poll *p, const om_plan_request *req,
+                             int rc, int e, const uint16_t *regs, int64_t latency_us,
+                             const char *err)
+{
+    om_meter_rt *rt = p->rt;
+    pthread_mutex_lock(&w->lock);
+    rt->c.requests++;
+    if (rc == 0) {
+        uint32_t lat = (uint32_t)latency_us;
+        rt->c.last_latency_us = lat;
+        if (lat > rt->c.max_latency_us)
+            rt->c.max_latency_us = lat;
+        rt->c.latency_sum_us += lat;
+        rt->c.latency_count++;
+        p->got |= om_meter_rt_decode(rt, req, regs, p->res.values, &p->res.nvalues);
+        pthread_mutex_unlock(&w->lock);
+        p->answered = true;
+        return OM_BW_NEXT;
+    }
+    if (e == ETIMEDOUT || e == MODBUS_ENOBASE + MODBUS_EXCEPTION_GATEWAY_TARGET ||
+        e == MODBUS_ENOBASE + MODBUS_EXCEPTION_GATEWAY_PATH) {
+        /* Dead or unplugged: no second timeout for it this cycle. */
+        if (e == ETIMEDOUT)
+            rt->c.timeouts++;
+        else
+            rt->c.exceptions++;
+        pthread_mutex_unlock(&w->lock);
+        note_error(w, rt, err);
+        return OM_BW_METER_DONE;
+    }
+    if (e == MODBUS_ENOBASE + MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS) {
+        rt->c.exceptions++;
+        const om_plan_request refused = *req;
+        size_t index = (size_t)(req - rt->plans[p->set].requests);
+        om_plan_exc2 what = om_meter_rt_exception2(rt, p->set, index);
+        pthread_mutex_unlock(&w->lock);
+        if (what != OM_PLAN_EXC2_NONE)
+            log_exception2(rt, &refused, what);
+        if (what != OM_PLAN_EXC2_NONE && p->restarts++ < 2 * OM_Q__COUNT)
+            p->next = 0; /* walk the new plan; what was read is skipped */
+        return OM_BW_NEXT;
+    }
+    if (e > MODBUS_ENOBASE && e < MODBUS_ENOBASE + MODBUS_EXCEPTION_MAX)
+        rt->c.exceptions++;
+    else if (e == EMBBADCRC)
+        rt->c.crc_errors++;
+    else
+        rt->c.other_errors++;
+    pthread_mutex_unlock(&w->lock);
+    note_error(w, rt, err);
+    if (is_connection_error(e))
+        return OM_BW_BUS_DOWN;
+    if (e == EMBBADCRC || e == EMBBADDATA || e == EMBBADSLAVE || e == EMBMDATA)
+        return OM_BW_GARBLED;
+    return OM_BW_NEXT;
+}
+
+om_bw_outcome om_bw_poll_outcome(const om_bw_poll *p, bool bus_down)
+{
+    /* A meter that answered with nothing but "not available" patterns is
+     * alive: no backoff, only counted. */
+    if (p->answered)
+        return OM_BW_OK;
+    return bus_down ? OM_BW_BUS_UNREACHABLE : OM_BW_METER_UNREACHABLE;
+}
+
+/* One meter, blocking: every request of its plan for `set` in turn. */
+static om_bw_outcome poll_meter(om_bus_worker *w, om_bw_poll *p)
+{
+    const om_model *model = p->rt->meter->model;
+    uint16_t regs[OM_BW_MAX_REGS];
     char err[300];
-    om_quantity_set got = 0;
-    bool answered = false; /* some request got registers back */
-    unsigned restarts = 0;
-
-    res->meter = m;
-    res->nvalues = 0;
-    res->t_ms = om_clock_wall_ms();
     if (ensure_ctx(w, model->timeout_ms) < 0)
-        return MP_BUS_DOWN;
-    set_timeout(w, model->timeout_ms);
-
-    for (size_t i = 0; i < rt->plans[set].nrequests; i++) {
-        const om_plan_request *req = &rt->plans[set].requests[i];
-        if (all_read(req, got) || req->count > sizeof regs / sizeof regs[0])
-            continue;
+        return OM_BW_BUS_UNREACHABLE;
+    om_bw_set_timeout(w, model->timeout_ms);
+    const om_plan_request *req;
+    while ((req = om_bw_poll_next(p)) != NULL) {
         wait_line(w, model->min_gap_ms);
         int64_t t0 = om_clock_mono_us();
-        int rc = om_mbconn_read(w->ctx, w->cfg.bus, m->unit_id, req->function, req->address,
-                                req->count, regs, err, sizeof err);
+        int rc = om_mbconn_read(w->ctx, w->cfg.bus, p->rt->meter->unit_id, req->function,
+                                req->address, req->count, regs, err, sizeof err);
         int e = errno;
         int64_t t1 = om_clock_mono_us();
         w->last_io_end_us = t1;
         w->last_gap_ms = model->min_gap_ms;
-
-        pthread_mutex_lock(&w->lock);
-        rt->c.requests++;
-        if (rc == 0) {
-            uint32_t lat = (uint32_t)(t1 - t0);
-            rt->c.last_latency_us = lat;
-            if (lat > rt->c.max_latency_us)
-                rt->c.max_latency_us = lat;
-            rt->c.latency_sum_us += lat;
-            rt->c.latency_count++;
-            got |= om_meter_rt_decode(rt, req, regs, res->values, &res->nvalues);
-            pthread_mutex_unlock(&w->lock);
-            answered = true;
-            continue;
-        }
-        if (e == ETIMEDOUT || e == MODBUS_ENOBASE + MODBUS_EXCEPTION_GATEWAY_TARGET ||
-            e == MODBUS_ENOBASE + MODBUS_EXCEPTION_GATEWAY_PATH) {
-            /* Dead or unplugged: no second timeout for it this cycle. */
-            if (e == ETIMEDOUT)
-                rt->c.timeouts++;
-            else
-                rt->c.exceptions++;
-            pthread_mutex_unlock(&w->lock);
-            note_error(w, rt, err);
+        om_bw_step step = om_bw_poll_answer(w, p, req, rc, e, regs, t1 - t0, err);
+        if (step == OM_BW_METER_DONE) {
             if (is_rtu(w))
                 modbus_flush(w->ctx);
             break;
         }
-        if (e == MODBUS_ENOBASE + MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS) {
-            rt->c.exceptions++;
-            const om_plan_request refused = *req;
-            om_plan_exc2 what = om_meter_rt_exception2(rt, set, i);
-            pthread_mutex_unlock(&w->lock);
-            if (what != OM_PLAN_EXC2_NONE)
-                log_exception2(rt, &refused, what);
-            if (what != OM_PLAN_EXC2_NONE && restarts++ < 2 * OM_Q__COUNT) {
-                i = (size_t)-1; /* walk the new plan; what was read is skipped */
-            }
-            continue;
+        if (step == OM_BW_BUS_DOWN) {
+            om_bw_close(w);
+            return om_bw_poll_outcome(p, true);
         }
-        if (e > MODBUS_ENOBASE && e < MODBUS_ENOBASE + MODBUS_EXCEPTION_MAX)
-            rt->c.exceptions++;
-        else if (e == EMBBADCRC)
-            rt->c.crc_errors++;
-        else
-            rt->c.other_errors++;
-        pthread_mutex_unlock(&w->lock);
-        note_error(w, rt, err);
-        if (is_connection_error(e)) {
-            close_ctx(w);
-            return answered ? MP_OK : MP_BUS_DOWN;
-        }
-        if (e == EMBBADCRC || e == EMBBADDATA || e == EMBBADSLAVE || e == EMBMDATA)
+        if (step == OM_BW_GARBLED)
             modbus_flush(w->ctx);
     }
-    /* A meter that answered with nothing but "not available" patterns is
-     * alive: no backoff, only counted. */
-    return answered ? MP_OK : MP_METER_DOWN;
+    return om_bw_poll_outcome(p, false);
 }
 
 /* Bookkeeping after a poll: counters, backoff, the sink. */
-static void finish_poll(om_bus_worker *w, om_meter_rt *rt, om_pset set, int64_t tick_ms,
-                        meter_outcome out, om_poll_result *res)
+void om_bw_finish_poll(om_bus_worker *w, om_bw_poll *p, int64_t tick_ms, om_bw_outcome out)
 {
+    om_meter_rt *rt = p->rt;
+    om_pset set = p->set;
+    om_poll_result *res = &p->res;
     bool partial = false;
     pthread_mutex_lock(&w->lock);
     if (res->nvalues > 0) {
@@ -319,12 +349,12 @@ static void finish_poll(om_bus_worker *w, om_meter_rt *rt, om_pset set, int64_t 
             w->cfg.sink(w->cfg.sink_ctx, res);
         return;
     }
-    if (out != MP_BUS_DOWN)
+    if (out != OM_BW_BUS_UNREACHABLE)
         rt->c.failed_polls++;
-    if (out == MP_METER_DOWN) {
+    if (out == OM_BW_METER_UNREACHABLE) {
         rt->c.consecutive_failures++;
         rt->c.retry_at_ms =
-            tick_ms + om_backoff_ms(base_interval_ms(w), w->cfg.backoff_max_ms,
+            tick_ms + om_backoff_ms(om_bw_base_interval_ms(w), w->cfg.backoff_max_ms,
                                     rt->c.consecutive_failures);
     }
     pthread_mutex_unlock(&w->lock);
@@ -338,26 +368,40 @@ void om_bus_worker_cycle(om_bus_worker *w, int64_t tick_ms, bool counters, bool 
     om_pset set = om_pset_for(counters, instant);
     int64_t start = om_clock_mono_us();
     for (size_t i = 0; i < w->nmeters; i++) {
-        if (w->running && stop_requested(w))
+        if (w->running && om_bw_stop_requested(w))
             break;
         om_meter_rt *rt = &w->meters[i];
-        if (!meter_active(rt->meter, tick_ms) || rt->plans[set].nrequests == 0)
+        if (!om_bw_meter_due(w, rt, set, tick_ms, ignore_backoff))
             continue;
-        if (!ignore_backoff && rt->c.retry_at_ms > tick_ms) {
-            pthread_mutex_lock(&w->lock);
-            rt->c.skipped++;
-            pthread_mutex_unlock(&w->lock);
-            continue;
-        }
-        om_poll_result res;
-        meter_outcome out = poll_meter(w, rt, set, &res);
-        finish_poll(w, rt, set, tick_ms, out, &res);
-        if (out == MP_BUS_DOWN && !w->ctx)
+        om_bw_poll p;
+        om_bw_poll_begin(&p, rt, set);
+        om_bw_outcome out = poll_meter(w, &p);
+        om_bw_finish_poll(w, &p, tick_ms, out);
+        if (out == OM_BW_BUS_UNREACHABLE && !w->ctx)
             break; /* the bus is unreachable: every other meter would fail too */
     }
+    om_bw_cycle_done(w, tick_ms, om_clock_mono_us() - start);
+}
+
+bool om_bw_meter_due(om_bus_worker *w, om_meter_rt *rt, om_pset set, int64_t tick_ms,
+                     bool ignore_backoff)
+{
+    if (!om_bw_meter_active(rt->meter, tick_ms) || rt->plans[set].nrequests == 0)
+        return false;
+    if (!ignore_backoff && rt->c.retry_at_ms > tick_ms) {
+        pthread_mutex_lock(&w->lock);
+        rt->c.skipped++;
+        pthread_mutex_unlock(&w->lock);
+        return false;
+    }
+    return true;
+}
+
+void om_bw_cycle_done(om_bus_worker *w, int64_t tick_ms, int64_t took_us)
+{
     pthread_mutex_lock(&w->lock);
     w->stats.cycles++;
-    w->stats.last_cycle_us = om_clock_mono_us() - start;
+    w->stats.last_cycle_us = took_us;
     w->stats.last_tick_ms = tick_ms;
     pthread_mutex_unlock(&w->lock);
 }
@@ -381,6 +425,27 @@ static bool wait_tick(om_bus_worker *w, int64_t tick_ms)
     return go;
 }
 
+int64_t om_bw_next_tick(om_bus_worker *w, int64_t tick)
+{
+    const om_schedule *s = &w->cfg.schedule;
+    int64_t now = om_clock_wall_ms();
+    int64_t next = om_schedule_next(s, tick);
+    if (next > now)
+        return next;
+    /* The cycle ran past the next tick(s): skip them rather than run late
+     * cycles back to back, which would drift forever. */
+    uint64_t missed = om_schedule_missed(s, tick, now);
+    pthread_mutex_lock(&w->lock);
+    w->stats.overruns += missed;
+    pthread_mutex_unlock(&w->lock);
+    char key[128];
+    snprintf(key, sizeof key, "bus %s overrun", w->cfg.bus->id);
+    om_log_limited(key, OM_LOG_REPEAT_MS, OM_LOG_WARNING,
+                   "bus %s: a poll cycle took longer than the interval; %llu tick(s) skipped",
+                   w->cfg.bus->id, (unsigned long long)missed);
+    return om_schedule_next(s, now);
+}
+
 static void *worker_main(void *arg)
 {
     om_bus_worker *w = arg;
@@ -389,26 +454,9 @@ static void *worker_main(void *arg)
     while (wait_tick(w, tick)) {
         om_bus_worker_cycle(w, tick, om_schedule_counters_due(s, tick),
                             om_schedule_instant_due(s, tick), false);
-        int64_t now = om_clock_wall_ms();
-        int64_t next = om_schedule_next(s, tick);
-        if (next <= now) {
-            /* The cycle ran past the next tick(s): skip them rather than
-             * run late cycles back to back, which would drift forever. */
-            uint64_t missed = om_schedule_missed(s, tick, now);
-            pthread_mutex_lock(&w->lock);
-            w->stats.overruns += missed;
-            pthread_mutex_unlock(&w->lock);
-            char key[128];
-            snprintf(key, sizeof key, "bus %s overrun", w->cfg.bus->id);
-            om_log_limited(key, OM_LOG_REPEAT_MS, OM_LOG_WARNING,
-                           "bus %s: a poll cycle took longer than the interval; %llu tick(s) "
-                           "skipped",
-                           w->cfg.bus->id, (unsigned long long)missed);
-            next = om_schedule_next(s, now);
-        }
-        tick = next;
+        tick = om_bw_next_tick(w, tick);
     }
-    close_ctx(w);
+    om_bw_close(w);
     return NULL;
 }
 
@@ -482,7 +530,7 @@ void om_bus_worker_free(om_bus_worker *w)
     if (!w)
         return;
     om_bus_worker_stop(w);
-    close_ctx(w);
+    om_bw_close(w);
     free(w->meters);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->tick_cond);
