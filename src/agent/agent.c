@@ -15,13 +15,13 @@
 #include "clock.h"
 #include "officemeter/notify.h"
 #include "om_log.h"
+#include "tcpmux.h"
 #include "wake.h"
 
 /* The loop sleeps until its next deadline; this only bounds the sleep in
  * case a deadline was missed (everything with work for it wakes it). */
 #define LOOP_WAIT_MS 60000
 #define RESEND_CHECK_MS 5000
-#define STORE_GATHER_MS 20
 #define PUBLISH_RETRY_MS 10
 #define QUOTA_CHECK_MS 60000
 #define SHUTDOWN_FLUSH_MS 2000
@@ -77,8 +77,8 @@ static void on_received(void *ctx)
 static void on_polls(void *ctx)
 {
     om_agent *a = ctx;
-    /* Only the first poll after a store wakes the loop; it then gathers
-     * the rest of the tick's polls for STORE_GATHER_MS. */
+    /* A cycle's end (or a long cycle's first polls) wakes the loop, once
+     * until the polls are stored. */
     if (__atomic_exchange_n(&a->polls_event, 1, __ATOMIC_ACQ_REL) == 0)
         om_wake_signal(&a->wake);
 }
@@ -196,6 +196,7 @@ static om_bus_worker **make_workers(om_agent *a, size_t *n, char *err, size_t er
                          .instant_ms = (int64_t)iv->instant_s * 1000},
             .backoff_max_ms = (int64_t)iv->backoff_max_s * 1000,
             .sink = om_pollq_sink,
+            .cycle_end = om_pollq_cycle_end,
             .sink_ctx = &a->q,
         };
         om_bus_worker *w = om_bus_worker_new(&wc, err, errlen);
@@ -211,8 +212,10 @@ static om_bus_worker **make_workers(om_agent *a, size_t *n, char *err, size_t er
     return ws;
 }
 
-static void free_workers(om_bus_worker **ws, size_t n)
+static void free_workers(om_agent *a, om_bus_worker **ws, size_t n)
 {
+    om_tcp_mux_free(a->tcp_mux); /* it drives some of the workers */
+    a->tcp_mux = NULL;
     for (size_t i = 0; i < n; i++)
         om_bus_worker_free(ws[i]);
     free(ws);
@@ -279,7 +282,29 @@ int om_agent_start_workers(om_agent *a, char *err, size_t errlen)
     a->workers = make_workers(a, &a->nworkers, err, errlen);
     if (!a->workers)
         return -1;
+    /* Modbus TCP buses share one thread (tcpmux.h); a serial bus carries
+     * one request at a time anyway and keeps a thread of its own. */
+    om_bus_worker **tcp = calloc(a->nworkers ? a->nworkers : 1, sizeof *tcp);
+    size_t ntcp = 0;
+    if (!tcp) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < a->nworkers; i++)
+        if (om_bus_worker_bus(a->workers[i])->kind == OM_BUS_TCP)
+            tcp[ntcp++] = a->workers[i];
+    if (ntcp > 0) {
+        a->tcp_mux = om_tcp_mux_new(tcp, ntcp);
+        if (!a->tcp_mux || om_tcp_mux_start(a->tcp_mux) < 0) {
+            free(tcp);
+            snprintf(err, errlen, "cannot start the thread of the Modbus TCP buses");
+            return -1;
+        }
+    }
+    free(tcp);
     for (size_t i = 0; i < a->nworkers; i++) {
+        if (om_bus_worker_bus(a->workers[i])->kind == OM_BUS_TCP)
+            continue;
         if (om_bus_worker_start(a->workers[i]) < 0) {
             snprintf(err, errlen, "cannot start the worker of bus %s",
                      om_bus_worker_bus(a->workers[i])->id);
@@ -296,6 +321,8 @@ int om_agent_start_workers(om_agent *a, char *err, size_t errlen)
 
 void om_agent_stop_workers(om_agent *a)
 {
+    om_tcp_mux_free(a->tcp_mux); /* its polls in flight end first */
+    a->tcp_mux = NULL;
     for (size_t i = 0; i < a->nworkers; i++)
         om_bus_worker_stop(a->workers[i]);
 }
@@ -312,16 +339,8 @@ static int64_t resend_check_ms(const om_agent *a)
 static void loop_once(om_agent *a, unsigned wait_ms)
 {
     int64_t now = om_clock_mono_ms();
-    if (__atomic_load_n(&a->polls_event, __ATOMIC_ACQUIRE)) {
-        /* The buses of a tick finish within milliseconds of each other:
-         * gather them into one outbox transaction (one fsync). */
-        if (a->polls_since_ms == 0)
-            a->polls_since_ms = now;
-        if (now - a->polls_since_ms >= STORE_GATHER_MS || !wait_ms) {
-            a->polls_since_ms = 0;
-            om_agent_store_polls(a);
-        }
-    }
+    if (__atomic_load_n(&a->polls_event, __ATOMIC_ACQUIRE))
+        om_agent_store_polls(a); /* a bus's whole cycle: one transaction */
     if (a->connected_event) {
         a->connected_event = 0;
         size_t n = 0;
@@ -370,7 +389,7 @@ static void loop_once(om_agent *a, unsigned wait_ms)
     if (a->next_quota_ms < next)
         next = a->next_quota_ms;
     if (__atomic_load_n(&a->polls_event, __ATOMIC_ACQUIRE))
-        next = a->polls_since_ms + STORE_GATHER_MS;
+        next = now; /* a cycle ended while this turn ran */
     if (a->publish_pending)
         next = now + PUBLISH_RETRY_MS;
     int64_t wait = next - om_clock_mono_ms();
@@ -585,7 +604,7 @@ int om_agent_reload(om_agent *a)
         om_mqtt_free(a->mq);
         a->mq = mq;
     }
-    free_workers(a->workers, a->nworkers);
+    free_workers(a, a->workers, a->nworkers);
     a->workers = NULL;
     a->nworkers = 0;
     if (ob) {
@@ -645,7 +664,7 @@ void om_agent_free(om_agent *a)
 {
     if (!a)
         return;
-    free_workers(a->workers, a->nworkers);
+    free_workers(a, a->workers, a->nworkers);
     a->workers = NULL;
     om_mqtt_free(a->mq);
     om_outbox_close(a->ob);

@@ -66,6 +66,7 @@ typedef struct om_agent {
     char t_health[OM_AGENT_TOPIC_MAX];
     om_bus_worker **workers;
     size_t nworkers;
+    struct om_tcp_mux *tcp_mux;    /* drives the Modbus TCP buses' workers */
     om_pollq q;
     om_wake wake;                  /* the delivery loop sleeps on it */
     om_agent_counters n;
@@ -80,7 +81,6 @@ typedef struct om_agent {
     int64_t next_health_ms;  /* monotonic */
     int64_t next_quota_ms;
     int64_t next_resend_ms;
-    int64_t polls_since_ms;  /* first poll queued since the last store; 0: none */
     int64_t watchdog_ms;     /* systemd watchdog ping period; 0: off */
     int64_t next_watchdog_ms;
     bool publish_pending;    /* the last batch was full: more may be due */

@@ -381,6 +381,8 @@ void om_bus_worker_cycle(om_bus_worker *w, int64_t tick_ms, bool counters, bool 
             break; /* the bus is unreachable: every other meter would fail too */
     }
     om_bw_cycle_done(w, tick_ms, om_clock_mono_us() - start);
+    if (w->cfg.cycle_end)
+        w->cfg.cycle_end(w->cfg.sink_ctx);
 }
 
 bool om_bw_meter_due(om_bus_worker *w, om_meter_rt *rt, om_pset set, int64_t tick_ms,
@@ -406,23 +408,9 @@ void om_bw_cycle_done(om_bus_worker *w, int64_t tick_ms, int64_t took_us)
     pthread_mutex_unlock(&w->lock);
 }
 
-/* Waits until the wall clock reaches tick_ms. The condition variable runs
- * on CLOCK_REALTIME with an absolute deadline, so the kernel moves the
- * wake-up with the clock if it is set (NTP at boot), and the thread wakes
- * once per tick instead of polling the clock. A deadline that passes with
- * the wall clock still short of the tick (rounding, or a simulated clock
- * whose real deadline is computed anew) is waited for again. Returns false
- * when asked to stop. */
 static bool wait_tick(om_bus_worker *w, int64_t tick_ms)
 {
-    pthread_mutex_lock(&w->lock);
-    while (!w->stop && om_clock_wall_ms() < tick_ms) {
-        struct timespec ts = om_clock_system_deadline(tick_ms);
-        pthread_cond_timedwait(&w->tick_cond, &w->lock, &ts);
-    }
-    bool go = !w->stop;
-    pthread_mutex_unlock(&w->lock);
-    return go;
+    return om_clock_wait_tick(&w->lock, &w->tick_cond, &w->stop, tick_ms);
 }
 
 int64_t om_bw_next_tick(om_bus_worker *w, int64_t tick)

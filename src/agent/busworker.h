@@ -43,6 +43,7 @@ typedef struct {
     om_schedule schedule;
     int64_t backoff_max_ms;
     om_poll_sink_fn sink;
+    void (*cycle_end)(void *sink_ctx); /* after each cycle's last poll; may be NULL */
     void *sink_ctx;
 } om_bus_worker_config;
 

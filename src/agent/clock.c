@@ -169,3 +169,16 @@ void om_clock_sleep_until_us(int64_t until_us)
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
     }
 }
+
+bool om_clock_wait_tick(pthread_mutex_t *lock, pthread_cond_t *cond, const bool *stop,
+                        int64_t tick_ms)
+{
+    pthread_mutex_lock(lock);
+    while (!*stop && om_clock_wall_ms() < tick_ms) {
+        struct timespec ts = om_clock_system_deadline(tick_ms);
+        pthread_cond_timedwait(cond, lock, &ts);
+    }
+    bool go = !*stop;
+    pthread_mutex_unlock(lock);
+    return go;
+}

@@ -11,6 +11,7 @@
 #ifndef OM_AGENT_CLOCK_H
 #define OM_AGENT_CLOCK_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,16 @@ int64_t om_clock_to_system_ms(int64_t wall_ms);
 /* The CLOCK_REALTIME instant (µs precision) at which om_clock_wall_ms
  * reaches wall_ms, for pthread_cond_timedwait. */
 struct timespec om_clock_system_deadline(int64_t wall_ms);
+/* Waits on `cond` (a CLOCK_REALTIME condition variable, its mutex `lock`
+ * not held) until the wall clock reaches tick_ms or *stop is set under the
+ * lock. With an absolute CLOCK_REALTIME deadline the kernel moves the
+ * wake-up with the clock if it is set (NTP at boot), and the thread wakes
+ * once per tick instead of polling the clock; a deadline that passes with
+ * the wall clock still short of the tick (rounding, or a simulated clock
+ * whose real deadline is computed anew) is waited for again. Returns false
+ * when asked to stop. */
+bool om_clock_wait_tick(pthread_mutex_t *lock, pthread_cond_t *cond, const bool *stop,
+                        int64_t tick_ms);
 int64_t om_clock_mono_ms(void);
 int64_t om_clock_mono_us(void);
 

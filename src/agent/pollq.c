@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+
 void om_pollq_init(om_pollq *q)
 {
     memset(q, 0, sizeof *q);
+    q->hold_ms = OM_POLLQ_HOLD_MS;
     pthread_mutex_init(&q->lock, NULL);
 }
 
@@ -34,9 +37,23 @@ void om_pollq_push(om_pollq *q, const om_poll_result *r)
         q->items = grown;
         q->cap = cap;
     }
+    int64_t now = om_clock_mono_ms();
+    if (q->n == 0)
+        q->first_ms = now;
     q->items[q->n++] = *r;
+    bool waited = now - q->first_ms >= q->hold_ms;
     pthread_mutex_unlock(&q->lock);
-    if (q->notify)
+    if (waited && q->notify)
+        q->notify(q->notify_ctx);
+}
+
+void om_pollq_cycle_end(void *ctx)
+{
+    om_pollq *q = ctx;
+    pthread_mutex_lock(&q->lock);
+    bool waiting = q->n > 0;
+    pthread_mutex_unlock(&q->lock);
+    if (waiting && q->notify)
         q->notify(q->notify_ctx);
 }
 

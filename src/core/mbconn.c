@@ -45,7 +45,7 @@ const char *om_modbus_exception_name(unsigned code)
 }
 
 /* "/dev/ttyUSB0 (bus rs485-1)" or "10.0.0.20:502 (bus lan)". */
-static void describe_target(const om_bus *bus, char *buf, size_t len)
+void om_mbconn_describe(const om_bus *bus, char *buf, size_t len)
 {
     const char *id = bus->id ? bus->id : "?";
     if (bus->kind == OM_BUS_RTU)
@@ -119,10 +119,10 @@ static int lock_line(modbus_t *ctx, const char *target, char *err, size_t errlen
     return -1;
 }
 
-modbus_t *om_mbconn_open(const om_bus *bus, unsigned timeout_ms, char *err, size_t errlen)
+modbus_t *om_mbconn_new(const om_bus *bus, unsigned timeout_ms, char *err, size_t errlen)
 {
     char target[300];
-    describe_target(bus, target, sizeof target);
+    om_mbconn_describe(bus, target, sizeof target);
 
     if ((bus->kind == OM_BUS_RTU && !bus->rtu.device) ||
         (bus->kind == OM_BUS_TCP && !bus->tcp.host)) {
@@ -150,6 +150,16 @@ modbus_t *om_mbconn_open(const om_bus *bus, unsigned timeout_ms, char *err, size
         errno = saved;
         return NULL;
     }
+    return ctx;
+}
+
+modbus_t *om_mbconn_open(const om_bus *bus, unsigned timeout_ms, char *err, size_t errlen)
+{
+    char target[300];
+    om_mbconn_describe(bus, target, sizeof target);
+    modbus_t *ctx = om_mbconn_new(bus, timeout_ms, err, errlen);
+    if (!ctx)
+        return NULL;
     if (modbus_connect(ctx) < 0) {
         int saved = errno;
         snprintf(err, errlen, "cannot %s %s: %s",
@@ -177,12 +187,12 @@ static unsigned response_timeout_ms(modbus_t *ctx)
 }
 
 /* Turn a libmodbus failure (errno) into one line naming target and request. */
-static void describe_failure(modbus_t *ctx, const om_bus *bus, unsigned unit_id,
-                             unsigned function, uint16_t address, int code, char *err,
-                             size_t errlen)
+void om_mbconn_describe_failure(modbus_t *ctx, const om_bus *bus, unsigned unit_id,
+                                unsigned function, uint16_t address, int code, char *err,
+                                size_t errlen)
 {
     char target[300];
-    describe_target(bus, target, sizeof target);
+    om_mbconn_describe(bus, target, sizeof target);
     char request[64];
     snprintf(request, sizeof request, "function %u, address 0x%04X", function, address);
 
@@ -212,7 +222,7 @@ int om_mbconn_read(modbus_t *ctx, const om_bus *bus, unsigned unit_id, unsigned 
 {
     char target[300];
     if (function != 3 && function != 4) {
-        describe_target(bus, target, sizeof target);
+        om_mbconn_describe(bus, target, sizeof target);
         snprintf(err, errlen, "unit %u on %s: unsupported function %u (expected 3 or 4)",
                  unit_id, target, function);
         errno = EINVAL;
@@ -220,7 +230,7 @@ int om_mbconn_read(modbus_t *ctx, const om_bus *bus, unsigned unit_id, unsigned 
     }
     if (modbus_set_slave(ctx, (int)unit_id) < 0) {
         int saved = errno;
-        describe_target(bus, target, sizeof target);
+        om_mbconn_describe(bus, target, sizeof target);
         snprintf(err, errlen, "%s: invalid unit id %u", target, unit_id);
         errno = saved;
         return -1;
@@ -229,12 +239,12 @@ int om_mbconn_read(modbus_t *ctx, const om_bus *bus, unsigned unit_id, unsigned 
                           : modbus_read_input_registers(ctx, address, count, dest);
     if (n < 0) {
         int saved = errno;
-        describe_failure(ctx, bus, unit_id, function, address, saved, err, errlen);
+        om_mbconn_describe_failure(ctx, bus, unit_id, function, address, saved, err, errlen);
         errno = saved;
         return -1;
     }
     if (n != (int)count) {
-        describe_target(bus, target, sizeof target);
+        om_mbconn_describe(bus, target, sizeof target);
         snprintf(err, errlen,
                  "unit %u on %s answered %d registers instead of %u to function %u, "
                  "address 0x%04X",

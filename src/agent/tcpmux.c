@@ -1,0 +1,442 @@
+/*
+ * tcpmux.c - one thread, many Modbus TCP buses, one request in flight each.
+ *
+ * Each bus is a slot that walks its meters as the blocking worker does
+ * (busworker_int.h has the shared steps) but never waits itself: it starts
+ * a connection or sends a request, then the cycle's loop waits in poll(2)
+ * for whichever slot's socket is ready first, or its deadline:
+ *
+ *   IDLE --(no connection)--> CONNECTING --writable--> IDLE (send)
+ *   IDLE --send--> AWAITING --readable--> IDLE (next request or meter)
+ *   CONNECTING/AWAITING --deadline--> the meter (or the bus) fails, as
+ *                                     a timeout does in a blocking read
+ *   IDLE --last meter--> DONE
+ *
+ * A connection whose request timed out or brought a garbled answer is
+ * closed, so that an answer read later can only be to the request just
+ * sent (libmodbus's transaction-id check lives inside its blocking read).
+ */
+#include "tcpmux.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "busworker_int.h"
+#include "clock.h"
+#include "om_log.h"
+#include "officemeter/mbconn.h"
+
+#define MUX_STACK (256 * 1024)
+
+typedef enum { SLOT_IDLE, SLOT_CONNECTING, SLOT_AWAITING, SLOT_DONE } slot_state;
+
+typedef struct {
+    om_bus_worker *w;
+    slot_state state;
+    size_t meter;               /* next meter of the cycle */
+    bool polling;               /* p is a meter's poll in progress */
+    om_bw_poll p;
+    const om_plan_request *req; /* to send, or awaiting its answer */
+    modbus_t *connecting;       /* a context whose connection is under way */
+    int fd;                     /* what the slot waits on */
+    int64_t deadline_us;        /* monotonic */
+    int64_t sent_us;
+    int64_t cycle_start_us;
+} mux_slot;
+
+struct om_tcp_mux {
+    mux_slot *slots;
+    size_t n;
+    struct pollfd *pfds;
+    size_t *pfd_slot;
+    int64_t tick_ms;
+    om_pset set;
+
+    pthread_t thread;
+    bool running;
+    pthread_mutex_t lock;
+    pthread_cond_t tick_cond;
+    bool stop;
+};
+
+static bool stopping(om_tcp_mux *mx)
+{
+    pthread_mutex_lock(&mx->lock);
+    bool s = mx->stop;
+    pthread_mutex_unlock(&mx->lock);
+    return s;
+}
+
+static unsigned meter_timeout_ms(const mux_slot *s)
+{
+    unsigned t = s->p.rt->meter->model->timeout_ms;
+    return t ? t : 1000;
+}
+
+static void end_cycle(om_tcp_mux *mx, mux_slot *s)
+{
+    om_bw_cycle_done(s->w, mx->tick_ms, om_clock_mono_us() - s->cycle_start_us);
+    s->state = SLOT_DONE;
+}
+
+/* The meter's poll is over: its bookkeeping, then the next meter. Returns
+ * false when the bus is unreachable, so the rest of the cycle is skipped
+ * (every other meter would fail the same way). */
+static bool end_meter(om_tcp_mux *mx, mux_slot *s, om_bw_outcome out)
+{
+    om_bw_finish_poll(s->w, &s->p, mx->tick_ms, out);
+    s->polling = false;
+    s->req = NULL;
+    s->meter++;
+    return !(out == OM_BW_BUS_UNREACHABLE && !s->w->ctx);
+}
+
+static void abandon_connect(mux_slot *s)
+{
+    if (s->connecting) {
+        modbus_close(s->connecting);
+        modbus_free(s->connecting);
+        s->connecting = NULL;
+    }
+}
+
+/* Starts connecting the slot's bus; false (with the failure accounted)
+ * when that cannot even start. */
+static bool begin_connect(mux_slot *s)
+{
+    char err[300];
+    unsigned timeout = meter_timeout_ms(s);
+    int fd;
+    modbus_t *ctx = om_mbconn_tcp_begin(s->w->cfg.bus, timeout, &fd, err, sizeof err);
+    if (!ctx) {
+        om_bw_open_failed(s->w, err);
+        return false;
+    }
+    s->connecting = ctx;
+    s->fd = fd;
+    s->deadline_us = om_clock_mono_us() + (int64_t)timeout * 1000;
+    s->state = SLOT_CONNECTING;
+    return true;
+}
+
+/* Sends s->req: the slot then awaits the answer, or the failure to send is
+ * accounted as the request's answer and its step returned. */
+static om_bw_step send_request(mux_slot *s)
+{
+    om_bus_worker *w = s->w;
+    char err[300];
+    const om_plan_request *req = s->req;
+    if (om_mbconn_send_read(w->ctx, w->cfg.bus, s->p.rt->meter->unit_id, req->function,
+                            req->address, req->count, err, sizeof err) == 0) {
+        s->fd = modbus_get_socket(w->ctx);
+        s->sent_us = om_clock_mono_us();
+        s->deadline_us = s->sent_us + (int64_t)meter_timeout_ms(s) * 1000;
+        s->state = SLOT_AWAITING;
+        return OM_BW_NEXT;
+    }
+    int e = errno;
+    s->req = NULL;
+    return om_bw_poll_answer(w, &s->p, req, -1, e, NULL, 0, err);
+}
+
+/* What an answer (or its absence) means for the slot; false when the
+ * cycle of this bus is over. */
+static bool after_step(om_tcp_mux *mx, mux_slot *s, om_bw_step step)
+{
+    switch (step) {
+    case OM_BW_NEXT:
+        return true;
+    case OM_BW_GARBLED:
+        om_bw_close(s->w); /* whatever follows on it cannot be trusted */
+        return true;
+    case OM_BW_METER_DONE:
+        return end_meter(mx, s, om_bw_poll_outcome(&s->p, false));
+    case OM_BW_BUS_DOWN:
+    default:
+        om_bw_close(s->w);
+        return end_meter(mx, s, om_bw_poll_outcome(&s->p, true));
+    }
+}
+
+/* Moves the slot on until it waits for its socket or its cycle is over. */
+static void advance(om_tcp_mux *mx, mux_slot *s)
+{
+    om_bus_worker *w = s->w;
+    s->state = SLOT_IDLE;
+    for (;;) {
+        if (s->polling) {
+            if (!s->req)
+                s->req = om_bw_poll_next(&s->p);
+            if (!s->req) {
+                if (!end_meter(mx, s, om_bw_poll_outcome(&s->p, false)))
+                    break;
+                continue;
+            }
+            if (!w->ctx) {
+                if (om_bw_may_open(w) && begin_connect(s))
+                    return;
+                if (!end_meter(mx, s, OM_BW_BUS_UNREACHABLE))
+                    break;
+                continue;
+            }
+            om_bw_set_timeout(w, meter_timeout_ms(s));
+            om_bw_step step = send_request(s);
+            if (s->state == SLOT_AWAITING)
+                return;
+            if (!after_step(mx, s, step))
+                break;
+            continue;
+        }
+        if (stopping(mx) || s->meter >= w->nmeters)
+            break;
+        om_meter_rt *rt = &w->meters[s->meter];
+        if (!om_bw_meter_due(w, rt, mx->set, mx->tick_ms, false)) {
+            s->meter++;
+            continue;
+        }
+        om_bw_poll_begin(&s->p, rt, mx->set);
+        s->polling = true;
+        s->req = NULL;
+    }
+    end_cycle(mx, s);
+}
+
+static void on_connected(om_tcp_mux *mx, mux_slot *s)
+{
+    char err[300];
+    modbus_t *ctx = s->connecting;
+    if (om_mbconn_tcp_connected(ctx, s->w->cfg.bus, err, sizeof err) < 0) {
+        abandon_connect(s);
+        om_bw_open_failed(s->w, err);
+        if (!end_meter(mx, s, OM_BW_BUS_UNREACHABLE)) {
+            end_cycle(mx, s);
+            return;
+        }
+    } else {
+        s->connecting = NULL;
+        om_bw_opened(s->w, ctx, meter_timeout_ms(s));
+    }
+    advance(mx, s); /* sends the request that waited for the connection */
+}
+
+static void on_answer(om_tcp_mux *mx, mux_slot *s)
+{
+    om_bus_worker *w = s->w;
+    uint16_t regs[OM_BW_MAX_REGS];
+    char err[300];
+    const om_plan_request *req = s->req;
+    int rc = om_mbconn_recv_read(w->ctx, w->cfg.bus, s->p.rt->meter->unit_id, req->function,
+                                 req->address, req->count, regs, err, sizeof err);
+    int e = errno;
+    int64_t latency = om_clock_mono_us() - s->sent_us;
+    s->req = NULL;
+    om_bw_step step = om_bw_poll_answer(w, &s->p, req, rc, rc == 0 ? 0 : e, regs, latency, err);
+    if (!after_step(mx, s, step)) {
+        end_cycle(mx, s);
+        return;
+    }
+    advance(mx, s);
+}
+
+static void on_deadline(om_tcp_mux *mx, mux_slot *s)
+{
+    om_bus_worker *w = s->w;
+    char err[400];
+    if (s->state == SLOT_CONNECTING) {
+        char target[300];
+        om_mbconn_describe(w->cfg.bus, target, sizeof target);
+        snprintf(err, sizeof err, "cannot connect to %s: no answer within %u ms", target,
+                 meter_timeout_ms(s));
+        abandon_connect(s);
+        om_bw_open_failed(w, err);
+        if (!end_meter(mx, s, OM_BW_BUS_UNREACHABLE)) {
+            end_cycle(mx, s);
+            return;
+        }
+        advance(mx, s);
+        return;
+    }
+    const om_plan_request *req = s->req;
+    om_mbconn_describe_failure(w->ctx, w->cfg.bus, s->p.rt->meter->unit_id, req->function,
+                               req->address, ETIMEDOUT, err, sizeof err);
+    s->req = NULL;
+    om_bw_step step = om_bw_poll_answer(w, &s->p, req, -1, ETIMEDOUT, NULL, 0, err);
+    om_bw_close(w); /* the answer may still come: not on this connection */
+    if (!after_step(mx, s, step)) {
+        end_cycle(mx, s);
+        return;
+    }
+    advance(mx, s);
+}
+
+static bool waiting(const mux_slot *s)
+{
+    return s->state == SLOT_CONNECTING || s->state == SLOT_AWAITING;
+}
+
+void om_tcp_mux_cycle(om_tcp_mux *mx, int64_t tick_ms, bool counters, bool instant)
+{
+    mx->tick_ms = tick_ms;
+    mx->set = om_pset_for(counters, instant);
+    for (size_t i = 0; i < mx->n; i++) {
+        mux_slot *s = &mx->slots[i];
+        s->meter = 0;
+        s->polling = false;
+        s->req = NULL;
+        s->cycle_start_us = om_clock_mono_us();
+        advance(mx, s);
+    }
+    for (;;) {
+        size_t npfd = 0;
+        int64_t first = INT64_MAX;
+        for (size_t i = 0; i < mx->n; i++) {
+            mux_slot *s = &mx->slots[i];
+            if (!waiting(s))
+                continue;
+            mx->pfds[npfd] = (struct pollfd){
+                .fd = s->fd, .events = s->state == SLOT_CONNECTING ? POLLOUT : POLLIN};
+            mx->pfd_slot[npfd++] = i;
+            if (s->deadline_us < first)
+                first = s->deadline_us;
+        }
+        if (npfd == 0)
+            break;
+        int64_t left_us = first - om_clock_mono_us();
+        int timeout = left_us <= 0 ? 0 : (int)((left_us + 999) / 1000);
+        int ready = poll(mx->pfds, npfd, timeout);
+        if (ready < 0 && errno != EINTR)
+            ready = 0;
+        for (size_t k = 0; ready > 0 && k < npfd; k++) {
+            if (!mx->pfds[k].revents)
+                continue;
+            mux_slot *s = &mx->slots[mx->pfd_slot[k]];
+            if (s->state == SLOT_CONNECTING)
+                on_connected(mx, s);
+            else
+                on_answer(mx, s);
+        }
+        int64_t now = om_clock_mono_us();
+        for (size_t k = 0; k < npfd; k++) {
+            mux_slot *s = &mx->slots[mx->pfd_slot[k]];
+            /* slots handled above have moved on, with new deadlines */
+            if (!mx->pfds[k].revents && waiting(s) && s->deadline_us <= now)
+                on_deadline(mx, s);
+        }
+    }
+    /* Every bus's polls of the tick in one go (the workers share a sink). */
+    const om_bus_worker_config *cfg = mx->n ? &mx->slots[0].w->cfg : NULL;
+    if (cfg && cfg->cycle_end)
+        cfg->cycle_end(cfg->sink_ctx);
+}
+
+/* ---- the thread -------------------------------------------------------- */
+
+static bool wait_tick(om_tcp_mux *mx, int64_t tick_ms)
+{
+    return om_clock_wait_tick(&mx->lock, &mx->tick_cond, &mx->stop, tick_ms);
+}
+
+/* The tick after `tick`; a cycle that ran past ticks skips them, counted
+ * on every bus and logged once. */
+static int64_t next_tick(om_tcp_mux *mx, const om_schedule *sched, int64_t tick)
+{
+    int64_t now = om_clock_wall_ms();
+    int64_t next = om_schedule_next(sched, tick);
+    if (next > now)
+        return next;
+    uint64_t missed = om_schedule_missed(sched, tick, now);
+    for (size_t i = 0; i < mx->n; i++) {
+        om_bus_worker *w = mx->slots[i].w;
+        pthread_mutex_lock(&w->lock);
+        w->stats.overruns += missed;
+        pthread_mutex_unlock(&w->lock);
+    }
+    om_log_limited("tcp buses overrun", OM_LOG_REPEAT_MS, OM_LOG_WARNING,
+                   "Modbus TCP buses: a poll cycle took longer than the interval; %llu tick(s) "
+                   "skipped",
+                   (unsigned long long)missed);
+    return om_schedule_next(sched, now);
+}
+
+static void *mux_main(void *arg)
+{
+    om_tcp_mux *mx = arg;
+    const om_schedule *sched = &mx->slots[0].w->cfg.schedule;
+    int64_t tick = om_schedule_next(sched, om_clock_wall_ms());
+    while (wait_tick(mx, tick)) {
+        om_tcp_mux_cycle(mx, tick, om_schedule_counters_due(sched, tick),
+                         om_schedule_instant_due(sched, tick));
+        tick = next_tick(mx, sched, tick);
+    }
+    for (size_t i = 0; i < mx->n; i++)
+        om_bw_close(mx->slots[i].w);
+    return NULL;
+}
+
+om_tcp_mux *om_tcp_mux_new(om_bus_worker *const *workers, size_t n)
+{
+    om_tcp_mux *mx = calloc(1, sizeof *mx);
+    if (!mx)
+        return NULL;
+    pthread_mutex_init(&mx->lock, NULL);
+    pthread_cond_init(&mx->tick_cond, NULL);
+    mx->n = n;
+    mx->slots = calloc(n ? n : 1, sizeof *mx->slots);
+    mx->pfds = calloc(n ? n : 1, sizeof *mx->pfds);
+    mx->pfd_slot = calloc(n ? n : 1, sizeof *mx->pfd_slot);
+    if (!mx->slots || !mx->pfds || !mx->pfd_slot) {
+        om_tcp_mux_free(mx);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        mx->slots[i].w = workers[i];
+        mx->slots[i].fd = -1;
+        mx->slots[i].state = SLOT_DONE;
+    }
+    return mx;
+}
+
+int om_tcp_mux_start(om_tcp_mux *mx)
+{
+    if (mx->n == 0)
+        return 0;
+    mx->stop = false;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, MUX_STACK);
+    int rc = pthread_create(&mx->thread, &attr, mux_main, mx);
+    pthread_attr_destroy(&attr);
+    mx->running = rc == 0;
+    return rc == 0 ? 0 : -1;
+}
+
+void om_tcp_mux_stop(om_tcp_mux *mx)
+{
+    if (!mx || !mx->running)
+        return;
+    pthread_mutex_lock(&mx->lock);
+    mx->stop = true;
+    pthread_cond_broadcast(&mx->tick_cond);
+    pthread_mutex_unlock(&mx->lock);
+    pthread_join(mx->thread, NULL);
+    mx->running = false;
+}
+
+void om_tcp_mux_free(om_tcp_mux *mx)
+{
+    if (!mx)
+        return;
+    om_tcp_mux_stop(mx);
+    for (size_t i = 0; mx->slots && i < mx->n; i++)
+        abandon_connect(&mx->slots[i]);
+    pthread_mutex_destroy(&mx->lock);
+    pthread_cond_destroy(&mx->tick_cond);
+    free(mx->slots);
+    free(mx->pfds);
+    free(mx->pfd_slot);
+    free(mx);
+}
