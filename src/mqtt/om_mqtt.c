@@ -54,6 +54,10 @@ struct om_mqtt {
 
     pthread_mutex_t lock;
     pthread_cond_t state_cond; /* state changes, stop requests */
+    /* ninflight went down (PUBACK, failure, lost connection). Apart from
+     * state_cond so that a PUBACK does not wake the connection manager,
+     * which waits on state_cond: one thread wake-up less per message. */
+    pthread_cond_t flight_cond;
     pthread_cond_t inbox_cond; /* inbox not empty / not full */
     conn_state state;
     bool stopping;
@@ -420,6 +424,7 @@ static void on_connection_lost(void *ctx, char *cause)
     snprintf(m->errmsg, sizeof m->errmsg, "connection to %s lost%s%s", m->uri,
              cause ? ": " : "", cause ? cause : "");
     pthread_cond_broadcast(&m->state_cond);
+    pthread_cond_broadcast(&m->flight_cond);
     pthread_mutex_unlock(&m->lock);
     if (m->cb.lost)
         m->cb.lost(m->cb.ctx, cause ? cause : "connection lost");
@@ -487,7 +492,7 @@ static void on_publish_success(void *ctx, MQTTAsync_successData *resp)
     if (resp && resp->alt.pub.message.qos > 0)
         inflight_release(m);
     m->stats.delivered++;
-    pthread_cond_broadcast(&m->state_cond);
+    pthread_cond_broadcast(&m->flight_cond);
     pthread_mutex_unlock(&m->lock);
     if (m->cb.delivered)
         m->cb.delivered(m->cb.ctx, token);
@@ -502,7 +507,7 @@ static void on_publish_failure(void *ctx, MQTTAsync_failureData *resp)
     snprintf(m->errmsg, sizeof m->errmsg, "publish failed: %s",
              resp && resp->message ? resp->message
                                    : MQTTAsync_strerror(resp ? resp->code : MQTTASYNC_FAILURE));
-    pthread_cond_broadcast(&m->state_cond);
+    pthread_cond_broadcast(&m->flight_cond);
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -670,6 +675,7 @@ om_mqtt *om_mqtt_new(const om_mqtt_options *opts, const om_mqtt_callbacks *callb
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&m->state_cond, &ca);
+    pthread_cond_init(&m->flight_cond, &ca);
     pthread_cond_init(&m->inbox_cond, &ca);
     pthread_condattr_destroy(&ca);
     m->state = ST_IDLE;
@@ -907,7 +913,7 @@ void om_mqtt_stop(om_mqtt *m, unsigned timeout_ms)
     struct timespec ts;
     deadline_after(&ts, timeout_ms);
     while (m->state == ST_CONNECTED && m->ninflight > 0) {
-        if (pthread_cond_timedwait(&m->state_cond, &m->lock, &ts) == ETIMEDOUT)
+        if (pthread_cond_timedwait(&m->flight_cond, &m->lock, &ts) == ETIMEDOUT)
             break;
     }
     bool was_connected = m->state == ST_CONNECTED;
@@ -966,6 +972,7 @@ void om_mqtt_free(om_mqtt *m)
     free(m->will_payload);
     pthread_mutex_destroy(&m->lock);
     pthread_cond_destroy(&m->state_cond);
+    pthread_cond_destroy(&m->flight_cond);
     pthread_cond_destroy(&m->inbox_cond);
     free(m);
 }
