@@ -308,8 +308,9 @@ void om_tcp_mux_cycle(om_tcp_mux *mx, int64_t tick_ms, bool counters, bool insta
         int64_t left_us = first - om_clock_mono_us();
         int timeout = left_us <= 0 ? 0 : (int)((left_us + 999) / 1000);
         int ready = poll(mx->pfds, npfd, timeout);
-        if (ready < 0 && errno != EINTR)
-            ready = 0;
+        if (ready < 0) /* EINTR (a signal for the main thread): look again */
+            for (size_t k = 0; k < npfd; k++)
+                mx->pfds[k].revents = 0;
         for (size_t k = 0; ready > 0 && k < npfd; k++) {
             if (!mx->pfds[k].revents)
                 continue;

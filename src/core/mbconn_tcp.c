@@ -8,7 +8,9 @@
  * off so that one thread can wait for all of them with poll(2): the socket
  * is connected without blocking and handed to libmodbus, which then frames
  * the request (modbus_send_raw_request) and reads the answer
- * (modbus_receive_confirmation) when it is already there.
+ * (modbus_receive_confirmation) when it is already there. (An answer split
+ * across TCP segments is completed by libmodbus's own wait for the rest,
+ * bounded by its byte timeout: a short pause of the one thread.)
  *
  * libmodbus matches an answer to its request by transaction id inside
  * modbus_read_registers(); receiving separately, that check is the
