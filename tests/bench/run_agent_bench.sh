@@ -20,6 +20,9 @@
 # 4. The delivery loop's own work per poll cycle of 64 meters, without
 #    threads, MQTT or Modbus (agent_tick_bench.c): append, hand out and
 #    encode, acknowledge, in CPU microseconds per meter-poll.
+# 5. The agent's fixed cost: the same 64 meters polled hourly, so that
+#    nothing happens for BENCH_IDLE_SECONDS (default 30): CPU per second by
+#    thread, what every second costs whatever the number of polls.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export OM_SOURCE_DIR=${OM_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
@@ -32,7 +35,7 @@ cat_dir="$OM_SOURCE_DIR/firmware-config/meters"
 
 say() { printf '%s\n' "$*"; }
 # BENCH_PARTS="1 3" runs some of the parts (default: all).
-want() { case " ${BENCH_PARTS:-1 2 3 4} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+want() { case " ${BENCH_PARTS:-1 2 3 4 5} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 hr() { say ""; say "== $* =="; }
 
 om_start_broker
@@ -380,4 +383,39 @@ for i in 1 2 3; do
     rm -f "$OM_TMP"/outbox4.db*
     "$tick" "$OM_TMP/outbox4.db" 64 120
 done
+fi
+
+if want 5; then
+# ---------------------------------------------------------------------------
+hr "5. fixed cost: the 64 meters polled hourly, nothing to do for ${BENCH_IDLE_SECONDS:-30} s"
+om_start_ack "$OM_TMP/polls5.jsonl"
+sed "s#outbox2.db#outbox5.db#; s#{counters_s: [0-9]*, instant_s: [0-9]*, health_s: [0-9]*}#{counters_s: 3600, instant_s: 3600, health_s: 3600}#" \
+    "$OM_TMP/agent2.yaml" >"$OM_TMP/agent5.yaml"
+grep -q "counters_s: 3600" "$OM_TMP/agent5.yaml" || om_fail "part 5: could not set hourly intervals"
+om_start_agent "$OM_TMP/agent5.yaml"
+apid=$OM_AGENT_PID
+sleep 3 # connection, birth, first health
+snap_threads() { for t in /proc/"$1"/task/*; do echo "$(basename "$t") $(cat "$t/comm") $(cut -d' ' -f1 "$t/schedstat")"; done; }
+snap_threads "$apid" >"$OM_TMP/idle0"
+sleep "${BENCH_IDLE_SECONDS:-30}"
+snap_threads "$apid" >"$OM_TMP/idle1"
+python3 - "$OM_TMP/idle0" "$OM_TMP/idle1" "$apid" "${BENCH_IDLE_SECONDS:-30}" <<'PY'
+import sys
+def load(p):
+    return {l.split()[0]: (l.split()[1], int(l.split()[2])) for l in open(p)}
+a, b, pid, secs = load(sys.argv[1]), load(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+groups = {}
+for tid, (comm, ns) in b.items():
+    d = ns - a.get(tid, (comm, 0))[1]
+    name = "main" if tid == pid else ("agent threads" if comm.startswith("officemeter") else comm)
+    groups[name] = groups.get(name, 0) + d
+total = sum(groups.values())
+for name, ns in sorted(groups.items(), key=lambda x: -x[1]):
+    print("  %-16s %7.1f us of CPU per second" % (name, ns / 1e3 / secs))
+print("idle agent: %.1f us of CPU per second; at 6.4 polls per second (64 meters every 10 s) that is %.1f us per meter-poll before any poll is made"
+      % (total / 1e3 / secs, total / 1e3 / secs / 6.4))
+PY
+kill -TERM "$apid"
+om_wait_exit "$apid" 10
+om_stop_ack
 fi
