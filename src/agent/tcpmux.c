@@ -179,7 +179,7 @@ static void advance(om_tcp_mux *mx, mux_slot *s)
             if (!w->ctx) {
                 if (om_bw_may_open(w) && begin_connect(s))
                     return;
-                if (!end_meter(mx, s, OM_BW_BUS_UNREACHABLE))
+                if (!end_meter(mx, s, om_bw_poll_outcome(&s->p, true)))
                     break;
                 continue;
             }
@@ -212,7 +212,7 @@ static void on_connected(om_tcp_mux *mx, mux_slot *s)
     if (om_mbconn_tcp_connected(ctx, s->w->cfg.bus, err, sizeof err) < 0) {
         abandon_connect(s);
         om_bw_open_failed(s->w, err);
-        if (!end_meter(mx, s, OM_BW_BUS_UNREACHABLE)) {
+        if (!end_meter(mx, s, om_bw_poll_outcome(&s->p, true))) {
             end_cycle(mx, s);
             return;
         }
@@ -235,6 +235,8 @@ static void on_answer(om_tcp_mux *mx, mux_slot *s)
     int64_t latency = om_clock_mono_us() - s->sent_us;
     s->req = NULL;
     om_bw_step step = om_bw_poll_answer(w, &s->p, req, rc, rc == 0 ? 0 : e, regs, latency, err);
+    if (rc != 0 && e == ETIMEDOUT)
+        om_bw_close(w); /* a frame cut short: the rest may still come */
     if (!after_step(mx, s, step)) {
         end_cycle(mx, s);
         return;
@@ -253,7 +255,7 @@ static void on_deadline(om_tcp_mux *mx, mux_slot *s)
                  meter_timeout_ms(s));
         abandon_connect(s);
         om_bw_open_failed(w, err);
-        if (!end_meter(mx, s, OM_BW_BUS_UNREACHABLE)) {
+        if (!end_meter(mx, s, om_bw_poll_outcome(&s->p, true))) {
             end_cycle(mx, s);
             return;
         }
