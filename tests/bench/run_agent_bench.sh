@@ -267,6 +267,35 @@ OM_AGENT_DELIVERY="{resend_after_s: 30, connect_timeout_s: 5}" \
     om_agent_config "$OM_TMP/agent2.yaml" "$site64" gw1
 sed -i "s#^outbox: .*#outbox: $OM_TMP/outbox2.db#; s#^log_level: .*#log_level: warning#" "$OM_TMP/agent2.yaml"
 
+# CPU by thread (parts 2 and 5): a snapshot of every thread's CPU time in
+# ns (/proc/PID/task/*/schedstat), and the difference of two snapshots by
+# group (main, bus workers, paho's threads): ms, or with SECONDS given, us
+# of CPU per second and the total per meter-poll at 6.4 polls per second.
+snap_threads() { for t in /proc/"$1"/task/*; do echo "$(basename "$t") $(cat "$t/comm") $(cut -d' ' -f1 "$t/schedstat")"; done; }
+thread_cpu() { # thread_cpu SNAP0 SNAP1 PID [SECONDS]
+    python3 - "$@" <<'PY'
+import sys
+def load(p):
+    return {l.split()[0]: (l.split()[1], int(l.split()[2])) for l in open(p)}
+a, b, pid = load(sys.argv[1]), load(sys.argv[2]), sys.argv[3]
+secs = float(sys.argv[4]) if len(sys.argv) > 4 else None
+groups = {}
+for tid, (comm, ns) in b.items():
+    d = ns - a.get(tid, (comm, 0))[1]
+    name = "main" if tid == pid else ("bus workers" if comm.startswith("officemeter") else comm)
+    groups[name] = groups.get(name, 0) + d
+for name, ns in sorted(groups.items(), key=lambda x: -x[1]):
+    if secs:
+        print("  %-16s %7.1f us of CPU per second" % (name, ns / 1e3 / secs))
+    else:
+        print("  %-16s %8.2f ms" % (name, ns / 1e6))
+if secs:
+    total = sum(groups.values()) / 1e3 / secs
+    print("idle agent: %.1f us of CPU per second; at 6.4 polls per second (64 meters every 10 s) "
+          "that is %.1f us per meter-poll before any poll is made" % (total, total / 6.4))
+PY
+}
+
 if want 2; then
 hr "2. 64 simulated Modbus TCP meters ($layout), 10 s interval: RSS and CPU"
 om_start_ack "$OM_TMP/polls2.jsonl"
@@ -279,7 +308,6 @@ cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {printf "%d\n", 
 # Let the first cycle (connections, plans) pass, then measure whole cycles.
 sleep 12
 stat0=$(cut -d' ' -f14,15 "/proc/$apid/stat")
-snap_threads() { for t in /proc/"$1"/task/*; do echo "$(basename "$t") $(cat "$t/comm") $(cut -d' ' -f1 "$t/schedstat")"; done; }
 snap_threads "$apid" >"$OM_TMP/threads0"
 c0=$(cpu_ns "$apid"); p0=$(om_count_lines "$OM_TMP/polls2.jsonl"); t0=$(date +%s.%N)
 if [ -n "${BENCH_PERF:-}" ]; then # BENCH_PERF=FILE: a perf profile of the run
@@ -291,19 +319,7 @@ c1=$(cpu_ns "$apid"); p1=$(om_count_lines "$OM_TMP/polls2.jsonl"); t1=$(date +%s
 snap_threads "$apid" >"$OM_TMP/threads1"
 stat1=$(cut -d' ' -f14,15 "/proc/$apid/stat")
 if [ -n "${BENCH_THREADS:-}" ]; then # CPU by thread: main, bus workers, paho
-    python3 - "$OM_TMP/threads0" "$OM_TMP/threads1" "$apid" <<'PY'
-import sys
-def load(p):
-    return {l.split()[0]: (l.split()[1], int(l.split()[2])) for l in open(p)}
-a, b, pid = load(sys.argv[1]), load(sys.argv[2]), sys.argv[3]
-groups = {}
-for tid, (comm, ns) in b.items():
-    d = ns - a.get(tid, (comm, 0))[1]
-    name = "main" if tid == pid else ("bus workers" if comm.startswith("officemeter") else comm)
-    groups[name] = groups.get(name, 0) + d
-for name, ns in sorted(groups.items(), key=lambda x: -x[1]):
-    print("  %-16s %8.2f ms" % (name, ns / 1e6))
-PY
+    thread_cpu "$OM_TMP/threads0" "$OM_TMP/threads1" "$apid"
 fi
 if [ -n "${BENCH_SMAPS:-}" ]; then
     awk '/^[0-9a-f]+-/ {name = $6} /^Rss:/ {rss[name] += $2} END {for (n in rss) if (rss[n] >= 64) printf "  %6d kB  %s\n", rss[n], n}' \
@@ -395,26 +411,10 @@ grep -q "counters_s: 3600" "$OM_TMP/agent5.yaml" || om_fail "part 5: could not s
 om_start_agent "$OM_TMP/agent5.yaml"
 apid=$OM_AGENT_PID
 sleep 3 # connection, birth, first health
-snap_threads() { for t in /proc/"$1"/task/*; do echo "$(basename "$t") $(cat "$t/comm") $(cut -d' ' -f1 "$t/schedstat")"; done; }
 snap_threads "$apid" >"$OM_TMP/idle0"
 sleep "${BENCH_IDLE_SECONDS:-30}"
 snap_threads "$apid" >"$OM_TMP/idle1"
-python3 - "$OM_TMP/idle0" "$OM_TMP/idle1" "$apid" "${BENCH_IDLE_SECONDS:-30}" <<'PY'
-import sys
-def load(p):
-    return {l.split()[0]: (l.split()[1], int(l.split()[2])) for l in open(p)}
-a, b, pid, secs = load(sys.argv[1]), load(sys.argv[2]), sys.argv[3], float(sys.argv[4])
-groups = {}
-for tid, (comm, ns) in b.items():
-    d = ns - a.get(tid, (comm, 0))[1]
-    name = "main" if tid == pid else ("agent threads" if comm.startswith("officemeter") else comm)
-    groups[name] = groups.get(name, 0) + d
-total = sum(groups.values())
-for name, ns in sorted(groups.items(), key=lambda x: -x[1]):
-    print("  %-16s %7.1f us of CPU per second" % (name, ns / 1e3 / secs))
-print("idle agent: %.1f us of CPU per second; at 6.4 polls per second (64 meters every 10 s) that is %.1f us per meter-poll before any poll is made"
-      % (total / 1e3 / secs, total / 1e3 / secs / 6.4))
-PY
+thread_cpu "$OM_TMP/idle0" "$OM_TMP/idle1" "$apid" "${BENCH_IDLE_SECONDS:-30}"
 kill -TERM "$apid"
 om_wait_exit "$apid" 10
 om_stop_ack
