@@ -77,7 +77,6 @@ struct om_mqtt {
     inbox_node *head, *tail;
     size_t depth;
     bool inbox_closed;
-    bool wake_pending; /* om_mqtt_wake not yet seen by om_mqtt_recv */
 
     om_mqtt_stats stats;
 };
@@ -843,11 +842,10 @@ int om_mqtt_recv(om_mqtt *m, om_mqtt_message *msg, unsigned timeout_ms)
     struct timespec ts;
     deadline_after(&ts, timeout_ms);
     pthread_mutex_lock(&m->lock);
-    while (!m->head && !m->inbox_closed && timeout_ms > 0 && !m->wake_pending) {
+    while (!m->head && !m->inbox_closed && timeout_ms > 0) {
         if (pthread_cond_timedwait(&m->inbox_cond, &m->lock, &ts) == ETIMEDOUT)
             break;
     }
-    m->wake_pending = false;
     if (!m->head) {
         int rc = m->inbox_closed ? -1 : 0;
         pthread_mutex_unlock(&m->lock);
@@ -873,14 +871,6 @@ void om_mqtt_message_free(om_mqtt_message *msg)
     free(msg->payload);
     msg->topic = msg->payload = NULL;
     msg->len = 0;
-}
-
-void om_mqtt_wake(om_mqtt *m)
-{
-    pthread_mutex_lock(&m->lock);
-    m->wake_pending = true;
-    pthread_cond_broadcast(&m->inbox_cond);
-    pthread_mutex_unlock(&m->lock);
 }
 
 void om_mqtt_get_stats(om_mqtt *m, om_mqtt_stats *out)

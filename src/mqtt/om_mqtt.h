@@ -150,10 +150,6 @@ unsigned om_mqtt_inflight(om_mqtt *m);
 int om_mqtt_recv(om_mqtt *m, om_mqtt_message *msg, unsigned timeout_ms);
 void om_mqtt_message_free(om_mqtt_message *msg);
 
-/* Wakes a thread blocked in om_mqtt_recv (it returns 0), or makes the next
- * call return at once if none is blocked: a wake-up is never lost. */
-void om_mqtt_wake(om_mqtt *m);
-
 void om_mqtt_get_stats(om_mqtt *m, om_mqtt_stats *out);
 
 /* The reason of the last failure (publish, subscribe, connect), for logs. */
