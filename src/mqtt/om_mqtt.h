@@ -58,6 +58,13 @@ typedef struct {
     unsigned max_retry_ms; /* 0: OM_MQTT_DEFAULT_MAX_RETRY_MS */
     unsigned max_inflight; /* QoS 1 messages awaiting PUBACK; 0: OM_MQTT_DEFAULT_MAX_INFLIGHT */
     size_t inbox_capacity; /* received messages held; 0: OM_MQTT_DEFAULT_INBOX */
+    /* Timer slack of paho's two threads while connected, in ms (0: the
+     * kernel's default of 50 us). paho wakes them about three times a
+     * second to look at its timers whether or not there is anything to do;
+     * with slack the kernel may run those timeouts up to this much later,
+     * together with other wake-ups. Sockets and commands still wake them at
+     * once; see "Timer slack" in om_mqtt.c for what may come later. */
+    unsigned paho_timer_slack_ms;
     /* last will; will_topic NULL: none */
     const char *will_topic;
     const char *will_payload;

@@ -4,8 +4,9 @@
  * Pure parts first (URI spelling, credentials files and their permissions),
  * then a broker started by the test on a free port: connect, subscribe,
  * QoS 1 publish with its delivered callback, the inbox, a connect failure
- * with a readable reason, and a broker restart after which the client is
- * connected and subscribed again without help. Tests that need mosquitto
+ * with a readable reason, a broker restart after which the client is
+ * connected and subscribed again without help, and the timer slack of
+ * paho's threads (set while connected, the default while reconnecting). Tests that need mosquitto
  * are skipped when it is not installed.
  */
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -230,18 +232,28 @@ typedef struct {
     int lost;
     int delivered;
     int failed;
+    /* the timer slack (ns) of the thread each callback last ran on */
+    long slack_connected, slack_lost, slack_delivered;
 } events;
+
+static void record_slack(long *where)
+{
+    __atomic_store_n(where, (long)prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0), __ATOMIC_SEQ_CST);
+}
 
 static void ev_connected(void *ctx, unsigned count)
 {
+    record_slack(&((events *)ctx)->slack_connected);
     __atomic_add_fetch(&((events *)ctx)->connected, 1, __ATOMIC_SEQ_CST);
 }
 static void ev_lost(void *ctx, const char *why)
 {
+    record_slack(&((events *)ctx)->slack_lost);
     __atomic_add_fetch(&((events *)ctx)->lost, 1, __ATOMIC_SEQ_CST);
 }
 static void ev_delivered(void *ctx, int token)
 {
+    record_slack(&((events *)ctx)->slack_delivered);
     __atomic_add_fetch(&((events *)ctx)->delivered, 1, __ATOMIC_SEQ_CST);
 }
 static void ev_failed(void *ctx, const char *why, unsigned retry_ms)
@@ -249,7 +261,7 @@ static void ev_failed(void *ctx, const char *why, unsigned retry_ms)
     __atomic_add_fetch(&((events *)ctx)->failed, 1, __ATOMIC_SEQ_CST);
 }
 
-static om_mqtt *client_for(unsigned port, const char *id, events *ev)
+static om_mqtt *client_with_slack(unsigned port, const char *id, events *ev, unsigned slack_ms)
 {
     char uri[64], err[256];
     snprintf(uri, sizeof uri, "mqtt://127.0.0.1:%u", port);
@@ -260,12 +272,18 @@ static om_mqtt *client_for(unsigned port, const char *id, events *ev)
     o.min_retry_ms = 100;
     o.max_retry_ms = 400;
     o.connect_timeout_s = 2;
+    o.paho_timer_slack_ms = slack_ms;
     om_mqtt_callbacks cb = {.ctx = ev, .connected = ev_connected, .lost = ev_lost,
                             .delivered = ev_delivered, .connect_failed = ev_failed};
     om_mqtt *m = om_mqtt_new(&o, &cb, err, sizeof err);
     if (!m)
         fail_msg("om_mqtt_new: %s", err);
     return m;
+}
+
+static om_mqtt *client_for(unsigned port, const char *id, events *ev)
+{
+    return client_with_slack(port, id, ev, 0);
 }
 
 static int recv_payload(om_mqtt *m, const char *want, unsigned timeout_ms)
@@ -346,6 +364,71 @@ static void test_reconnect_resubscribes(void **state)
     om_mqtt_free(m);
 }
 
+static int wait_count(int *counter, int want, unsigned timeout_ms)
+{
+    for (unsigned waited = 0; __atomic_load_n(counter, __ATOMIC_SEQ_CST) < want; waited += 20) {
+        if (waited >= timeout_ms)
+            return -1;
+        usleep(20000);
+    }
+    return 0;
+}
+
+/* paho's threads get the slack while connected, through the callbacks that
+ * run on them, and the default again when the connection is lost, so that
+ * the reconnect is as quick as the first connect. */
+static void test_timer_slack(void **state)
+{
+    broker *b = *state;
+    if (!b)
+        skip();
+    const long slack_ns = 700L * 1000000L;
+    const long default_ns = (long)prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0); /* threads inherit it */
+    assert_true(default_ns < slack_ns);
+    events ev = {0};
+    om_mqtt *m = client_with_slack(b->port, "test-slack", &ev, 700);
+    assert_int_equal(om_mqtt_start(m), 0);
+    char err[256];
+    assert_int_equal(om_mqtt_wait_connected(m, 5000, err, sizeof err), 0);
+    assert_int_equal(wait_count(&ev.connected, 1, 2000), 0);
+    assert_int_equal(ev.slack_connected, slack_ns);
+    assert_int_equal(om_mqtt_publish(m, "om/slack", "x", 1, 1, false, NULL), 0);
+    assert_int_equal(wait_count(&ev.delivered, 1, 2000), 0);
+    assert_int_equal(ev.slack_delivered, slack_ns);
+    /* The slack is the thread's own: the caller's stays as it was. */
+    assert_int_equal(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0), default_ns);
+
+    broker_stop(b);
+    assert_int_equal(wait_count(&ev.lost, 1, 4000), 0);
+    assert_int_equal(ev.slack_lost, default_ns);
+    broker_start(b);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(om_mqtt_wait_connected(m, 5000, err, sizeof err), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_true(ms < 2500); /* backoff of at most 400 ms, then a connect not held back */
+    assert_int_equal(wait_count(&ev.connected, 2, 2000), 0);
+    assert_int_equal(ev.slack_connected, slack_ns);
+    /* Idle long enough for paho's receive thread to sleep with its slack;
+     * stopping still takes its 100 ms nap, not a slack-long one. */
+    usleep(1200000);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    om_mqtt_free(m);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_true(ms < 600);
+
+    /* 0: paho's threads keep the default. */
+    events ev0 = {0};
+    m = client_for(b->port, "test-noslack", &ev0);
+    assert_int_equal(om_mqtt_start(m), 0);
+    assert_int_equal(om_mqtt_wait_connected(m, 5000, err, sizeof err), 0);
+    assert_int_equal(wait_count(&ev0.connected, 1, 2000), 0);
+    assert_int_equal(ev0.slack_connected, default_ns);
+    om_mqtt_free(m);
+}
+
 static void test_connect_refused(void **state)
 {
     events ev = {0};
@@ -388,6 +471,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_publish_receive, setup_broker, teardown_broker),
         cmocka_unit_test_setup_teardown(test_reconnect_resubscribes, setup_broker,
                                         teardown_broker),
+        cmocka_unit_test_setup_teardown(test_timer_slack, setup_broker, teardown_broker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
