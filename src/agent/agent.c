@@ -110,6 +110,10 @@ static void use_topics(om_agent *a, const topic_set *t)
     memcpy(a->t_health, t->health, sizeof a->t_health);
 }
 
+/* paho's idle timers may run this much late while connected (om_mqtt.h):
+ * a second, against keepalive and resend times of tens of seconds. */
+#define PAHO_TIMER_SLACK_MS 1000u
+
 /* A client for setup `s` with topics `t` (not started). The callbacks get
  * `a`, which must carry `s` by the time the client is started. */
 static om_mqtt *make_mqtt(om_agent *a, const om_agent_setup *s, const topic_set *t, char *err,
@@ -136,6 +140,7 @@ static om_mqtt *make_mqtt(om_agent *a, const om_agent_setup *s, const topic_set 
     o.will_payload = will;
     o.will_qos = 1;
     o.will_retain = true;
+    o.paho_timer_slack_ms = a->opts.once ? 0 : PAHO_TIMER_SLACK_MS;
     om_mqtt_callbacks cb = {.ctx = a,
                             .connected = on_connected,
                             .lost = on_lost,
@@ -598,10 +603,11 @@ int om_agent_reload(om_agent *a)
      * poll) and store what they produced before the swap. */
     om_agent_stop_workers(a);
     om_agent_store_polls(a);
+    om_mqtt *old_mq = NULL;
     if (mq) {
         om_agent_publish_offline(a);
         om_mqtt_stop(a->mq, 2000);
-        om_mqtt_free(a->mq);
+        old_mq = a->mq;
         a->mq = mq;
     }
     free_workers(a, a->workers, a->nworkers);
@@ -623,6 +629,10 @@ int om_agent_reload(om_agent *a)
     }
     if (om_agent_start_workers(a, err, sizeof err) < 0)
         om_log(OM_LOG_ERROR, "after reload: %s", err);
+    /* Freed last: with the new client connecting, paho keeps its threads
+     * instead of stopping them (up to a second or two, their timer slack
+     * included) while the workers wait to be started. */
+    om_mqtt_free(old_mq);
     om_log(OM_LOG_INFO, "configuration reloaded");
     return 0;
 }

@@ -39,6 +39,7 @@ typedef struct {
     const om_bus_override *overrides;
     size_t noverrides;
     const char *log_level; /* overrides the config's; NULL: the config's */
+    bool once;             /* for om_agent_once: an ack is awaited, keep the MQTT client prompt */
 } om_agent_options;
 
 typedef struct {

@@ -254,7 +254,8 @@ static int run_daemon(const cli *c)
     om_agent_options ao = {.config_path = c->config,
                            .overrides = c->overrides,
                            .noverrides = c->noverrides,
-                           .log_level = c->log_level};
+                           .log_level = c->log_level,
+                           .once = c->mode == MODE_ONCE};
     om_daemon_install_signals(on_term, on_hup);
     int rc = 0;
     if (om_agent_init(&a, &ao, &diag, err, sizeof err) < 0) {
