@@ -12,12 +12,13 @@
 #include <stdint.h>
 
 #include <modbus.h>
+#include <netdb.h>
 
 #include "officemeter/catalogue.h"
 #include "officemeter/site.h"
 
-/* Create a context for `bus` without connecting it (a TCP host's name must
- * resolve). timeout_ms: response timeout. NULL with a reason in err. */
+/* Create a context for `bus` without connecting it (nor resolving a TCP
+ * host's name). timeout_ms: response timeout. NULL with a reason in err. */
 modbus_t *om_mbconn_new(const om_bus *bus, unsigned timeout_ms, char *err, size_t errlen);
 /* Create and connect a context for `bus`. timeout_ms: response timeout.
  * Returns NULL with a one-line reason in err. */
@@ -37,9 +38,14 @@ int om_mbconn_read(modbus_t *ctx, const om_bus *bus, unsigned unit_id, unsigned 
 
 /* Creates the context for TCP bus `bus` and starts connecting on a
  * non-blocking socket: wait for POLLOUT on *fd, then call
- * om_mbconn_tcp_connected. Returns NULL with a reason in err. */
+ * om_mbconn_tcp_connected. Returns NULL with a reason in err. A host name
+ * is resolved here, blocking: om_mbconn_tcp_begin_at with the addresses
+ * from resolve.h does not wait for the resolver. */
 modbus_t *om_mbconn_tcp_begin(const om_bus *bus, unsigned timeout_ms, int *fd, char *err,
                               size_t errlen);
+/* The same, to the one address `addr` of the bus's host. */
+modbus_t *om_mbconn_tcp_begin_at(const om_bus *bus, const struct addrinfo *addr,
+                                 unsigned timeout_ms, int *fd, char *err, size_t errlen);
 /* Completes a connection begun by om_mbconn_tcp_begin once its socket is
  * writable. Returns 0, or -1 with a reason in err and errno (the context
  * stays the caller's to free). */

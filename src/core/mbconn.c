@@ -131,8 +131,6 @@ modbus_t *om_mbconn_new(const om_bus *bus, unsigned timeout_ms, char *err, size_
         errno = EINVAL;
         return NULL;
     }
-    if (bus->kind == OM_BUS_TCP && check_resolves(&bus->tcp, target, err, errlen) < 0)
-        return NULL;
     modbus_t *ctx = bus->kind == OM_BUS_RTU ? new_rtu(&bus->rtu) : new_tcp(&bus->tcp);
     if (!ctx) {
         int saved = errno;
@@ -157,6 +155,9 @@ modbus_t *om_mbconn_open(const om_bus *bus, unsigned timeout_ms, char *err, size
 {
     char target[300];
     om_mbconn_describe(bus, target, sizeof target);
+    if (bus->kind == OM_BUS_TCP && bus->tcp.host &&
+        check_resolves(&bus->tcp, target, err, errlen) < 0)
+        return NULL;
     modbus_t *ctx = om_mbconn_new(bus, timeout_ms, err, errlen);
     if (!ctx)
         return NULL;

@@ -30,29 +30,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* A non-blocking socket connecting (or connected) to the bus's host. */
-static int start_connect(const om_tcp_params *tcp, const char *target, char *err,
+/* A non-blocking socket connecting (or connected) to `addr`. */
+static int start_connect(const struct addrinfo *addr, const char *target, char *err,
                          size_t errlen)
 {
-    char service[16];
-    snprintf(service, sizeof service, "%u", tcp->port);
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    int rc = getaddrinfo(tcp->host, service, &hints, &res);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot connect to %s: cannot resolve host \"%s\": %s", target,
-                 tcp->host, gai_strerror(rc));
-        errno = EHOSTUNREACH;
-        return -1;
-    }
-    int fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    res->ai_protocol);
+    int fd = socket(addr->ai_family, addr->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    addr->ai_protocol);
     if (fd < 0) {
         int saved = errno;
-        freeaddrinfo(res);
         snprintf(err, errlen, "cannot connect to %s: socket: %s", target, strerror(saved));
         errno = saved;
         return -1;
@@ -60,10 +45,8 @@ static int start_connect(const om_tcp_params *tcp, const char *target, char *err
     /* As libmodbus sets it: small frames go out at once. */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    rc = connect(fd, res->ai_addr, res->ai_addrlen);
-    int saved = errno;
-    freeaddrinfo(res);
-    if (rc < 0 && saved != EINPROGRESS) {
+    if (connect(fd, addr->ai_addr, addr->ai_addrlen) < 0 && errno != EINPROGRESS) {
+        int saved = errno;
         close(fd);
         snprintf(err, errlen, "cannot connect to %s: %s", target, strerror(saved));
         errno = saved;
@@ -72,8 +55,8 @@ static int start_connect(const om_tcp_params *tcp, const char *target, char *err
     return fd;
 }
 
-modbus_t *om_mbconn_tcp_begin(const om_bus *bus, unsigned timeout_ms, int *fd, char *err,
-                              size_t errlen)
+modbus_t *om_mbconn_tcp_begin_at(const om_bus *bus, const struct addrinfo *addr,
+                                 unsigned timeout_ms, int *fd, char *err, size_t errlen)
 {
     char target[300];
     om_mbconn_describe(bus, target, sizeof target);
@@ -86,7 +69,7 @@ modbus_t *om_mbconn_tcp_begin(const om_bus *bus, unsigned timeout_ms, int *fd, c
     modbus_t *ctx = om_mbconn_new(bus, timeout_ms, err, errlen);
     if (!ctx)
         return NULL;
-    int s = start_connect(&bus->tcp, target, err, errlen);
+    int s = start_connect(addr, target, err, errlen);
     if (s < 0) {
         int saved = errno;
         modbus_free(ctx);
@@ -96,6 +79,37 @@ modbus_t *om_mbconn_tcp_begin(const om_bus *bus, unsigned timeout_ms, int *fd, c
     /* From here modbus_close() closes the socket. */
     modbus_set_socket(ctx, s);
     *fd = s;
+    return ctx;
+}
+
+modbus_t *om_mbconn_tcp_begin(const om_bus *bus, unsigned timeout_ms, int *fd, char *err,
+                              size_t errlen)
+{
+    char target[300], service[16];
+    om_mbconn_describe(bus, target, sizeof target);
+    *fd = -1;
+    if (bus->kind != OM_BUS_TCP || !bus->tcp.host) {
+        snprintf(err, errlen, "%s: not a Modbus TCP bus with a host", target);
+        errno = EINVAL;
+        return NULL;
+    }
+    snprintf(service, sizeof service, "%u", bus->tcp.port);
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    int rc = getaddrinfo(bus->tcp.host, service, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot connect to %s: cannot resolve host \"%s\": %s", target,
+                 bus->tcp.host, gai_strerror(rc));
+        errno = EHOSTUNREACH;
+        return NULL;
+    }
+    modbus_t *ctx = om_mbconn_tcp_begin_at(bus, res, timeout_ms, fd, err, errlen);
+    int saved = errno;
+    freeaddrinfo(res);
+    errno = saved;
     return ctx;
 }
 
