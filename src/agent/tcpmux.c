@@ -7,10 +7,17 @@
  * for whichever slot's socket is ready first, or its deadline:
  *
  *   IDLE --(no connection)--> CONNECTING --writable--> IDLE (send)
+ *   IDLE --(no connection, a host name)--> RESOLVING --answer--> CONNECTING
  *   IDLE --send--> AWAITING --readable--> IDLE (next request or meter)
- *   CONNECTING/AWAITING --deadline--> the meter (or the bus) fails, as
- *                                     a timeout does in a blocking read
+ *   RESOLVING/CONNECTING/AWAITING --deadline--> the meter (or the bus)
+ *                              fails, as a timeout does in a blocking read
  *   IDLE --last meter--> DONE
+ *
+ * A host name is looked up on a thread of its own (resolve.h), so that a
+ * resolver that does not answer holds up its bus only, like a host that is
+ * down. A lookup that outlasts the deadline goes on, and the next attempt
+ * to connect takes its answer. The host's addresses are tried in turn
+ * while they fail at once (IPv6 refused, IPv4 listening).
  *
  * A connection whose request timed out or brought a garbled answer is
  * closed, so that an answer read later can only be to the request just
@@ -29,10 +36,17 @@
 #include "clock.h"
 #include "om_log.h"
 #include "officemeter/mbconn.h"
+#include "officemeter/resolve.h"
 
 #define MUX_STACK (256 * 1024)
 
-typedef enum { SLOT_IDLE, SLOT_CONNECTING, SLOT_AWAITING, SLOT_DONE } slot_state;
+typedef enum {
+    SLOT_IDLE,
+    SLOT_RESOLVING,
+    SLOT_CONNECTING,
+    SLOT_AWAITING,
+    SLOT_DONE
+} slot_state;
 
 typedef struct {
     om_bus_worker *w;
@@ -42,6 +56,8 @@ typedef struct {
     om_bw_poll p;
     const om_plan_request *req; /* to send, or awaiting its answer */
     modbus_t *connecting;       /* a context whose connection is under way */
+    om_resolve *lookup;         /* the host name's, running or answered */
+    const struct addrinfo *next_addr; /* of lookup's answer: the next to try */
     int fd;                     /* what the slot waits on */
     int64_t deadline_us;        /* monotonic */
     int64_t sent_us;
@@ -104,22 +120,91 @@ static void abandon_connect(mux_slot *s)
     }
 }
 
-/* Starts connecting the slot's bus; false (with the failure accounted)
- * when that cannot even start. */
-static bool begin_connect(mux_slot *s)
+static void forget_lookup(mux_slot *s)
 {
-    char err[300];
-    unsigned timeout = meter_timeout_ms(s);
-    int fd;
-    modbus_t *ctx = om_mbconn_tcp_begin(s->w->cfg.bus, timeout, &fd, err, sizeof err);
-    if (!ctx) {
-        om_bw_open_failed(s->w, err);
-        return false;
-    }
+    om_resolve_free(s->lookup);
+    s->lookup = NULL;
+    s->next_addr = NULL;
+}
+
+static void connecting(mux_slot *s, modbus_t *ctx, int fd)
+{
     s->connecting = ctx;
     s->fd = fd;
-    s->deadline_us = om_clock_mono_us() + (int64_t)timeout * 1000;
+    s->deadline_us = om_clock_mono_us() + (int64_t)meter_timeout_ms(s) * 1000;
     s->state = SLOT_CONNECTING;
+}
+
+/* Starts connecting to the next address of the looked-up host that lets
+ * itself be connected to; false with the last reason in err when none is
+ * left. */
+static bool connect_next(mux_slot *s, char *err, size_t errlen)
+{
+    while (s->next_addr) {
+        const struct addrinfo *addr = s->next_addr;
+        s->next_addr = addr->ai_next;
+        int fd;
+        modbus_t *ctx = om_mbconn_tcp_begin_at(s->w->cfg.bus, addr, meter_timeout_ms(s), &fd,
+                                               err, errlen);
+        if (ctx) {
+            connecting(s, ctx, fd);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The lookup has its answer: connect to its first address; false (with the
+ * failure accounted) when there is nothing to connect to. */
+static bool connect_looked_up(mux_slot *s)
+{
+    char err[640], why[300];
+    const struct addrinfo *addrs = om_resolve_result(s->lookup, why, sizeof why);
+    if (addrs) {
+        s->next_addr = addrs;
+        if (connect_next(s, err, sizeof err))
+            return true;
+    } else {
+        char target[300];
+        om_mbconn_describe(s->w->cfg.bus, target, sizeof target);
+        snprintf(err, sizeof err, "cannot connect to %s: %s", target, why);
+    }
+    forget_lookup(s);
+    om_bw_open_failed(s->w, err);
+    return false;
+}
+
+/* Starts connecting the slot's bus, or looking up its host; false (with
+ * the failure accounted) when that cannot even start. */
+static bool begin_connect(mux_slot *s)
+{
+    char err[640];
+    const om_bus *bus = s->w->cfg.bus;
+    if (!bus->tcp.host || om_host_is_numeric(bus->tcp.host)) { /* nothing to look up */
+        int fd;
+        modbus_t *ctx = om_mbconn_tcp_begin(bus, meter_timeout_ms(s), &fd, err, sizeof err);
+        if (!ctx) {
+            om_bw_open_failed(s->w, err);
+            return false;
+        }
+        connecting(s, ctx, fd);
+        return true;
+    }
+    if (!s->lookup) {
+        char why[300], target[300];
+        s->lookup = om_resolve_start(bus->tcp.host, bus->tcp.port, why, sizeof why);
+        if (!s->lookup) {
+            om_mbconn_describe(bus, target, sizeof target);
+            snprintf(err, sizeof err, "cannot connect to %s: %s", target, why);
+            om_bw_open_failed(s->w, err);
+            return false;
+        }
+    }
+    if (om_resolve_done(s->lookup))
+        return connect_looked_up(s);
+    s->fd = om_resolve_fd(s->lookup);
+    s->deadline_us = om_clock_mono_us() + (int64_t)meter_timeout_ms(s) * 1000;
+    s->state = SLOT_RESOLVING;
     return true;
 }
 
@@ -205,22 +290,40 @@ static void advance(om_tcp_mux *mx, mux_slot *s)
     end_cycle(mx, s);
 }
 
+/* The bus could not be reached for the meter being polled: on to the next
+ * meter, or the end of the bus's cycle. */
+static void bus_failed(om_tcp_mux *mx, mux_slot *s)
+{
+    if (!end_meter(mx, s, om_bw_poll_outcome(&s->p, true))) {
+        end_cycle(mx, s);
+        return;
+    }
+    advance(mx, s);
+}
+
 static void on_connected(om_tcp_mux *mx, mux_slot *s)
 {
-    char err[300];
+    char err[400];
     modbus_t *ctx = s->connecting;
-    if (om_mbconn_tcp_connected(ctx, s->w->cfg.bus, err, sizeof err) < 0) {
-        abandon_connect(s);
-        om_bw_open_failed(s->w, err);
-        if (!end_meter(mx, s, om_bw_poll_outcome(&s->p, true))) {
-            end_cycle(mx, s);
-            return;
-        }
-    } else {
+    if (om_mbconn_tcp_connected(ctx, s->w->cfg.bus, err, sizeof err) == 0) {
         s->connecting = NULL;
+        forget_lookup(s); /* a reconnect looks the name up again */
         om_bw_opened(s->w, ctx, meter_timeout_ms(s));
+        advance(mx, s); /* sends the request that waited for the connection */
+        return;
     }
-    advance(mx, s); /* sends the request that waited for the connection */
+    abandon_connect(s);
+    if (connect_next(s, err, sizeof err))
+        return; /* the host's next address */
+    forget_lookup(s);
+    om_bw_open_failed(s->w, err);
+    bus_failed(mx, s);
+}
+
+static void on_looked_up(om_tcp_mux *mx, mux_slot *s)
+{
+    if (!connect_looked_up(s))
+        bus_failed(mx, s);
 }
 
 static void on_answer(om_tcp_mux *mx, mux_slot *s)
@@ -248,18 +351,22 @@ static void on_deadline(om_tcp_mux *mx, mux_slot *s)
 {
     om_bus_worker *w = s->w;
     char err[400];
-    if (s->state == SLOT_CONNECTING) {
+    if (s->state == SLOT_RESOLVING || s->state == SLOT_CONNECTING) {
         char target[300];
         om_mbconn_describe(w->cfg.bus, target, sizeof target);
-        snprintf(err, sizeof err, "cannot connect to %s: no answer within %u ms", target,
-                 meter_timeout_ms(s));
-        abandon_connect(s);
-        om_bw_open_failed(w, err);
-        if (!end_meter(mx, s, om_bw_poll_outcome(&s->p, true))) {
-            end_cycle(mx, s);
-            return;
+        if (s->state == SLOT_RESOLVING) {
+            /* The lookup goes on: the next attempt takes its answer. */
+            snprintf(err, sizeof err,
+                     "cannot connect to %s: host name not resolved within %u ms", target,
+                     meter_timeout_ms(s));
+        } else {
+            snprintf(err, sizeof err, "cannot connect to %s: no answer within %u ms", target,
+                     meter_timeout_ms(s));
+            abandon_connect(s);
+            forget_lookup(s);
         }
-        advance(mx, s);
+        om_bw_open_failed(w, err);
+        bus_failed(mx, s);
         return;
     }
     const om_plan_request *req = s->req;
@@ -277,7 +384,8 @@ static void on_deadline(om_tcp_mux *mx, mux_slot *s)
 
 static bool waiting(const mux_slot *s)
 {
-    return s->state == SLOT_CONNECTING || s->state == SLOT_AWAITING;
+    return s->state == SLOT_RESOLVING || s->state == SLOT_CONNECTING ||
+           s->state == SLOT_AWAITING;
 }
 
 void om_tcp_mux_cycle(om_tcp_mux *mx, int64_t tick_ms, bool counters, bool instant)
@@ -319,6 +427,8 @@ void om_tcp_mux_cycle(om_tcp_mux *mx, int64_t tick_ms, bool counters, bool insta
             mux_slot *s = &mx->slots[mx->pfd_slot[k]];
             if (s->state == SLOT_CONNECTING)
                 on_connected(mx, s);
+            else if (s->state == SLOT_RESOLVING)
+                on_looked_up(mx, s);
             else
                 on_answer(mx, s);
         }
@@ -434,8 +544,10 @@ void om_tcp_mux_free(om_tcp_mux *mx)
     if (!mx)
         return;
     om_tcp_mux_stop(mx);
-    for (size_t i = 0; mx->slots && i < mx->n; i++)
+    for (size_t i = 0; mx->slots && i < mx->n; i++) {
         abandon_connect(&mx->slots[i]);
+        forget_lookup(&mx->slots[i]);
+    }
     pthread_mutex_destroy(&mx->lock);
     pthread_cond_destroy(&mx->tick_cond);
     free(mx->slots);

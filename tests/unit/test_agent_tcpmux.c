@@ -9,12 +9,19 @@
  *            then properly;
  *   refused  nothing listens there;
  *   hanging  a listener whose accept queue is full, so the handshake of a
- *            new connection never completes.
+ *            new connection never completes;
+ *   named    as live, given as "localhost": looked up on its own thread;
+ *   noname   a host name that does not resolve;
+ *   slow     as live, but its name takes the resolver 800 ms.
  * What is checked: the cycle of all five takes about one timeout, not the
  * sum of them; the live meter's poll is done long before the dead one times
  * out; the dead meter costs one request and backs off; the garbled answer
  * is counted and its connection replaced; refused and hanging connections
- * are bus failures with their reasons; one cycle_end for the whole cycle.
+ * are bus failures with their reasons, and so is a name that does not
+ * resolve; the named bus is polled like the live one and keeps its
+ * connection; the slow name costs its bus the timeout, not the others (nor
+ * the cycle) a wait, and its late answer serves the next attempt; one
+ * cycle_end for the whole cycle.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,12 +40,32 @@
 #include <unistd.h>
 
 #include "busworker.h"
+#include "officemeter/resolve.h"
 #include "clock.h"
 #include "om_log.h"
 #include "tcpmux.h"
 
-enum { LIVE, DEAD, GARBLED, REFUSED, HANGING, NBUS };
-static const char *const bus_names[NBUS] = {"live", "dead", "garbled", "refused", "hanging"};
+enum { LIVE, DEAD, GARBLED, REFUSED, HANGING, NAMED, NONAME, SLOW, NBUS };
+static const char *const bus_names[NBUS] = {"live",  "dead",   "garbled", "refused",
+                                            "hanging", "named", "noname", "slow"};
+static const char *const bus_hosts[NBUS] = {"127.0.0.1", "127.0.0.1",    "127.0.0.1",
+                                            "127.0.0.1", "127.0.0.1",    "localhost",
+                                            "\"bad name\"", "slowhost"};
+
+/* The resolver, with one name that takes it 800 ms. */
+static int slow_lookups, slow_answered;
+
+static int lookup_with_a_slow_name(const char *host, const char *service,
+                                   const struct addrinfo *hints, struct addrinfo **res)
+{
+    if (strcmp(host, "slowhost") != 0)
+        return getaddrinfo(host, service, hints, res);
+    __atomic_add_fetch(&slow_lookups, 1, __ATOMIC_SEQ_CST);
+    usleep(800 * 1000);
+    int rc = getaddrinfo("127.0.0.1", service, hints, res);
+    __atomic_store_n(&slow_answered, 1, __ATOMIC_SEQ_CST);
+    return rc;
+}
 
 typedef struct {
     int listener[NBUS]; /* -1: none */
@@ -202,8 +229,8 @@ static void write_site(fixture *fx, const char *path)
                  "floor_area_m2: [{from: 2023-01-01, m2: 100}]\n"
                  "gateways:\n  - id: gw1\n    buses:\n");
     for (int b = 0; b < NBUS; b++)
-        fprintf(out, "      - {id: %s, tcp: {host: 127.0.0.1, port: %u}}\n", bus_names[b],
-                fx->server.port[b]);
+        fprintf(out, "      - {id: %s, tcp: {host: %s, port: %u}}\n", bus_names[b],
+                bus_hosts[b], fx->server.port[b]);
     fprintf(out, "meters:\n");
     for (int b = 0; b < NBUS; b++)
         fprintf(out,
@@ -222,6 +249,8 @@ static int setup(void **state)
         f->listener[b] = listen_on(&f->port[b], b == HANGING ? 0 : 8);
     close(f->listener[REFUSED]); /* its port: nothing listens any more */
     f->listener[REFUSED] = -1;
+    close(f->listener[NONAME]);
+    f->listener[NONAME] = -1;
     fill_queue(f);
     assert_int_equal(pthread_create(&f->thread, NULL, server_main, f), 0);
 
@@ -259,6 +288,7 @@ static int setup(void **state)
     fx->mx = om_tcp_mux_new(fx->w, NBUS);
     assert_non_null(fx->mx);
     om_log_set_level(OM_LOG_ERROR); /* the failures here are on purpose */
+    om_resolve_set_lookup(lookup_with_a_slow_name);
     *state = fx;
     return 0;
 }
@@ -267,6 +297,7 @@ static int teardown(void **state)
 {
     fixture *fx = *state;
     om_tcp_mux_free(fx->mx);
+    om_resolve_set_lookup(NULL);
     for (int b = 0; b < NBUS; b++)
         om_bus_worker_free(fx->w[b]);
     fx->server.stop = 1;
@@ -355,6 +386,29 @@ static void test_one_thread_many_buses(void **state)
     assert_int_equal(bs.connect_failures, 1);
     assert_non_null(strstr(bs.last_error, "no answer within 500 ms"));
 
+    /* named: looked up, then polled as the live one, as early */
+    const om_poll_result *named = poll_of(&fx->log, "named", &at_us);
+    assert_non_null(named);
+    assert_int_equal(named->nvalues, 6);
+    if (at_us > 300000)
+        fail_msg("the named meter's poll came %lld ms into the cycle", (long long)(at_us / 1000));
+    assert_int_equal(f->accepted[NAMED], 1);
+    assert_int_equal(f->requests[NAMED], 2);
+
+    /* noname: a bus failure that says which name did not resolve */
+    om_bus_worker_stats(fx->w[NONAME], &bs);
+    assert_int_equal(bs.connect_failures, 1);
+    assert_non_null(strstr(bs.last_error, "cannot resolve host \"bad name\""));
+    om_bus_worker_meter_snapshot(fx->w[NONAME], 0, NULL, &c, NULL);
+    assert_int_equal(c.failed_polls, 0);
+
+    /* slow: its bus gave up at the timeout (the cycle's length, checked
+     * above, did not wait for the resolver) */
+    om_bus_worker_stats(fx->w[SLOW], &bs);
+    assert_int_equal(bs.connect_failures, 1);
+    assert_non_null(strstr(bs.last_error, "host name not resolved within 500 ms"));
+    assert_int_equal(f->accepted[SLOW], 0);
+
     /* Next tick: the dead meter is tried again on a new connection, the
      * refused bus waits for its reconnect delay (1 s), the live meter reuses
      * its connection. */
@@ -367,10 +421,27 @@ static void test_one_thread_many_buses(void **state)
     assert_int_equal(f->requests[LIVE], 4); /* instantaneous values: voltages, power */
     om_bus_worker_stats(fx->w[REFUSED], &bs);
     assert_int_equal(bs.connect_failures, 1);
+    om_bus_worker_stats(fx->w[NONAME], &bs);
+    assert_int_equal(bs.connect_failures, 1);
+    assert_int_equal(f->accepted[NAMED], 1); /* its connection kept */
+    assert_int_equal(f->requests[NAMED], 4);
     om_bus_worker_stats(fx->w[LIVE], &bs);
     assert_int_equal(bs.cycles, 2);
     assert_true(bs.connected);
     assert_int_equal(fx->log.cycle_ends, 2);
+
+    /* Once the slow answer is in and the reconnect delay over, the slow
+     * bus connects with that answer: no second lookup. */
+    for (int i = 0; i < 200 && !__atomic_load_n(&slow_answered, __ATOMIC_SEQ_CST); i++)
+        usleep(10 * 1000);
+    usleep(1300 * 1000); /* the reconnect delay: 1 s, +-20 % */
+    fx->log.n = 0;
+    fx->log.cycle_start_us = om_clock_mono_us();
+    om_tcp_mux_cycle(fx->mx, tick + 5000, false, true);
+    const om_poll_result *slow = poll_of(&fx->log, "slow", NULL);
+    assert_non_null(slow);
+    assert_int_equal(f->accepted[SLOW], 1);
+    assert_int_equal(slow_lookups, 1);
 }
 
 int main(void)
