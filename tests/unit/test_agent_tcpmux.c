@@ -325,6 +325,33 @@ static const om_poll_result *poll_of(const sink_log *s, const char *meter, int64
     return NULL;
 }
 
+/* The bus could not be reached once, for `reason`; that is not counted
+ * against its meter. */
+static void assert_bus_failed_once(const fixture *fx, int bus, const char *reason)
+{
+    om_bus_stats bs;
+    om_meter_counters c;
+    om_bus_worker_stats(fx->w[bus], &bs);
+    assert_int_equal(bs.connect_failures, 1);
+    if (!strstr(bs.last_error, reason))
+        fail_msg("bus %s: \"%s\" is not in \"%s\"", bus_names[bus], reason, bs.last_error);
+    om_bus_worker_meter_snapshot(fx->w[bus], 0, NULL, &c, NULL);
+    assert_int_equal(c.failed_polls, 0);
+}
+
+/* The meter's poll is complete and came early in the cycle, long before
+ * the dead meter's timeout. */
+static void assert_early_poll(const fixture *fx, const char *meter)
+{
+    int64_t at_us;
+    const om_poll_result *r = poll_of(&fx->log, meter, &at_us);
+    if (!r)
+        fail_msg("no poll of %s", meter);
+    assert_int_equal(r->nvalues, 6);
+    if (at_us > 300000)
+        fail_msg("the poll of %s came %lld ms into the cycle", meter, (long long)(at_us / 1000));
+}
+
 static void test_one_thread_many_buses(void **state)
 {
     fixture *fx = *state;
@@ -344,12 +371,7 @@ static void test_one_thread_many_buses(void **state)
 
     /* live: a complete poll (on TCP the SDM630 is two requests), done long
      * before the dead meter's timeout */
-    int64_t at_us;
-    const om_poll_result *live = poll_of(&fx->log, "live", &at_us);
-    assert_non_null(live);
-    assert_int_equal(live->nvalues, 6);
-    if (at_us > 300000)
-        fail_msg("the live meter's poll came %lld ms into the cycle", (long long)(at_us / 1000));
+    assert_early_poll(fx, "live");
     assert_int_equal(f->requests[LIVE], 2);
 
     /* dead: one request, one timeout, backing off */
@@ -376,37 +398,21 @@ static void test_one_thread_many_buses(void **state)
     assert_int_equal(c.partial_polls, 1);
     assert_int_equal(f->accepted[GARBLED], 2);
 
-    /* refused and hanging: bus failures with their reasons, no meter failure */
-    om_bus_worker_stats(fx->w[REFUSED], &bs);
-    assert_int_equal(bs.connect_failures, 1);
-    assert_non_null(strstr(bs.last_error, "Connection refused"));
-    om_bus_worker_meter_snapshot(fx->w[REFUSED], 0, NULL, &c, NULL);
-    assert_int_equal(c.failed_polls, 0);
-    om_bus_worker_stats(fx->w[HANGING], &bs);
-    assert_int_equal(bs.connect_failures, 1);
-    assert_non_null(strstr(bs.last_error, "no answer within 500 ms"));
+    /* refused and hanging: bus failures with their reasons */
+    assert_bus_failed_once(fx, REFUSED, "Connection refused");
+    assert_bus_failed_once(fx, HANGING, "no answer within 500 ms");
 
     /* named: looked up, then polled as the live one, as early */
-    const om_poll_result *named = poll_of(&fx->log, "named", &at_us);
-    assert_non_null(named);
-    assert_int_equal(named->nvalues, 6);
-    if (at_us > 300000)
-        fail_msg("the named meter's poll came %lld ms into the cycle", (long long)(at_us / 1000));
+    assert_early_poll(fx, "named");
     assert_int_equal(f->accepted[NAMED], 1);
     assert_int_equal(f->requests[NAMED], 2);
 
     /* noname: a bus failure that says which name did not resolve */
-    om_bus_worker_stats(fx->w[NONAME], &bs);
-    assert_int_equal(bs.connect_failures, 1);
-    assert_non_null(strstr(bs.last_error, "cannot resolve host \"bad name\""));
-    om_bus_worker_meter_snapshot(fx->w[NONAME], 0, NULL, &c, NULL);
-    assert_int_equal(c.failed_polls, 0);
+    assert_bus_failed_once(fx, NONAME, "cannot resolve host \"bad name\"");
 
     /* slow: its bus gave up at the timeout (the cycle's length, checked
      * above, did not wait for the resolver) */
-    om_bus_worker_stats(fx->w[SLOW], &bs);
-    assert_int_equal(bs.connect_failures, 1);
-    assert_non_null(strstr(bs.last_error, "host name not resolved within 500 ms"));
+    assert_bus_failed_once(fx, SLOW, "host name not resolved within 500 ms");
     assert_int_equal(f->accepted[SLOW], 0);
 
     /* Next tick: the dead meter is tried again on a new connection, the
