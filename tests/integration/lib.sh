@@ -291,6 +291,19 @@ $extra
 YAML
 }
 
+# What most agent tests start from: mosquitto, the test office served by the
+# simulator (om_start_office_sim), the ack player recording every poll in
+# $OM_TMP/polls.jsonl, and $OM_TMP/agent.yaml for gateway gw1 (with
+# OM_AGENT_INTERVALS and OM_AGENT_DELIVERY as om_agent_config takes them).
+# Sets site to the office's site file.
+om_start_office_agent_rig() {
+    site="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
+    om_start_broker
+    om_start_office_sim
+    om_start_ack "$OM_TMP/polls.jsonl"
+    om_agent_config "$OM_TMP/agent.yaml" "$site" gw1
+}
+
 # Number of lines of FILE (0 when missing).
 om_count_lines() {
     if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi

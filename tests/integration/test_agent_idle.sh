@@ -7,15 +7,11 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 om_setup
 
-site="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
-om_start_broker
-om_start_office_sim
-om_start_ack "$OM_TMP/polls.jsonl"
 # Hourly polls and health: nothing falls due during the test (unless it
 # straddles an hour boundary, checked below).
 OM_AGENT_INTERVALS="{counters_s: 3600, instant_s: 3600, health_s: 3600}" \
 OM_AGENT_DELIVERY="{resend_after_s: 30, connect_timeout_s: 5}" \
-    om_agent_config "$OM_TMP/agent.yaml" "$site" gw1
+    om_start_office_agent_rig
 om_start_agent "$OM_TMP/agent.yaml" "${OM_BUSES[@]}"
 om_agent_health sim-office gw1 >/dev/null || om_fail "no health message from the agent"
 sleep 1.5 # connection, birth, first health and quota check are done

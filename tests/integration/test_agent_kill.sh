@@ -8,12 +8,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 om_setup
 
-site="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
-om_start_broker
-om_start_office_sim
-om_start_ack "$OM_TMP/polls.jsonl"
 OM_AGENT_DELIVERY="{resend_after_s: 3, connect_timeout_s: 5, reconnect_min_ms: 100, reconnect_max_s: 1, max_polls_per_message: 5, max_messages_per_s: 2}" \
-    om_agent_config "$OM_TMP/agent.yaml" "$site" gw1
+    om_start_office_agent_rig
 buses=("${OM_BUSES[@]}")
 om_start_agent "$OM_TMP/agent.yaml" "${buses[@]}"
 om_wait_lines "$OM_TMP/polls.jsonl" 5

@@ -8,11 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 om_setup
 
-site="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
-om_start_broker
-om_start_office_sim
-om_start_ack "$OM_TMP/polls.jsonl"
-om_agent_config "$OM_TMP/agent.yaml" "$site" gw1
+om_start_office_agent_rig
 once() {
     "$OM_BIN/officemeter-agent" --config "$OM_TMP/agent.yaml" --once --ack-timeout 10 \
         "${OM_BUSES[@]}" 2>>"$OM_TMP/agent.log" ||

@@ -8,12 +8,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 om_setup
 
-site="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
-om_start_broker
-om_start_office_sim
-om_start_ack "$OM_TMP/polls.jsonl"
 OM_AGENT_INTERVALS="{counters_s: 1, instant_s: 1, health_s: 1}" \
-    om_agent_config "$OM_TMP/agent.yaml" "$site" gw1
+    om_start_office_agent_rig
 cp "$OM_TMP/agent.yaml" "$OM_TMP/good.yaml"
 om_start_agent "$OM_TMP/agent.yaml" "${OM_BUSES[@]}"
 om_wait_lines "$OM_TMP/polls.jsonl" 10
