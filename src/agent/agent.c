@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ack.h"
+#include "officemeter/proto/ack.h"
 #include "clock.h"
-#include "officemeter/notify.h"
-#include "om_log.h"
+#include "officemeter/daemon/notify.h"
+#include "officemeter/daemon/log.h"
 #include "tcpmux.h"
 #include "wake.h"
 

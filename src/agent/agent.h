@@ -26,8 +26,8 @@
 #include <stdint.h>
 
 #include "busworker.h"
-#include "om_mqtt.h"
-#include "officemeter/outbox.h"
+#include "officemeter/mqtt/mqtt.h"
+#include "officemeter/outbox/outbox.h"
 #include "pollq.h"
 #include "setup.h"
 #include "wake.h"

@@ -28,8 +28,8 @@
 #include <string.h>
 
 #include "clock.h"
-#include "om_log.h"
-#include "officemeter/mbconn.h"
+#include "officemeter/daemon/log.h"
+#include "officemeter/modbus/mbconn.h"
 
 #define WORKER_STACK (256 * 1024)
 

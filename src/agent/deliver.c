@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ack.h"
+#include "officemeter/proto/ack.h"
 #include "clock.h"
-#include "om_log.h"
-#include "officemeter/isotime.h"
+#include "officemeter/daemon/log.h"
+#include "officemeter/base/isotime.h"
 
 #define HEALTH_QOS 0
 

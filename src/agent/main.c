@@ -19,10 +19,10 @@
 
 #include "agent.h"
 #include "clock.h"
-#include "officemeter/notify.h"
-#include "officemeter/daemon.h"
-#include "om_log.h"
-#include "officemeter/plan.h"
+#include "officemeter/daemon/notify.h"
+#include "officemeter/daemon/signals.h"
+#include "officemeter/daemon/log.h"
+#include "officemeter/modbus/plan.h"
 
 #define PROG "officemeter-agent"
 #define MAX_OVERRIDES 32

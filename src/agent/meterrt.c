@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "officemeter/codec.h"
+#include "officemeter/base/codec.h"
 
 
 static om_quantity_set wanted_for(om_pset set)

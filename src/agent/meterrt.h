@@ -16,9 +16,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "officemeter/payload.h"
-#include "officemeter/plan.h"
-#include "officemeter/site.h"
+#include "officemeter/proto/payload.h"
+#include "officemeter/modbus/plan.h"
+#include "officemeter/config/site.h"
 
 typedef enum { OM_PSET_COUNTERS, OM_PSET_INSTANT, OM_PSET_BOTH, OM_PSET__COUNT } om_pset;
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "om_mqtt.h"
+#include "officemeter/mqtt/mqtt.h"
 
 static void check_tls_file(om_diag *diag, const char *config, const char *key, const char *path)
 {

@@ -13,11 +13,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "officemeter/agentcfg.h"
-#include "officemeter/busoverride.h"
-#include "officemeter/catalogue.h"
-#include "officemeter/diag.h"
-#include "officemeter/site.h"
+#include "officemeter/config/agentcfg.h"
+#include "officemeter/config/busoverride.h"
+#include "officemeter/config/catalogue.h"
+#include "officemeter/base/diag.h"
+#include "officemeter/config/site.h"
 
 typedef struct {
     om_agent_config cfg;

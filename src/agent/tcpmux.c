@@ -34,9 +34,9 @@
 
 #include "busworker_int.h"
 #include "clock.h"
-#include "om_log.h"
-#include "officemeter/mbconn.h"
-#include "officemeter/resolve.h"
+#include "officemeter/daemon/log.h"
+#include "officemeter/modbus/mbconn.h"
+#include "officemeter/modbus/resolve.h"
 
 #define MUX_STACK (256 * 1024)
 

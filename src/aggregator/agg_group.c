@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "om_log.h"
+#include "officemeter/daemon/log.h"
 
 typedef struct {
     char *topic;

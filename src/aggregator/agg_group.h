@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "officemeter/ingest.h"
-#include "officemeter/store.h"
+#include "officemeter/proto/ingest.h"
+#include "officemeter/store/store.h"
 
 typedef struct agg_group agg_group;
 

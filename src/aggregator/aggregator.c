@@ -23,14 +23,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef OM_HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 #include "agg_group.h"
-#include "officemeter/store.h"
-#include "om_log.h"
-#include "om_mqtt.h"
+#include "officemeter/store/store.h"
+#include "officemeter/daemon/log.h"
+#include "officemeter/daemon/notify.h"
+#include "officemeter/mqtt/mqtt.h"
 
 #define WAKE_MS 100
 #define STATS_EVERY_MS 60000
@@ -274,25 +272,26 @@ static void log_counts(om_aggregator *a)
     *l = *c;
 }
 
-/* systemd: READY/RELOADING/STOPPING, and WATCHDOG=1 from the main loop
- * at half the watchdog period, so only a wedged loop gets restarted. */
+/* systemd (daemon/notify.h): READY/RELOADING/STOPPING, and WATCHDOG=1
+ * from the main loop at half the watchdog period, so only a wedged loop
+ * gets restarted. A failed send is logged once: systemd's concern, not a
+ * reason to stop storing readings. */
 static void notify(const char *state)
 {
-#ifdef OM_HAVE_SYSTEMD
-    sd_notify(0, state);
-#else
-    (void)state;
-#endif
+    static bool failed;
+    if (om_notify(state) < 0 && !failed) {
+        failed = true;
+        om_log(OM_LOG_WARNING, "systemd notification \"%s\" not sent: %s (NOTIFY_SOCKET=%s)",
+               state, strerror(errno), getenv("NOTIFY_SOCKET"));
+    }
 }
 
 static int64_t watchdog_period_ms(void)
 {
-#ifdef OM_HAVE_SYSTEMD
-    uint64_t usec = 0;
-    if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
-        return (int64_t)(usec / 2000) > 0 ? (int64_t)(usec / 2000) : 1;
-#endif
-    return 0;
+    uint64_t usec = om_notify_watchdog_usec();
+    if (usec == 0)
+        return 0;
+    return (int64_t)(usec / 2000) > 0 ? (int64_t)(usec / 2000) : 1;
 }
 
 static void reload(om_aggregator *a)

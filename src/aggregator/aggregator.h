@@ -11,7 +11,7 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "officemeter/aggcfg.h"
+#include "officemeter/config/aggcfg.h"
 
 typedef struct om_aggregator om_aggregator;
 

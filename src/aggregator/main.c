@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 
 #include "aggregator.h"
-#include "officemeter/aggcfg.h"
-#include "officemeter/store.h"
-#include "officemeter/daemon.h"
-#include "om_log.h"
+#include "officemeter/config/aggcfg.h"
+#include "officemeter/store/store.h"
+#include "officemeter/daemon/signals.h"
+#include "officemeter/daemon/log.h"
 
 static om_aggregator_signals signals_seen;
 

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "officemeter/aggcfg.h"
+#include "officemeter/config/aggcfg.h"
 
 #define PROG "officemeter acl"
 #define TOPIC_ROOT "officemeter/v1/"

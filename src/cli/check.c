@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 
 #include "commands.h"
-#include "officemeter/aggcfg.h"
-#include "officemeter/check.h"
+#include "officemeter/config/aggcfg.h"
+#include "officemeter/config/check.h"
 
 static void usage(FILE *out)
 {

@@ -10,8 +10,8 @@
 
 #include <stdbool.h>
 
-#include "officemeter/aggcfg.h"
-#include "officemeter/store.h"
+#include "officemeter/config/aggcfg.h"
+#include "officemeter/store/store.h"
 
 int om_cmd_check(int argc, char **argv);
 int om_cmd_probe(int argc, char **argv);

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "officemeter/catalogue.h"
-#include "officemeter/site.h"
+#include "officemeter/config/catalogue.h"
+#include "officemeter/config/site.h"
 
 static void usage(FILE *out)
 {

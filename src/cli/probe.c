@@ -32,13 +32,13 @@
 #include <modbus.h>
 
 #include "commands.h"
-#include "officemeter/busoverride.h"
-#include "officemeter/catalogue.h"
-#include "officemeter/codec.h"
-#include "officemeter/diag.h"
-#include "officemeter/mbconn.h"
-#include "officemeter/quantity.h"
-#include "officemeter/site.h"
+#include "officemeter/config/busoverride.h"
+#include "officemeter/config/catalogue.h"
+#include "officemeter/base/codec.h"
+#include "officemeter/base/diag.h"
+#include "officemeter/modbus/mbconn.h"
+#include "officemeter/base/quantity.h"
+#include "officemeter/config/site.h"
 
 #define PROG "officemeter probe"
 #define DEFAULT_CATALOGUE "firmware-config/meters"

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "commands.h"
-#include "officemeter/aggcfg.h"
-#include "officemeter/isotime.h"
-#include "officemeter/store.h"
+#include "officemeter/config/aggcfg.h"
+#include "officemeter/base/isotime.h"
+#include "officemeter/store/store.h"
 
 /* Payloads may be binary garbage: printable ASCII as is, the rest escaped. */
 static void print_raw(const char *raw, size_t len)

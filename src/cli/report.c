@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "officemeter/kpi.h"
+#include "officemeter/report/kpi.h"
 #include "report_env.h"
-#include "report_xlsx.h"
+#include "officemeter/report/kpi_xlsx.h"
 
 typedef enum { FMT_MD, FMT_CSV, FMT_JSON, FMT_XLSX } report_format;
 

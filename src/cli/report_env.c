@@ -10,8 +10,8 @@
 #include <time.h>
 
 #include "commands.h"
-#include "officemeter/calendar.h"
-#include "officemeter/isotime.h"
+#include "officemeter/base/calendar.h"
+#include "officemeter/base/isotime.h"
 
 bool om_env_option(om_env_opts *o, int c, const char *arg)
 {

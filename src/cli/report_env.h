@@ -10,10 +10,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "officemeter/aggcfg.h"
-#include "officemeter/factors.h"
-#include "officemeter/rollupdb.h"
-#include "officemeter/store.h"
+#include "officemeter/config/aggcfg.h"
+#include "officemeter/config/factors.h"
+#include "officemeter/store/rollupdb.h"
+#include "officemeter/store/store.h"
 
 /* Options both commands take; long option values from 1000 up. */
 typedef struct {

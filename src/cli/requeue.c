@@ -18,9 +18,9 @@
 #include <time.h>
 
 #include "commands.h"
-#include "officemeter/aggcfg.h"
-#include "officemeter/ingest.h"
-#include "officemeter/store.h"
+#include "officemeter/config/aggcfg.h"
+#include "officemeter/proto/ingest.h"
+#include "officemeter/store/store.h"
 
 typedef struct {
     size_t stored, rejected, kept;

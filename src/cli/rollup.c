@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "officemeter/calendar.h"
-#include "officemeter/isotime.h"
+#include "officemeter/base/calendar.h"
+#include "officemeter/base/isotime.h"
 #include "report_env.h"
 
 static void usage(FILE *out)

@@ -17,10 +17,10 @@
 #include <time.h>
 
 #include "commands.h"
-#include "officemeter/aggcfg.h"
-#include "officemeter/ingest.h"
-#include "officemeter/isotime.h"
-#include "officemeter/store.h"
+#include "officemeter/config/aggcfg.h"
+#include "officemeter/proto/ingest.h"
+#include "officemeter/base/isotime.h"
+#include "officemeter/store/store.h"
 
 om_store *om_cli_open_store(const char *cmd, const char *db, const char *config, unsigned flags,
                             om_agg_config *cfg, bool *have_cfg)

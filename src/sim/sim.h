@@ -24,8 +24,8 @@
 
 #include <jansson.h>
 
-#include "officemeter/busoverride.h"
-#include "officemeter/diag.h"
+#include "officemeter/config/busoverride.h"
+#include "officemeter/base/diag.h"
 
 typedef struct {
     const char *catalogue_dir;

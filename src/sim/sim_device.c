@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "officemeter/quantity.h"
+#include "officemeter/base/quantity.h"
 
 void om_sim_device_init(om_sim_device *dev, unsigned unit_id)
 {

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "officemeter/isotime.h"
-#include "officemeter/site.h"
+#include "officemeter/base/isotime.h"
+#include "officemeter/config/site.h"
 
 #define MODES "timeout, exception:CODE, slow:MS, reset@TIME, rollover, glitch@TIME, leak:M3H, na"
 

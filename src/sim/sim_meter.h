@@ -17,9 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "officemeter/catalogue.h"
-#include "officemeter/codec.h"
-#include "officemeter/site.h"
+#include "officemeter/config/catalogue.h"
+#include "officemeter/base/codec.h"
+#include "officemeter/config/site.h"
 #include "sim_fault.h"
 #include "sim_profile.h"
 

@@ -10,8 +10,8 @@
 
 #include <modbus.h>
 
-#include "officemeter/catalogue.h"
-#include "officemeter/site.h"
+#include "officemeter/config/catalogue.h"
+#include "officemeter/config/site.h"
 #include "sim.h"
 #include "sim_clock.h"
 #include "sim_device.h"

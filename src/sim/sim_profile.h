@@ -21,7 +21,7 @@
 
 #include <stdint.h>
 
-#include "officemeter/site.h"
+#include "officemeter/config/site.h"
 #include "sim_tz.h"
 
 #define OM_SIM_MINUTE_MS 60000

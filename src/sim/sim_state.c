@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "officemeter/isotime.h"
+#include "officemeter/base/isotime.h"
 #include "sim_private.h"
 
 static json_t *register_value(om_sim_meter *m, const om_sim_qty *q, int64_t t)

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "officemeter/tz.h"
+#include "officemeter/base/tz.h"
 
 #define QUARTER_MS (15 * 60 * 1000LL)
 #define DAY_MS (24 * 3600 * 1000LL)

@@ -17,8 +17,8 @@
  */
 #include <stdio.h>
 
-#include "officemeter/calendar.h"
-#include "officemeter/quantity.h"
+#include "officemeter/base/calendar.h"
+#include "officemeter/base/quantity.h"
 #include "sim_private.h"
 
 static const om_sim_qty *primary_counter(const om_sim_meter *m)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "officemeter/outbox.h"
+#include "officemeter/outbox/outbox.h"
 
 int main(int argc, char **argv)
 {

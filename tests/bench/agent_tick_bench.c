@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "officemeter/outbox.h"
-#include "officemeter/payload.h"
+#include "officemeter/outbox/outbox.h"
+#include "officemeter/proto/payload.h"
 
 static int64_t cpu_ns(void)
 {

@@ -52,8 +52,7 @@ r_sub=$(rate "$readings" "$t_sub")
 echo "A. mosquitto_sub alone:      $t_sub ms, $r_sub readings/s"
 
 # B. bare SQLite, same rows.
-cc -O2 -o "$OM_TMP/bench_sqlite_insert" "$here/bench_sqlite_insert.c" -lsqlite3
-read -r rows secs < <("$OM_TMP/bench_sqlite_insert" "$OM_TMP/bare.db" "$POLLS" "$VALUES" 5 100000)
+read -r rows secs < <("$OM_BUILD_DIR/bench/bench_sqlite_insert" "$OM_TMP/bare.db" "$POLLS" "$VALUES" 5 100000)
 t_sql=$(python3 -c "print(int(float('$secs') * 1000))")
 r_sql=$(rate "$rows" "$t_sql")
 echo "B. bare SQLite inserts:      $t_sql ms, $r_sql readings/s"

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "officemeter/isotime.h"
-#include "officemeter/store.h"
+#include "officemeter/base/isotime.h"
+#include "officemeter/store/store.h"
 
 static const char *const zones[] = {"Asia/Shanghai", "Europe/London", "Asia/Singapore",
                                     "Asia/Hong_Kong"};

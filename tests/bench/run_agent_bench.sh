@@ -352,10 +352,7 @@ fi
 if want 3; then
 # ---------------------------------------------------------------------------
 hr "3. catch-up after a one-hour outage of 64 meters"
-fill="$OM_TMP/agent_bench_fill"
-cc -O2 -std=c11 -D_DEFAULT_SOURCE -I"$OM_SOURCE_DIR/include" "$here/agent_bench_fill.c" \
-    "$OM_BUILD_DIR/lib/libomcore.a" $(pkg-config --libs sqlite3 jansson yaml-0.1 libmodbus) \
-    -lm -lpthread -o "$fill"
+fill="$OM_BUILD_DIR/bench/agent_bench_fill"
 rm -f "$OM_TMP"/outbox3.db*
 held=$("$fill" "$OM_TMP/outbox3.db" 64 3600 10)
 say "outbox filled with $held polls (64 meters, one every 10 s for an hour)"
@@ -391,10 +388,7 @@ fi
 if want 4; then
 # ---------------------------------------------------------------------------
 hr "4. delivery loop work per poll cycle (64 meters, outbox on this disk)"
-tick="$OM_TMP/agent_tick_bench"
-cc -O2 -std=c11 -D_DEFAULT_SOURCE -I"$OM_SOURCE_DIR/include" "$here/agent_tick_bench.c" \
-    "$OM_BUILD_DIR/lib/libomcore.a" $(pkg-config --libs sqlite3 jansson yaml-0.1 libmodbus) \
-    -lm -lpthread -o "$tick"
+tick="$OM_BUILD_DIR/bench/agent_tick_bench"
 for i in 1 2 3; do
     rm -f "$OM_TMP"/outbox4.db*
     "$tick" "$OM_TMP/outbox4.db" 64 120

@@ -18,13 +18,9 @@ set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
 OM="$BUILD/bin/officemeter"
-[ -x "$OM" ] && [ -f "$BUILD/lib/libomcore.a" ] || { echo "build first: $BUILD" >&2; exit 1; }
+[ -x "$OM" ] && [ -x "$BUILD/bench/bench_rollup_gen" ] || { echo "build first: $BUILD" >&2; exit 1; }
 WORK=$(mktemp -d "${OM_BENCH_DIR:-${TMPDIR:-/tmp}}/officemeter-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-
-cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$SRC/include" \
-    "$SRC/tests/bench/bench_rollup_gen.c" "$BUILD/lib/libomcore.a" \
-    $(pkg-config --libs libmodbus yaml-0.1 jansson sqlite3) -lpthread -lm -o "$WORK/gen"
 
 # measure LABEL CMD...: wall time and the peak resident memory of CMD.
 measure() {
@@ -47,7 +43,7 @@ CAT="$SRC/firmware-config/meters"
 echo "== rollup: 1,000 meters, one month of 1-minute readings"
 mkdir -p "$WORK/sites1"
 t0=$(date +%s)
-n=$("$WORK/gen" "$WORK/month.db" "$WORK/sites1" 50 20 2024-03-31T00:00:00Z 2024-05-02T00:00:00Z 60)
+n=$("$BUILD/bench/bench_rollup_gen" "$WORK/month.db" "$WORK/sites1" 50 20 2024-03-31T00:00:00Z 2024-05-02T00:00:00Z 60)
 echo "database: $n readings written in $(( $(date +%s) - t0 )) s, $(du -m "$WORK/month.db" | cut -f1) MiB"
 inside=$(sqlite3 "$WORK/month.db" "SELECT count(*) FROM readings WHERE t >= 1711929600000 AND t < 1714521600000")
 echo "readings in April 2024 (UTC): $inside"
@@ -63,7 +59,7 @@ rm -f "$WORK"/month.db*
 echo "== annual report: 200 sites, from monthly rollups"
 mkdir -p "$WORK/sites2"
 t0=$(date +%s)
-n=$("$WORK/gen" "$WORK/year.db" "$WORK/sites2" 200 5 2022-12-30T00:00:00Z 2025-01-02T00:00:00Z 3600)
+n=$("$BUILD/bench/bench_rollup_gen" "$WORK/year.db" "$WORK/sites2" 200 5 2022-12-30T00:00:00Z 2025-01-02T00:00:00Z 3600)
 echo "database: $n readings written in $(( $(date +%s) - t0 )) s"
 ARGS=(--db "$WORK/year.db" --sites "$WORK/sites2" --catalogue "$CAT" --now 2025-02-01T00:00:00Z --year 2024)
 measure "report, first run (rolls up 4,800 site-months)" "$OM" report "${ARGS[@]}" --format json -o "$WORK/r0.json"

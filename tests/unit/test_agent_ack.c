@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "ack.h"
+#include "officemeter/proto/ack.h"
 
 static int parse(const char *text, om_ack *ack, char *err, size_t errlen)
 {

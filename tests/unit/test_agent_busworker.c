@@ -33,8 +33,8 @@
 
 #include "busworker.h"
 #include "clock.h"
-#include "om_log.h"
-#include "officemeter/busoverride.h"
+#include "officemeter/daemon/log.h"
+#include "officemeter/config/busoverride.h"
 
 #define MAX_FRAMES 256
 

@@ -40,9 +40,9 @@
 #include <unistd.h>
 
 #include "busworker.h"
-#include "officemeter/resolve.h"
+#include "officemeter/modbus/resolve.h"
 #include "clock.h"
-#include "om_log.h"
+#include "officemeter/daemon/log.h"
 #include "tcpmux.h"
 
 enum { LIVE, DEAD, GARBLED, REFUSED, HANGING, NAMED, NONAME, SLOW, NBUS };

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "officemeter/aggcfg.h"
-#include "officemeter/check.h"
+#include "officemeter/config/aggcfg.h"
+#include "officemeter/config/check.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -19,7 +19,7 @@
 #include <sqlite3.h>
 
 #include "agg_group.h"
-#include "officemeter/site.h"
+#include "officemeter/config/site.h"
 
 #define NOW INT64_C(1718000000000)
 #define EPOCH "5f0c9a1e2b7d4c88"

@@ -10,8 +10,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "officemeter/calendar.h"
-#include "officemeter/isotime.h"
+#include "officemeter/base/calendar.h"
+#include "officemeter/config/site.h"
+#include "officemeter/base/isotime.h"
 
 #define HOUR 3600000LL
 #define DAY (24 * HOUR)

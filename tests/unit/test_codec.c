@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "officemeter/codec.h"
+#include "officemeter/base/codec.h"
 
 #define NORDERS OM_ORDER__COUNT
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -12,12 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "officemeter/agentcfg.h"
-#include "officemeter/catalogue.h"
-#include "officemeter/check.h"
-#include "officemeter/factors.h"
-#include "officemeter/isotime.h"
-#include "officemeter/site.h"
+#include "officemeter/config/agentcfg.h"
+#include "officemeter/config/catalogue.h"
+#include "officemeter/config/check.h"
+#include "officemeter/config/factors.h"
+#include "officemeter/base/isotime.h"
+#include "officemeter/config/site.h"
 
 static const char *const expected_meters[] = {
     "tests/data/broken/meters/broken-model.yaml:7:19: interfaces[1]: unknown interface (got \"serial\", expected rtu or tcp)",

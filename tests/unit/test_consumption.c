@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "officemeter/consumption.h"
+#include "officemeter/report/consumption.h"
 
 #define MIN 60000LL
 #define HOUR 3600000LL

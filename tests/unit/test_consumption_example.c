@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "officemeter/consumption.h"
-#include "officemeter/isotime.h"
+#include "officemeter/report/consumption.h"
+#include "officemeter/base/isotime.h"
 
 #define DOC OM_SOURCE_DIR "/docs/methodology.md"
 

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "officemeter/ingest.h"
-#include "officemeter/payload.h"
-#include "officemeter/site.h"
+#include "officemeter/proto/ingest.h"
+#include "officemeter/proto/payload.h"
+#include "officemeter/config/site.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define NOW INT64_C(1718000000000)

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "officemeter/isotime.h"
-#include "officemeter/kpi.h"
+#include "officemeter/base/isotime.h"
+#include "officemeter/report/kpi.h"
 
 #define HOUR 3600000LL
 

@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "om_mqtt.h"
+#include "officemeter/mqtt/mqtt.h"
 
 static const char *mosquitto_path(void)
 {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "om_log.h"
+#include "officemeter/daemon/log.h"
 
 static char captured[8192];
 

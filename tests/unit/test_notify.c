@@ -21,7 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "officemeter/notify.h"
+#include "officemeter/daemon/notify.h"
 
 typedef struct {
     int fd;

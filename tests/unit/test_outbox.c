@@ -30,8 +30,8 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "officemeter/outbox.h"
-#include "officemeter/payload.h"
+#include "officemeter/outbox/outbox.h"
+#include "officemeter/proto/payload.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 /* 2024-06-10 06:05:00 UTC: five minutes into a 15-minute bucket. */

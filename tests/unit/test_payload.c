@@ -21,7 +21,8 @@
 
 #include <jansson.h>
 
-#include "officemeter/payload.h"
+#include "officemeter/base/numfmt.h"
+#include "officemeter/proto/payload.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define EPOCH "5f0c9a1e2b7d4c88"
@@ -160,15 +161,15 @@ static void test_format_double(void **state)
     };
     char buf[32];
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        assert_int_equal(om_payload_format_double(cases[i].v, buf, sizeof buf),
+        assert_int_equal(om_format_double(cases[i].v, buf, sizeof buf),
                          strlen(cases[i].text));
         assert_string_equal(buf, cases[i].text);
     }
-    assert_int_equal(om_payload_format_double(NAN, buf, sizeof buf), 0);
-    assert_int_equal(om_payload_format_double(INFINITY, buf, sizeof buf), 0);
+    assert_int_equal(om_format_double(NAN, buf, sizeof buf), 0);
+    assert_int_equal(om_format_double(INFINITY, buf, sizeof buf), 0);
 }
 
-/* The definition om_payload_format_double must meet: the fewest of 15, 16
+/* The definition om_format_double must meet: the fewest of 15, 16
  * and 17 significant digits that read back as the same double (printf and
  * strtod), trailing zeros stripped, ".0" added to an integer. The encoder
  * takes a faster road for most values; it must write the same bytes. */
@@ -194,7 +195,7 @@ static uint64_t xorshift(uint64_t *s)
 static void assert_formats_like_reference(double v)
 {
     char got[40], want[40];
-    size_t n = om_payload_format_double(v, got, sizeof got);
+    size_t n = om_format_double(v, got, sizeof got);
     reference_double(v, want, sizeof want);
     if (n != strlen(want) || strcmp(got, want) != 0)
         fail_msg("%.17g: formatted as \"%s\", expected \"%s\"", v, got, want);

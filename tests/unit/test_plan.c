@@ -21,9 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "officemeter/catalogue.h"
-#include "officemeter/plan.h"
-#include "officemeter/site.h"
+#include "officemeter/config/catalogue.h"
+#include "officemeter/modbus/plan.h"
+#include "officemeter/config/site.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "officemeter/quantity.h"
+#include "officemeter/base/quantity.h"
 
 static const struct {
     om_quantity id;

@@ -30,14 +30,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "officemeter/calendar.h"
-#include "officemeter/catalogue.h"
-#include "officemeter/factors.h"
-#include "officemeter/isotime.h"
-#include "officemeter/kpi.h"
-#include "officemeter/rollup.h"
-#include "officemeter/site.h"
-#include "officemeter/store.h"
+#include "officemeter/base/calendar.h"
+#include "officemeter/config/catalogue.h"
+#include "officemeter/config/factors.h"
+#include "officemeter/base/isotime.h"
+#include "officemeter/report/kpi.h"
+#include "officemeter/report/rollup.h"
+#include "officemeter/config/site.h"
+#include "officemeter/store/store.h"
 
 #define FIXTURE OM_TEST_DATA "/report"
 #define STEP_MS (30 * 60 * 1000LL)

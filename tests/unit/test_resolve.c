@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "officemeter/resolve.h"
+#include "officemeter/modbus/resolve.h"
 
 static int64_t mono_ms(void)
 {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "officemeter/busoverride.h"
+#include "officemeter/config/busoverride.h"
 
 static void test_parse_tcp(void **state)
 {

@@ -14,9 +14,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "officemeter/catalogue.h"
-#include "officemeter/isotime.h"
-#include "officemeter/site.h"
+#include "officemeter/config/catalogue.h"
+#include "officemeter/base/isotime.h"
+#include "officemeter/config/site.h"
 #include "sim_device.h"
 #include "sim_meter.h"
 

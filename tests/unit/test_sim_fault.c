@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "officemeter/site.h"
+#include "officemeter/config/site.h"
 #include "sim_fault.h"
 
 static void parse_ok(const char *text, const char *meter, om_sim_faults *f)

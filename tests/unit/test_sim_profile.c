@@ -13,7 +13,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "officemeter/isotime.h"
+#include "officemeter/base/isotime.h"
 #include "sim_profile.h"
 
 #define ZONE "Europe/London"

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "officemeter/store.h"
+#include "officemeter/store/store.h"
 
 #define EPOCH "5f0c9a1e2b7d4c88"
 #define EPOCH2 "00000000000000aa"

@@ -1,0 +1,131 @@
+/*
+ * rollup.h - one meter's month: the unit the annual report is built from.
+ *
+ * A rollup turns a meter's counter readings around one local month of its
+ * site into consumption with its data quality (estimated share, coverage,
+ * readings, events), plus the facilities figures: minimum and maximum
+ * power or flow, and the night base load (00:00-05:00 local), which for
+ * water is the night flow that betrays a leak. Rows are stored (rollupdb.h)
+ * so that a year costs sites x months, not readings.
+ *
+ * This header is pure: the caller fetches readings; see rollupdb.h for the
+ * database side. Methodology: docs/methodology.md.
+ */
+#ifndef OFFICEMETER_ROLLUP_H
+#define OFFICEMETER_ROLLUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "officemeter/report/consumption.h"
+#include "officemeter/config/factors.h"
+#include "officemeter/base/quantity.h"
+#include "officemeter/config/site.h"
+
+#define OM_ID_MAX 72 /* ids are at most 64 characters */
+
+/* Readings fetched on each side of a month beyond its boundaries, so that
+ * the boundary values interpolate between real neighbours however long a
+ * gap is, and a glitch near a boundary is judged as it would be inside. */
+#define OM_ROLLUP_CONTEXT 4
+
+typedef struct {
+    char site[OM_ID_MAX];
+    char meter[OM_ID_MAX];
+    om_quantity quantity; /* a counter: energy_import_kwh, energy_export_kwh, water_m3 */
+    om_utility utility;
+    om_role role;
+    int year;
+    unsigned month;
+    int64_t start, end;   /* the local month in ms UTC */
+    double consumption;   /* kWh or m³ */
+    double estimated;     /* part of it interpolated across gaps */
+    int64_t expected_ms;  /* time in service within the month */
+    int64_t known_ms;     /* ... covered by the counter curve */
+    int64_t actual_ms;    /* ... with actual data (not in a gap) */
+    uint32_t nreadings;   /* counter readings in the month */
+    double rate_min;      /* instantaneous power (kW) or flow (m³/h); NAN when none */
+    double rate_max;
+    double night_avg;     /* mean rate 00:00-05:00 local over complete nights; NAN when none */
+    double night_min;     /* the lowest complete night's mean rate */
+    uint32_t nights;      /* complete nights */
+    uint32_t nevents;     /* events of the month (below) */
+    bool start_known, end_known;
+    bool provisional;     /* the month was not over when it was computed */
+    int64_t computed_at;
+} om_meter_month;
+
+/* A counter event (consumption.h) that falls in a meter's month. */
+typedef struct {
+    char site[OM_ID_MAX];
+    char meter[OM_ID_MAX];
+    om_quantity quantity;
+    int year;
+    unsigned month;
+    om_counter_event ev;
+} om_month_event;
+
+/* The nights of a month: [00:00, 05:00) local of each day, ms UTC. */
+typedef struct {
+    int64_t (*windows)[2];
+    size_t n;
+} om_nights;
+
+int om_nights_of_month(const char *zone, int year, unsigned month, om_nights *out);
+void om_nights_free(om_nights *nights);
+
+/* The counter quantities a meter is rolled up for: import (and export when
+ * the site nets it) for electricity, water_m3 for water. Returns the count
+ * (at most 2). */
+size_t om_rollup_quantities(const om_site *site, const om_meter *meter, om_quantity out[2]);
+/* The instantaneous quantity whose minimum and maximum a rollup reports. */
+om_quantity om_rollup_rate_quantity(const om_meter *meter);
+
+/* Counter options for a meter: width from the catalogue model (rollover x
+ * scale), plausibility and gap threshold from the policy, service life and
+ * replacements from the site file. *breaks is malloc'd (free it). */
+int om_rollup_counter_opts(const om_site *site, const om_meter *meter, om_quantity q,
+                           const om_policy *policy, om_counter_opts *opts,
+                           om_counter_break **breaks);
+
+typedef struct {
+    const om_site *site;
+    const om_meter *meter;
+    om_quantity quantity;
+    const om_policy *policy;
+    int year;
+    unsigned month;
+    const om_nights *nights; /* of that month */
+    int64_t now;             /* a month not over at `now` is provisional */
+} om_rollup_job;
+
+/* Rolls up one meter, quantity and month from its counter readings (the
+ * month's, plus up to OM_ROLLUP_CONTEXT on each side). rate_min/rate_max
+ * are left NAN for the caller. Events of the month are appended to
+ * *events / *nevents (a malloc'd array the caller frees). Returns 0 or -1
+ * with errno set. */
+int om_rollup_meter(const om_rollup_job *job, const om_sample *samples, size_t n,
+                    om_meter_month *out, om_month_event **events, size_t *nevents);
+
+/* Where readings come from: the database (rollupdb.h) or, in tests, memory. */
+typedef struct {
+    /* Counter readings of (meter, q) with a <= t < b, plus up to `context`
+     * readings on each side, in time order; *samples is malloc'd. */
+    int (*counter)(void *user, const om_site *site, const om_meter *meter, om_quantity q,
+                   int64_t a, int64_t b, unsigned context, om_sample **samples, size_t *n);
+    /* Minimum and maximum of an instantaneous quantity in [a, b); NAN when
+     * there is none. NULL: not reported. */
+    int (*rates)(void *user, const om_site *site, const om_meter *meter, om_quantity q,
+                 int64_t a, int64_t b, double *min, double *max);
+    void *user;
+} om_rollup_source;
+
+/* Rolls up every meter of a site in service during a month (one row per
+ * meter and counter quantity). *rows and *events are malloc'd arrays the
+ * caller frees. Returns 0 or -1 (errno; a source failure keeps its own). */
+int om_rollup_site_month(const om_site *site, const om_policy *policy, int year, unsigned month,
+                         int64_t now, const om_rollup_source *src, om_meter_month **rows,
+                         size_t *nrows, om_month_event **events, size_t *nevents);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * rollupdb.h - monthly rollups in the aggregator's database.
+ *
+ * The readings are read through the store's connection (store.h); the
+ * rollups live in tables of their own (rollup_months, rollup_meters,
+ * rollup_events) with their own schema version, so the store's migrations
+ * and ours never wait on each other. A site's month is replaced as a whole
+ * in one transaction: re-running a rollup changes nothing but the time it
+ * was computed. Each stored month carries a fingerprint of what it was
+ * computed from (site file, policy, meter models, method version); the
+ * report recomputes a month whose fingerprint no longer matches, and any
+ * provisional month.
+ */
+#ifndef OFFICEMETER_ROLLUPDB_H
+#define OFFICEMETER_ROLLUPDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "officemeter/report/rollup.h"
+#include "officemeter/store/store.h"
+
+/* Version of the rollup tables (rollup_meta 'schema'). */
+#define OM_ROLLUPDB_SCHEMA 1
+
+typedef struct om_rollupdb om_rollupdb;
+
+/* Prepares the rollup tables on an open store (creating them when the
+ * store is writable and they are missing). Returns NULL with the reason in
+ * err. */
+om_rollupdb *om_rollupdb_open(om_store *st, char *err, size_t errlen);
+void om_rollupdb_close(om_rollupdb *db);
+const char *om_rollupdb_errmsg(const om_rollupdb *db);
+
+/* A reading source over the store for om_rollup_site_month. */
+void om_rollupdb_source(om_rollupdb *db, om_rollup_source *src);
+
+/* What a month's figures depend on besides the readings. */
+uint64_t om_rollup_fingerprint(const om_site *site, const om_policy *policy);
+
+typedef struct {
+    bool stored;
+    bool provisional;
+    uint64_t fingerprint;
+    int64_t computed_at;
+} om_rollup_state;
+
+int om_rollupdb_state(om_rollupdb *db, const char *site, int year, unsigned month,
+                      om_rollup_state *out);
+
+/* Replaces a site's month (its rows and events) in one transaction. */
+int om_rollupdb_save(om_rollupdb *db, const om_site *site, int year, unsigned month,
+                     bool provisional, int64_t computed_at, uint64_t fingerprint,
+                     const om_meter_month *rows, size_t nrows, const om_month_event *events,
+                     size_t nevents);
+
+/* Appends a site's stored rows (and, when events is non-NULL, events) of a
+ * year to the caller's malloc'd arrays. */
+int om_rollupdb_load_year(om_rollupdb *db, const char *site, int year, om_meter_month **rows,
+                          size_t *nrows, om_month_event **events, size_t *nevents);
+
+#endif

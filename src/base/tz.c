@@ -1,0 +1,102 @@
+/*
+ * tz.c - time zone conversion through the C library and the TZ variable.
+ *
+ * glibc's mktime/localtime_r already implement the zone database, including
+ * the POSIX rule strings that cover future years, so we borrow them: switch
+ * TZ under a mutex, convert, switch back. Conversions happen at period
+ * boundaries (a few per site and month), never per reading, so the cost of
+ * tzset() does not matter.
+ */
+#include "officemeter/base/tz.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "officemeter/base/isotime.h"
+
+static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *zone_dir(void)
+{
+    const char *dir = getenv("TZDIR");
+    return dir && *dir ? dir : "/usr/share/zoneinfo";
+}
+
+int om_tz_valid(const char *zone)
+{
+    if (!zone || !*zone || zone[0] == '/' || strstr(zone, "..") || strlen(zone) > 64)
+        return -1;
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", zone_dir(), zone);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return -1;
+    char magic[4] = {0};
+    size_t n = fread(magic, 1, 4, fp);
+    fclose(fp);
+    return n == 4 && memcmp(magic, "TZif", 4) == 0 ? 0 : -1;
+}
+
+/* Runs with TZ set to zone; restores the previous TZ. Caller holds tz_lock. */
+static char *enter_zone(const char *zone)
+{
+    const char *old = getenv("TZ");
+    char *saved = old ? strdup(old) : NULL;
+    char spec[128];
+    snprintf(spec, sizeof spec, ":%s", zone);
+    setenv("TZ", spec, 1);
+    tzset();
+    return saved;
+}
+
+static void leave_zone(char *saved)
+{
+    if (saved) {
+        setenv("TZ", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("TZ");
+    }
+    tzset();
+}
+
+int om_tz_local_to_utc(const char *zone, int32_t days, int seconds_of_day, int64_t *ms)
+{
+    if (om_tz_valid(zone) < 0)
+        return -1;
+    int y;
+    unsigned mo, d;
+    om_civil_from_days(days, &y, &mo, &d);
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = (int)mo - 1;
+    tm.tm_mday = (int)d;
+    tm.tm_hour = seconds_of_day / 3600;
+    tm.tm_min = seconds_of_day / 60 % 60;
+    tm.tm_sec = seconds_of_day % 60;
+    tm.tm_isdst = -1;
+    pthread_mutex_lock(&tz_lock);
+    char *saved = enter_zone(zone);
+    time_t t = mktime(&tm);
+    leave_zone(saved);
+    pthread_mutex_unlock(&tz_lock);
+    if (t == (time_t)-1)
+        return -1;
+    *ms = (int64_t)t * 1000;
+    return 0;
+}
+
+int om_tz_utc_to_local(const char *zone, int64_t ms, struct tm *out)
+{
+    if (om_tz_valid(zone) < 0)
+        return -1;
+    time_t t = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+    pthread_mutex_lock(&tz_lock);
+    char *saved = enter_zone(zone);
+    struct tm *r = localtime_r(&t, out);
+    leave_zone(saved);
+    pthread_mutex_unlock(&tz_lock);
+    return r ? 0 : -1;
+}

@@ -1,0 +1,156 @@
+/*
+ * aggcfg.c - load aggregator.yaml with the declared-config loader.
+ *
+ * Every key is a row of agg_fields; the broker mapping is the schema shared
+ * with agent.yaml (brokercfg.c), so both daemons refuse the same mistakes.
+ * Paths are resolved against the config file's folder, like agentcfg.c.
+ */
+#include "officemeter/config/aggcfg.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker_private.h"
+#include "yamlcfg_private.h"
+
+static const om_cfg_field agg_fields[] = {
+    OM_F_STRING(om_agg_config, sites_dir, "sites_dir", OM_CFG_REQUIRED),
+    OM_F_STRING(om_agg_config, catalogue, "catalogue", 0),
+    OM_F_STRING(om_agg_config, database, "database", 0),
+    OM_F_STRUCT(om_agg_config, broker, "broker", OM_CFG_REQUIRED, &om_broker_schema),
+    OM_F_UINT(om_agg_config, commit_interval_ms, "commit_interval_ms", 0, 1, 60000, "200"),
+    OM_F_UINT(om_agg_config, commit_max_readings, "commit_max_readings", 0, 1, 10000000,
+              "100000"),
+    OM_F_UINT(om_agg_config, max_payload_bytes, "max_payload_bytes", 0, 256, 268435455,
+              "1048576"),
+    OM_F_UINT(om_agg_config, future_tolerance_s, "future_tolerance_s", 0, 0, 86400, "300"),
+    OM_F_UINT(om_agg_config, rejects_keep, "rejects_keep", 0, 1, 100000000, "10000"),
+    OM_F_UINT(om_agg_config, stale_after_s, "stale_after_s", 0, 1, 31536000, "900"),
+    OM_F_UINT(om_agg_config, gap_close_s, "gap_close_s", 0, 0, 31536000, "3600"),
+    OM_F_CUSTOM(om_agg_config, log_level, "log_level", 0, om_cfg_parse_log_level, om_cfg_free_string,
+                "error, warning, info or debug"),
+};
+
+static void check_agg(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
+{
+    om_agg_config *cfg = obj;
+    yaml_node_t *dir = om_cfg_get(ctx, node, "sites_dir");
+    if (dir) {
+        cfg->sites_dir_line = dir->start_mark.line + 1;
+        cfg->sites_dir_col = dir->start_mark.column + 1;
+    }
+}
+
+static const om_cfg_schema agg_schema =
+    OM_SCHEMA(om_agg_config, "aggregator", agg_fields, check_agg);
+
+int om_agg_config_load(const char *path, om_agg_config *out, om_diag *diag)
+{
+    memset(out, 0, sizeof *out);
+    int rc = om_cfg_load_file(path, &agg_schema, out, diag, NULL);
+    out->path = strdup(path);
+    if (!out->log_level)
+        out->log_level = strdup("info");
+    om_cfg_resolve_path(&out->sites_dir, path, NULL);
+    om_cfg_resolve_path(&out->catalogue, path, OM_AGG_DEFAULT_CATALOGUE);
+    om_cfg_resolve_path(&out->database, path, OM_AGG_DEFAULT_DATABASE);
+    om_broker_resolve_paths(&out->broker, path);
+    if (!out->broker.client_id)
+        out->broker.client_id = strdup(OM_AGG_DEFAULT_CLIENT_ID);
+    return rc;
+}
+
+void om_agg_config_free(om_agg_config *cfg)
+{
+    if (!cfg)
+        return;
+    om_cfg_free(&agg_schema, cfg);
+    free(cfg->path);
+    cfg->path = NULL;
+}
+
+/* ---- the sites of sites_dir ------------------------------------------------ */
+
+static int is_yaml_name(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] != '.' && ((n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+                              (n > 4 && strcmp(name + n - 4, ".yml") == 0));
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The site files of dir, sorted, as full paths. */
+static char **site_files(const char *dir, size_t *n, om_diag *diag)
+{
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        om_diag_add(diag, dir, 0, 0, "sites_dir", "cannot read folder (%s)", strerror(errno));
+        return NULL;
+    }
+    char **paths = NULL;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!is_yaml_name(e->d_name))
+            continue;
+        size_t len = strlen(dir) + 1 + strlen(e->d_name) + 1;
+        char *path = malloc(len);
+        char **grown = realloc(paths, (*n + 1) * sizeof *paths);
+        if (!path || !grown) {
+            free(path);
+            if (grown)
+                paths = grown;
+            break;
+        }
+        paths = grown;
+        snprintf(path, len, "%s/%s", dir, e->d_name);
+        if (om_cfg_root_has_key(path, "site") != 0) /* a site, or unreadable: reported */
+            paths[(*n)++] = path;
+        else
+            free(path);
+    }
+    closedir(d);
+    if (*n)
+        qsort(paths, *n, sizeof *paths, cmp_names);
+    return paths;
+}
+
+int om_agg_sites_load(const om_agg_config *cfg, om_agg_sites *out, om_diag *diag)
+{
+    memset(out, 0, sizeof *out);
+    size_t before = om_diag_count(diag);
+    om_catalogue_load(cfg->catalogue, &out->catalogue, diag);
+    size_t n;
+    char **paths = site_files(cfg->sites_dir, &n, diag);
+    out->sites = calloc(n + 1, sizeof *out->sites);
+    for (size_t i = 0; out->sites && i < n; i++) {
+        om_site *s = &out->sites[out->nsites++];
+        om_site_load(paths[i], &out->catalogue, s, diag);
+        for (size_t k = 0; s->site && k + 1 < out->nsites; k++)
+            if (out->sites[k].site && strcmp(out->sites[k].site, s->site) == 0)
+                om_diag_add(diag, paths[i], 0, 0, "site", "duplicate site id \"%s\" (also in %s)",
+                            s->site, out->sites[k].path);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    return om_diag_count(diag) == before ? 0 : -1;
+}
+
+void om_agg_sites_free(om_agg_sites *sites)
+{
+    if (!sites)
+        return;
+    for (size_t i = 0; i < sites->nsites; i++)
+        om_site_free(&sites->sites[i]);
+    free(sites->sites);
+    om_catalogue_free(&sites->catalogue);
+    memset(sites, 0, sizeof *sites);
+}
