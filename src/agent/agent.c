@@ -3,6 +3,7 @@
  * (State diagram in agent.h; the delivery steps are in deliver.c.)
  */
 #include "agent.h"
+#include "officemeter/base/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -343,7 +344,7 @@ static int64_t resend_check_ms(const om_agent *a)
 /* One turn of the delivery loop; wait_ms bounds the wait for a message. */
 static void loop_once(om_agent *a, unsigned wait_ms)
 {
-    int64_t now = om_clock_mono_ms();
+    int64_t now = om_mono_ms();
     if (__atomic_load_n(&a->polls_event, __ATOMIC_ACQUIRE))
         om_agent_store_polls(a); /* a bus's whole cycle: one transaction */
     if (a->connected_event) {
@@ -397,7 +398,7 @@ static void loop_once(om_agent *a, unsigned wait_ms)
         next = now; /* a cycle ended while this turn ran */
     if (a->publish_pending)
         next = now + PUBLISH_RETRY_MS;
-    int64_t wait = next - om_clock_mono_ms();
+    int64_t wait = next - om_mono_ms();
     if (wait > (int64_t)wait_ms)
         wait = wait_ms;
     if (wait < 0)
@@ -425,7 +426,7 @@ void om_agent_notify_ready(om_agent *a)
 
 void om_agent_run(om_agent *a, volatile sig_atomic_t *term, volatile sig_atomic_t *hup)
 {
-    a->next_health_ms = om_clock_mono_ms();
+    a->next_health_ms = om_mono_ms();
     /* systemd's watchdog: ping at a quarter of the period, so that a loop
      * busy with a slow SQLite commit or a reload still makes it in time. */
     a->watchdog_ms = (int64_t)(om_notify_watchdog_usec() / 4000);
@@ -512,9 +513,9 @@ int om_agent_once(om_agent *a, unsigned ack_timeout_ms, char *err, size_t errlen
         }
         return 0;
     }
-    int64_t deadline = om_clock_mono_ms() + ack_timeout_ms;
+    int64_t deadline = om_mono_ms() + ack_timeout_ms;
     a->publish_pending = true;
-    while (om_clock_mono_ms() < deadline) {
+    while (om_mono_ms() < deadline) {
         loop_once(a, 50);
         if (all_acked(a, last_seq)) {
             om_log(OM_LOG_INFO, "acknowledged up to seq %" PRId64, last_seq);
@@ -650,9 +651,9 @@ void om_agent_shutdown(om_agent *a)
          * is awaited, so that a clean stop leaves little to resend. */
         om_outbox_depth_info d;
         int64_t last = om_outbox_depth(a->ob, &d) == 0 ? d.next_seq - 1 : 0;
-        int64_t deadline = om_clock_mono_ms() + SHUTDOWN_FLUSH_MS;
+        int64_t deadline = om_mono_ms() + SHUTDOWN_FLUSH_MS;
         a->publish_pending = true;
-        while (om_clock_mono_ms() < deadline) {
+        while (om_mono_ms() < deadline) {
             if (a->publish_pending)
                 om_agent_publish_due(a);
             if (!a->publish_pending && all_acked(a, last))

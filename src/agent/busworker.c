@@ -17,6 +17,7 @@
  *   values collected -> sink; none -> failure, exponential backoff
  */
 #include "busworker.h"
+#include "officemeter/base/clock.h"
 #include "busworker_int.h"
 
 #include <errno.h>
@@ -80,7 +81,7 @@ void om_bw_close(om_bus_worker *w)
 
 bool om_bw_may_open(const om_bus_worker *w)
 {
-    return om_clock_mono_ms() >= w->reconnect_at_ms;
+    return om_mono_ms() >= w->reconnect_at_ms;
 }
 
 void om_bw_open_failed(om_bus_worker *w, const char *err)
@@ -89,7 +90,7 @@ void om_bw_open_failed(om_bus_worker *w, const char *err)
     snprintf(key, sizeof key, "bus %s open", w->cfg.bus->id);
     w->connect_failures++;
     w->reconnect_at_ms =
-        om_clock_mono_ms() + om_backoff_ms(1000, w->cfg.backoff_max_ms, w->connect_failures);
+        om_mono_ms() + om_backoff_ms(1000, w->cfg.backoff_max_ms, w->connect_failures);
     pthread_mutex_lock(&w->lock);
     w->stats.connect_failures++;
     snprintf(w->stats.last_error, sizeof w->stats.last_error, "%s", err);
@@ -295,11 +296,11 @@ static om_bw_outcome poll_meter(om_bus_worker *w, om_bw_poll *p)
     const om_plan_request *req;
     while ((req = om_bw_poll_next(p)) != NULL) {
         wait_line(w, model->min_gap_ms);
-        int64_t t0 = om_clock_mono_us();
+        int64_t t0 = om_mono_us();
         int rc = om_mbconn_read(w->ctx, w->cfg.bus, p->rt->meter->unit_id, req->function,
                                 req->address, req->count, regs, err, sizeof err);
         int e = errno;
-        int64_t t1 = om_clock_mono_us();
+        int64_t t1 = om_mono_us();
         w->last_io_end_us = t1;
         w->last_gap_ms = model->min_gap_ms;
         om_bw_step step = om_bw_poll_answer(w, p, req, rc, e, regs, t1 - t0, err);
@@ -366,7 +367,7 @@ void om_bus_worker_cycle(om_bus_worker *w, int64_t tick_ms, bool counters, bool 
                          bool ignore_backoff)
 {
     om_pset set = om_pset_for(counters, instant);
-    int64_t start = om_clock_mono_us();
+    int64_t start = om_mono_us();
     for (size_t i = 0; i < w->nmeters; i++) {
         if (w->running && om_bw_stop_requested(w))
             break;
@@ -380,7 +381,7 @@ void om_bus_worker_cycle(om_bus_worker *w, int64_t tick_ms, bool counters, bool 
         if (out == OM_BW_BUS_UNREACHABLE && !w->ctx)
             break; /* the bus is unreachable: every other meter would fail too */
     }
-    om_bw_cycle_done(w, tick_ms, om_clock_mono_us() - start);
+    om_bw_cycle_done(w, tick_ms, om_mono_us() - start);
     if (w->cfg.cycle_end)
         w->cfg.cycle_end(w->cfg.sink_ctx);
 }

@@ -2,11 +2,6 @@
  * clock.c - wall and monotonic clocks, the build-date plausibility check,
  * and the simulated clock of demos and drills.
  *
- * OM_AGENT_TEST_CLOCK_OFFSET_S (environment, seconds, may be negative)
- * shifts the wall clock as the agent sees it. It exists so that the
- * integration tests can show what a gateway with a wrong clock does without
- * setting the machine's clock; nothing else reads it.
- *
  * --sim-clock FILE makes the wall clock the simulator's (officemeter sim
  * --clock-file): start + monotonic time since its origin x speed.
  * CLOCK_MONOTONIC is shared by every process of the host, so the agent
@@ -15,6 +10,9 @@
  * simulated: timeouts, pacing and health stay in real time.
  */
 #include "clock.h"
+
+#include "officemeter/base/clock.h"
+#include "officemeter/base/simclock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -25,38 +23,13 @@
 
 #include <jansson.h>
 
-static pthread_once_t offset_once = PTHREAD_ONCE_INIT;
-static int64_t offset_ms;
-
 /* Set once, before any thread starts. */
-static struct {
-    bool on;
-    int64_t start_ms;
-    double speed;
-    int64_t origin_mono_us;
-} sim;
-
-static void read_offset(void)
-{
-    const char *text = getenv("OM_AGENT_TEST_CLOCK_OFFSET_S");
-    if (!text)
-        return;
-    char *end;
-    long long v = strtoll(text, &end, 10);
-    if (end != text && *end == '\0')
-        offset_ms = (int64_t)v * 1000;
-}
+static bool sim_on;
+static om_sim_clock sim;
 
 #ifndef OM_BUILD_EPOCH
 #define OM_BUILD_EPOCH 0
 #endif
-
-static int64_t system_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int om_clock_use_sim(const char *path, char *err, size_t errlen)
 {
@@ -81,7 +54,7 @@ int om_clock_use_sim(const char *path, char *err, size_t errlen)
         sim.start_ms = json_integer_value(start);
         sim.speed = json_number_value(speed);
         sim.origin_mono_us = json_integer_value(origin);
-        sim.on = true;
+        sim_on = true;
         rc = 0;
     }
     json_decref(root);
@@ -90,35 +63,23 @@ int om_clock_use_sim(const char *path, char *err, size_t errlen)
 
 bool om_clock_simulated(void)
 {
-    return sim.on;
-}
-
-/* Before the origin (officemeter sim --delay) simulated time stands at
- * the start. */
-static int64_t sim_now_ms(void)
-{
-    int64_t elapsed_us = om_clock_mono_us() - sim.origin_mono_us;
-    if (elapsed_us <= 0)
-        return sim.start_ms;
-    return sim.start_ms + (int64_t)floor((double)elapsed_us / 1000.0 * sim.speed);
+    return sim_on;
 }
 
 int64_t om_clock_wall_ms(void)
 {
-    if (sim.on)
-        return sim_now_ms();
-    pthread_once(&offset_once, read_offset);
-    return system_ms() + offset_ms;
+    if (sim_on)
+        return om_sim_clock_now(&sim);
+    return om_wall_ms();
 }
 
 int64_t om_clock_to_system_ms(int64_t wall_ms)
 {
-    if (sim.on) {
+    if (sim_on) {
         struct timespec ts = om_clock_system_deadline(wall_ms);
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     }
-    pthread_once(&offset_once, read_offset);
-    return wall_ms - offset_ms;
+    return wall_ms;
 }
 
 struct timespec om_clock_system_deadline(int64_t wall_ms)
@@ -127,8 +88,8 @@ struct timespec om_clock_system_deadline(int64_t wall_ms)
     clock_gettime(CLOCK_REALTIME, &now);
     int64_t now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
     int64_t at_us;
-    if (sim.on) /* origin on the real clock + the time the simulated clock needs */
-        at_us = now_us - (om_clock_mono_us() - sim.origin_mono_us) +
+    if (sim_on) /* origin on the real clock + the time the simulated clock needs */
+        at_us = now_us - (om_mono_us() - sim.origin_mono_us) +
                 (int64_t)ceil((double)(wall_ms - sim.start_ms) * 1000.0 / sim.speed);
     else
         at_us = om_clock_to_system_ms(wall_ms) * 1000;
@@ -136,22 +97,10 @@ struct timespec om_clock_system_deadline(int64_t wall_ms)
     return ts;
 }
 
-int64_t om_clock_mono_ms(void)
-{
-    return om_clock_mono_us() / 1000;
-}
-
-int64_t om_clock_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 int64_t om_clock_build_ms(void)
 {
     /* A simulated clock replays the past on purpose. */
-    if (sim.on)
+    if (sim_on)
         return INT64_MIN;
     return (int64_t)OM_BUILD_EPOCH * 1000;
 }
@@ -163,7 +112,7 @@ bool om_clock_plausible(int64_t wall_ms, int64_t build_ms)
 
 void om_clock_sleep_until_us(int64_t until_us)
 {
-    if (until_us <= om_clock_mono_us())
+    if (until_us <= om_mono_us())
         return;
     struct timespec ts = {.tv_sec = until_us / 1000000, .tv_nsec = (until_us % 1000000) * 1000};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {

@@ -25,8 +25,7 @@ bool om_clock_simulated(void);
 
 int64_t om_clock_wall_ms(void);
 /* The system's CLOCK_REALTIME reading for a time of om_clock_wall_ms (they
- * differ under OM_AGENT_TEST_CLOCK_OFFSET_S and the simulated clock), for
- * absolute waits. */
+ * differ under the simulated clock), for absolute waits. */
 int64_t om_clock_to_system_ms(int64_t wall_ms);
 /* The CLOCK_REALTIME instant (µs precision) at which om_clock_wall_ms
  * reaches wall_ms, for pthread_cond_timedwait. */
@@ -41,8 +40,6 @@ struct timespec om_clock_system_deadline(int64_t wall_ms);
  * when asked to stop. */
 bool om_clock_wait_tick(pthread_mutex_t *lock, pthread_cond_t *cond, const bool *stop,
                         int64_t tick_ms);
-int64_t om_clock_mono_ms(void);
-int64_t om_clock_mono_us(void);
 
 /* The build date in ms UTC (OM_BUILD_EPOCH, seconds, set by CMake);
  * INT64_MIN under the simulated clock. */

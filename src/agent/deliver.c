@@ -13,6 +13,7 @@
  * many times faster than real time, without a burst the broker must queue.
  */
 #include "agent.h"
+#include "officemeter/base/clock.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -98,7 +99,7 @@ static bool take_token(om_agent *a)
 {
     double rate = a->setup.cfg.delivery.max_messages_per_s;
     double burst = rate < 1 ? 1 : rate;
-    int64_t now = om_clock_mono_us();
+    int64_t now = om_mono_us();
     if (a->tokens_at_us == 0) {
         a->tokens = burst;
     } else {
@@ -147,7 +148,7 @@ size_t om_agent_publish_due(om_agent *a)
             break;
         }
         om_batch_clear(&a->batch);
-        if (om_outbox_next_batch(a->ob, om_clock_mono_ms(), d->max_polls_per_message, budget,
+        if (om_outbox_next_batch(a->ob, om_mono_ms(), d->max_polls_per_message, budget,
                                  &a->batch) < 0) {
             om_log_limited("outbox next", OM_LOG_REPEAT_MS, OM_LOG_ERROR,
                            "cannot read the outbox: %s", om_outbox_errmsg(a->ob));

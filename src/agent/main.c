@@ -11,7 +11,6 @@
  */
 #include <getopt.h>
 #include <malloc.h>
-#include <sqlite3.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +22,12 @@
 #include "officemeter/daemon/signals.h"
 #include "officemeter/daemon/log.h"
 #include "officemeter/modbus/plan.h"
+#include "officemeter/outbox/outbox.h"
 
 #define PROG "officemeter-agent"
 #define MAX_OVERRIDES 32
 #define DEFAULT_ACK_TIMEOUT_S 30
-#define OM_AGENT_SQLITE_HEAP (512 * 1024)
+#define OUTBOX_CACHE_BYTES (512 * 1024)
 
 static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_hup;
@@ -313,10 +313,8 @@ int main(int argc, char **argv)
      * worker per bus that is megabytes of mostly empty heaps. Two arenas
      * are plenty for a daemon that allocates little after startup. */
     mallopt(M_ARENA_MAX, 2);
-    /* SQLite would cache up to 2 MiB of outbox pages; the agent's working set
-     * is the last few ticks' polls, and the page cache of the kernel holds
-     * the rest. A soft limit lets SQLite recycle its cache instead. */
-    sqlite3_soft_heap_limit64(OM_AGENT_SQLITE_HEAP);
+    /* SQLite would cache up to 2 MiB of outbox pages. */
+    om_outbox_limit_cache(OUTBOX_CACHE_BYTES);
     switch (c.mode) {
     case MODE_CHECK: rc = run_check(&c); break;
     case MODE_PLAN: rc = run_plan(&c); break;

@@ -2,6 +2,7 @@
  * pollq.c - a mutex-protected growable array of poll results.
  */
 #include "pollq.h"
+#include "officemeter/base/clock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ void om_pollq_push(om_pollq *q, const om_poll_result *r)
         q->items = grown;
         q->cap = cap;
     }
-    int64_t now = om_clock_mono_ms();
+    int64_t now = om_mono_ms();
     if (q->n == 0)
         q->first_ms = now;
     q->items[q->n++] = *r;

@@ -24,6 +24,7 @@
  * sent (libmodbus's transaction-id check lives inside its blocking read).
  */
 #include "tcpmux.h"
+#include "officemeter/base/clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -95,7 +96,7 @@ static unsigned meter_timeout_ms(const mux_slot *s)
 
 static void end_cycle(om_tcp_mux *mx, mux_slot *s)
 {
-    om_bw_cycle_done(s->w, mx->tick_ms, om_clock_mono_us() - s->cycle_start_us);
+    om_bw_cycle_done(s->w, mx->tick_ms, om_mono_us() - s->cycle_start_us);
     s->state = SLOT_DONE;
 }
 
@@ -131,7 +132,7 @@ static void connecting(mux_slot *s, modbus_t *ctx, int fd)
 {
     s->connecting = ctx;
     s->fd = fd;
-    s->deadline_us = om_clock_mono_us() + (int64_t)meter_timeout_ms(s) * 1000;
+    s->deadline_us = om_mono_us() + (int64_t)meter_timeout_ms(s) * 1000;
     s->state = SLOT_CONNECTING;
 }
 
@@ -203,7 +204,7 @@ static bool begin_connect(mux_slot *s)
     if (om_resolve_done(s->lookup))
         return connect_looked_up(s);
     s->fd = om_resolve_fd(s->lookup);
-    s->deadline_us = om_clock_mono_us() + (int64_t)meter_timeout_ms(s) * 1000;
+    s->deadline_us = om_mono_us() + (int64_t)meter_timeout_ms(s) * 1000;
     s->state = SLOT_RESOLVING;
     return true;
 }
@@ -218,7 +219,7 @@ static om_bw_step send_request(mux_slot *s)
     if (om_mbconn_send_read(w->ctx, w->cfg.bus, s->p.rt->meter->unit_id, req->function,
                             req->address, req->count, err, sizeof err) == 0) {
         s->fd = modbus_get_socket(w->ctx);
-        s->sent_us = om_clock_mono_us();
+        s->sent_us = om_mono_us();
         s->deadline_us = s->sent_us + (int64_t)meter_timeout_ms(s) * 1000;
         s->state = SLOT_AWAITING;
         return OM_BW_NEXT;
@@ -335,7 +336,7 @@ static void on_answer(om_tcp_mux *mx, mux_slot *s)
     int rc = om_mbconn_recv_read(w->ctx, w->cfg.bus, s->p.rt->meter->unit_id, req->function,
                                  req->address, req->count, regs, err, sizeof err);
     int e = errno;
-    int64_t latency = om_clock_mono_us() - s->sent_us;
+    int64_t latency = om_mono_us() - s->sent_us;
     s->req = NULL;
     om_bw_step step = om_bw_poll_answer(w, &s->p, req, rc, rc == 0 ? 0 : e, regs, latency, err);
     if (rc != 0 && e == ETIMEDOUT)
@@ -397,7 +398,7 @@ void om_tcp_mux_cycle(om_tcp_mux *mx, int64_t tick_ms, bool counters, bool insta
         s->meter = 0;
         s->polling = false;
         s->req = NULL;
-        s->cycle_start_us = om_clock_mono_us();
+        s->cycle_start_us = om_mono_us();
         advance(mx, s);
     }
     for (;;) {
@@ -415,7 +416,7 @@ void om_tcp_mux_cycle(om_tcp_mux *mx, int64_t tick_ms, bool counters, bool insta
         }
         if (npfd == 0)
             break;
-        int64_t left_us = first - om_clock_mono_us();
+        int64_t left_us = first - om_mono_us();
         int timeout = left_us <= 0 ? 0 : (int)((left_us + 999) / 1000);
         int ready = poll(mx->pfds, npfd, timeout);
         if (ready < 0) /* EINTR (a signal for the main thread): look again */
@@ -432,7 +433,7 @@ void om_tcp_mux_cycle(om_tcp_mux *mx, int64_t tick_ms, bool counters, bool insta
             else
                 on_answer(mx, s);
         }
-        int64_t now = om_clock_mono_us();
+        int64_t now = om_mono_us();
         for (size_t k = 0; k < npfd; k++) {
             mux_slot *s = &mx->slots[mx->pfd_slot[k]];
             /* slots handled above have moved on, with new deadlines */

@@ -14,6 +14,7 @@
  * again, because only a commit is acknowledged.
  */
 #include "aggregator.h"
+#include "officemeter/base/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,20 +56,6 @@ struct om_aggregator {
     pending_ack *acks; /* of the last commit, published after it */
     size_t nacks, acks_cap;
 };
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void log_diag(const om_diag *d)
 {
@@ -209,14 +196,14 @@ static void queue_ack(void *ctx, const char *site, const char *gateway, const ch
 static void take(om_aggregator *a, om_mqtt_message *msg)
 {
     om_ingest_rules rules = {
-        .now_ms = wall_ms(),
+        .now_ms = om_wall_ms(),
         .future_tolerance_ms = (int64_t)a->cfg->future_tolerance_s * 1000,
         .max_bytes = a->cfg->max_payload_bytes,
         .sites = a->sites.sites,
         .nsites = a->sites.nsites,
     };
     if (agg_group_messages(a->group) == 0)
-        a->deadline = mono_ms() + a->cfg->commit_interval_ms;
+        a->deadline = om_mono_ms() + a->cfg->commit_interval_ms;
     if (agg_group_add(a->group, &rules, msg->topic, msg->payload, msg->len, rules.now_ms) < 0)
         om_log_limited("memory", OM_LOG_REPEAT_MS, OM_LOG_ERROR,
                        "out of memory: a message on %s was dropped (the gateway sends it again)",
@@ -354,15 +341,15 @@ int om_aggregator_run(om_aggregator *a, om_aggregator_signals *sig, const char *
            a->sites.nsites, a->cfg->sites_dir);
     write_ready(ready_file);
     notify("READY=1");
-    int64_t watchdog_ms = watchdog_period_ms(), next_ping = mono_ms() + watchdog_ms;
-    int64_t next_stats = mono_ms() + STATS_EVERY_MS, last_commit = 0;
+    int64_t watchdog_ms = watchdog_period_ms(), next_ping = om_mono_ms() + watchdog_ms;
+    int64_t next_stats = om_mono_ms() + STATS_EVERY_MS, last_commit = 0;
     bool checkpointed = true;
     while (!sig->stop) {
         if (sig->reload) {
             sig->reload = 0;
             reload(a);
         }
-        int64_t now = mono_ms();
+        int64_t now = om_mono_ms();
         bool holding = agg_group_messages(a->group) > 0;
         unsigned wait = WAKE_MS;
         if (holding)
@@ -377,7 +364,7 @@ int om_aggregator_run(om_aggregator *a, om_aggregator_signals *sig, const char *
         } else if (got < 0) {
             break;
         }
-        now = mono_ms();
+        now = om_mono_ms();
         if (agg_group_messages(a->group) > 0 &&
             (now >= a->deadline ||
              agg_group_readings(a->group) >= a->cfg->commit_max_readings)) {

@@ -3,6 +3,7 @@
  * and the rule for when a stored month must be computed again.
  */
 #include "report_env.h"
+#include "officemeter/base/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,13 +27,6 @@ bool om_env_option(om_env_opts *o, int c, const char *arg)
     case OPT_NOW: o->now = arg; return true;
     default: return false;
     }
-}
-
-static int64_t clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static char *join(const char *dir, const char *name)
@@ -78,7 +72,7 @@ int om_env_open(om_env *env, const char *cmd, const om_env_opts *o)
 {
     memset(env, 0, sizeof *env);
     env->cmd = cmd;
-    env->now = clock_ms();
+    env->now = om_wall_ms();
     if (o->now && om_parse_iso8601(o->now, &env->now) < 0) {
         fprintf(stderr, "officemeter %s: --now: invalid timestamp (got \"%s\", expected "
                         "YYYY-MM-DDTHH:MM:SSZ)\n", cmd, o->now);

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "officemeter/base/clock.h"
 #include "officemeter/config/aggcfg.h"
 #include "officemeter/proto/ingest.h"
 #include "officemeter/store/store.h"
@@ -26,13 +27,6 @@ typedef struct {
     size_t stored, rejected, kept;
     om_store_counts counts;
 } requeue_totals;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* One quarantined poll: stored, rejected or kept (with a fresh reason). */
 static int requeue_one(om_store *st, const om_ingest_rules *rules, const om_store_quarantine_row *q,
@@ -92,7 +86,7 @@ static int requeue_all(om_store *st, const om_agg_config *cfg, const om_agg_site
     if (om_store_quarantined(st, &rows, &n) < 0)
         return -1;
     om_ingest_rules rules = {
-        .now_ms = now_ms(),
+        .now_ms = om_wall_ms(),
         .future_tolerance_ms = (int64_t)cfg->future_tolerance_s * 1000,
         .max_bytes = 0,
         .sites = sites->sites,

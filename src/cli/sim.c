@@ -20,8 +20,9 @@
 #include "commands.h"
 #include "officemeter/config/busoverride.h"
 #include "officemeter/base/isotime.h"
-#include "sim.h"
-#include "sim_clock.h"
+#include "officemeter/sim/sim.h"
+#include "officemeter/base/clock.h"
+#include "officemeter/base/simclock.h"
 
 #define LOOP_MS 100
 
@@ -244,7 +245,7 @@ static int parse_options(int argc, char **argv, options *o)
     o->cfg.faults = o->faults;
     o->cfg.nfaults = nfaults;
     if (!start_set)
-        o->cfg.start_ms = om_sim_wall_ms();
+        o->cfg.start_ms = om_wall_ms();
     return -1;
 }
 
@@ -279,7 +280,7 @@ static int64_t floor_hour(int64_t t)
 /* Runs until a stop signal or the duration; returns the exit status. */
 static int run(om_sim *sim, const options *o, const sigset_t *set)
 {
-    int64_t began = om_sim_mono_ms();
+    int64_t began = om_mono_ms();
     int64_t last_write = began;
     int64_t last_hour = floor_hour(om_sim_now(sim));
     struct timespec tick = {0, LOOP_MS * 1000000L};
@@ -290,9 +291,9 @@ static int run(om_sim *sim, const options *o, const sigset_t *set)
             return 0;
         if (sig == SIGUSR1) {
             save_state(sim, o->state_path);
-            last_write = om_sim_mono_ms();
+            last_write = om_mono_ms();
         }
-        int64_t now = om_sim_mono_ms();
+        int64_t now = om_mono_ms();
         if (o->duration_s > 0 && (double)(now - began) >= o->duration_s * 1000.0)
             return 0;
         int64_t hour = floor_hour(om_sim_now(sim));

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "officemeter/base/clock.h"
 #include "officemeter/config/aggcfg.h"
 #include "officemeter/proto/ingest.h"
 #include "officemeter/base/isotime.h"
@@ -51,13 +52,6 @@ om_store *om_cli_open_store(const char *cmd, const char *db, const char *config,
         *have_cfg = false;
     }
     return st;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* "42s", "17m", "5h", "3d"; "-" for never. */
@@ -248,7 +242,7 @@ int om_cmd_status(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *db = NULL, *config = NULL;
     long stale_s = -1;
-    int64_t now = now_ms();
+    int64_t now = om_wall_ms();
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:c:s:n:h", opts, NULL)) != -1) {

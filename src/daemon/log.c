@@ -5,6 +5,7 @@
  * a handful of failure kinds, and a key is dropped once it recovers.
  */
 #include "officemeter/daemon/log.h"
+#include "officemeter/base/clock.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -65,13 +66,6 @@ void om_log_set_ident(const char *ident)
     pthread_mutex_unlock(&log_lock);
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Caller holds log_lock. One fprintf per line so lines never interleave. */
 static void write_line(om_log_level level, const char *suffix, const char *fmt, va_list ap)
 {
@@ -129,7 +123,7 @@ int om_log_limited(const char *key, int64_t interval_ms, om_log_level level, con
     int written = 0;
     pthread_mutex_lock(&log_lock);
     limit_slot *s = find_slot(key, 1);
-    int64_t now = mono_ms();
+    int64_t now = om_mono_ms();
     if (s->last_ms == INT64_MIN || now - s->last_ms >= interval_ms) {
         char suffix[80] = "";
         if (s->suppressed)

@@ -16,6 +16,7 @@
  * maxInflight check still stops a burst, so the cost is a refused send.
  */
 #include "officemeter/mqtt/mqtt.h"
+#include "officemeter/base/clock.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -83,24 +84,6 @@ struct om_mqtt {
 
     om_mqtt_stats stats;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void deadline_after(struct timespec *ts, int64_t ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
 
 void om_mqtt_options_init(om_mqtt_options *opts)
 {
@@ -440,7 +423,7 @@ static void on_connect_failure(void *ctx, MQTTAsync_failureData *resp)
     m->failures++;
     m->stats.connect_failures++;
     unsigned delay = retry_delay_ms(m);
-    m->retry_at_ms = mono_ms() + delay;
+    m->retry_at_ms = om_mono_ms() + delay;
     m->state = ST_BACKOFF;
     snprintf(m->connect_error, sizeof m->connect_error, "cannot connect to %s: %s", m->uri, why);
     snprintf(m->errmsg, sizeof m->errmsg, "%s", m->connect_error);
@@ -463,7 +446,7 @@ static void on_connection_lost(void *ctx, char *cause)
     m->ninflight = 0;
     /* The first retry comes quickly: a broker restart is the common case. */
     m->failures = 0;
-    m->retry_at_ms = mono_ms() + m->opts.min_retry_ms;
+    m->retry_at_ms = om_mono_ms() + m->opts.min_retry_ms;
     m->state = ST_BACKOFF;
     snprintf(m->errmsg, sizeof m->errmsg, "connection to %s lost%s%s", m->uri,
              cause ? ": " : "", cause ? cause : "");
@@ -611,7 +594,7 @@ static void *manager_main(void *arg)
             if (rc != MQTTASYNC_SUCCESS && m->state == ST_CONNECTING) {
                 m->failures++;
                 m->stats.connect_failures++;
-                m->retry_at_ms = mono_ms() + retry_delay_ms(m);
+                m->retry_at_ms = om_mono_ms() + retry_delay_ms(m);
                 m->state = ST_BACKOFF;
                 snprintf(m->connect_error, sizeof m->connect_error, "cannot connect to %s: %s",
                          m->uri, MQTTAsync_strerror(rc));
@@ -626,13 +609,13 @@ static void *manager_main(void *arg)
             pthread_cond_wait(&m->state_cond, &m->lock);
             continue;
         }
-        int64_t left = m->retry_at_ms - mono_ms();
+        int64_t left = m->retry_at_ms - om_mono_ms();
         if (left <= 0) {
             m->state = ST_IDLE;
             continue;
         }
         struct timespec ts;
-        deadline_after(&ts, left);
+        ts = om_deadline_after(CLOCK_MONOTONIC, left);
         pthread_cond_timedwait(&m->state_cond, &m->lock, &ts);
     }
     pthread_mutex_unlock(&m->lock);
@@ -780,7 +763,7 @@ int om_mqtt_start(om_mqtt *m)
 int om_mqtt_wait_connected(om_mqtt *m, unsigned timeout_ms, char *err, size_t errlen)
 {
     struct timespec ts;
-    deadline_after(&ts, timeout_ms);
+    ts = om_deadline_after(CLOCK_MONOTONIC, timeout_ms);
     pthread_mutex_lock(&m->lock);
     while (m->state != ST_CONNECTED && !m->stopping) {
         if (pthread_cond_timedwait(&m->state_cond, &m->lock, &ts) == ETIMEDOUT)
@@ -892,7 +875,7 @@ unsigned om_mqtt_inflight(om_mqtt *m)
 int om_mqtt_recv(om_mqtt *m, om_mqtt_message *msg, unsigned timeout_ms)
 {
     struct timespec ts;
-    deadline_after(&ts, timeout_ms);
+    ts = om_deadline_after(CLOCK_MONOTONIC, timeout_ms);
     pthread_mutex_lock(&m->lock);
     while (!m->head && !m->inbox_closed && timeout_ms > 0) {
         if (pthread_cond_timedwait(&m->inbox_cond, &m->lock, &ts) == ETIMEDOUT)
@@ -979,7 +962,7 @@ static void drop_paho_slack(om_mqtt *m)
     if (rc != MQTTASYNC_SUCCESS)
         return;
     struct timespec ts;
-    deadline_after(&ts, 500);
+    ts = om_deadline_after(CLOCK_MONOTONIC, 500);
     while (!m->slack_dropped)
         if (pthread_cond_timedwait(&m->state_cond, &m->lock, &ts) == ETIMEDOUT)
             break;
@@ -996,7 +979,7 @@ void om_mqtt_stop(om_mqtt *m, unsigned timeout_ms)
     }
     /* Let in-flight QoS 1 messages reach the broker first. */
     struct timespec ts;
-    deadline_after(&ts, timeout_ms);
+    ts = om_deadline_after(CLOCK_MONOTONIC, timeout_ms);
     while (m->state == ST_CONNECTED && m->ninflight > 0) {
         if (pthread_cond_timedwait(&m->flight_cond, &m->lock, &ts) == ETIMEDOUT)
             break;

@@ -65,6 +65,7 @@
  * that needs no new schema version.
  */
 #include "outbox_private.h"
+#include "officemeter/base/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -469,13 +470,11 @@ static int create_schema(om_outbox *ob)
         return ob_fail(ob, false, "no random bits for the epoch: %s", strerror(errno));
     if (exec_sql(ob, schema_sql) < 0 || ensure_quantity_columns(ob) < 0)
         return -1;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
     char sql[256];
     snprintf(sql, sizeof sql,
              "INSERT INTO meta(key, value) VALUES ('epoch', '%s'), ('next_seq', 1), "
              "('created_ms', %" PRId64 ")",
-             epoch, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+             epoch, om_wall_ms());
     if (exec_sql(ob, sql) < 0)
         return -1;
     for (size_t i = 0; i < sizeof counter_keys / sizeof counter_keys[0]; i++) {
@@ -588,6 +587,11 @@ fail:
     snprintf(err, errlen, "%s", last_error);
     om_outbox_close(ob);
     return NULL;
+}
+
+void om_outbox_limit_cache(int64_t bytes)
+{
+    sqlite3_soft_heap_limit64(bytes);
 }
 
 void om_outbox_close(om_outbox *ob)

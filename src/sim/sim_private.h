@@ -12,8 +12,8 @@
 
 #include "officemeter/config/catalogue.h"
 #include "officemeter/config/site.h"
-#include "sim.h"
-#include "sim_clock.h"
+#include "officemeter/sim/sim.h"
+#include "officemeter/base/simclock.h"
 #include "sim_device.h"
 #include "sim_meter.h"
 

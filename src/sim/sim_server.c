@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "officemeter/base/clock.h"
 #include "sim_private.h"
 
 om_sim_server *om_sim_server_new(om_sim *sim, const om_bus *bus)
@@ -98,9 +99,9 @@ int om_sim_server_add(om_sim_server *srv, om_sim_meter *m, char *err, size_t err
 
 void om_sim_server_pause(om_sim_server *srv, unsigned ms)
 {
-    int64_t until = om_sim_mono_ms() + ms;
+    int64_t until = om_mono_ms() + ms;
     for (;;) {
-        int64_t left = until - om_sim_mono_ms();
+        int64_t left = until - om_mono_ms();
         if (left <= 0 || atomic_load(&srv->sim->stopping))
             return;
         struct pollfd p = {.fd = srv->sim->stop_pipe[0], .events = POLLIN};

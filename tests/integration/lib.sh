@@ -363,7 +363,8 @@ PY
 om_start_agent() {
     local config=$1
     shift
-    "$OM_BIN/officemeter-agent" --config "$config" "$@" 2>>"$OM_TMP/agent.log" &
+    env ${OM_AGENT_ENV[@]+"${OM_AGENT_ENV[@]}"} \
+        "$OM_BIN/officemeter-agent" --config "$config" "$@" 2>>"$OM_TMP/agent.log" &
     OM_AGENT_PID=$!
     om_track "$OM_AGENT_PID"
     trap om_agent_on_exit EXIT

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "busworker.h"
+#include "officemeter/base/clock.h"
 #include "clock.h"
 #include "officemeter/daemon/log.h"
 #include "officemeter/config/busoverride.h"
@@ -112,7 +113,7 @@ static void answer(fake_line *f, frame *fr)
     /* The reply time is taken after the write, so a silence measured from
      * it is never longer than the real one (the check stays strict). */
     if (write(f->master, out, n + 2) == (ssize_t)(n + 2) && slot < MAX_FRAMES) {
-        int64_t now = om_clock_mono_us();
+        int64_t now = om_mono_us();
         pthread_mutex_lock(&f->lock);
         f->frames[slot].reply_us = now;
         pthread_mutex_unlock(&f->lock);
@@ -126,7 +127,7 @@ static void *line_main(void *arg)
     while (!f->stop) {
         if (read_byte(f->master, &req[0], 50) < 0)
             continue;
-        int64_t at = om_clock_mono_us();
+        int64_t at = om_mono_us();
         size_t got = 1;
         while (got < 8 && read_byte(f->master, &req[got], 100) == 0)
             got++;

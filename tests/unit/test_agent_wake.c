@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "officemeter/base/clock.h"
 #include "wake.h"
 
 static void test_timeout_without_wake(void **state)
@@ -24,9 +25,9 @@ static void test_timeout_without_wake(void **state)
     (void)state;
     om_wake w;
     assert_int_equal(om_wake_open(&w), 0);
-    int64_t t0 = om_clock_mono_ms();
+    int64_t t0 = om_mono_ms();
     assert_int_equal(om_wake_wait(&w, 120), 0);
-    int64_t slept = om_clock_mono_ms() - t0;
+    int64_t slept = om_mono_ms() - t0;
     assert_true(slept >= 110);
     assert_int_equal(om_wake_wait(&w, 0), 0); /* looking does not block */
     om_wake_close(&w);
@@ -41,9 +42,9 @@ static void test_wake_before_wait_is_kept(void **state)
     om_wake_signal(&w);
     om_wake_signal(&w);
     om_wake_signal(&w);
-    int64_t t0 = om_clock_mono_ms();
+    int64_t t0 = om_mono_ms();
     assert_int_equal(om_wake_wait(&w, 5000), 1);
-    assert_true(om_clock_mono_ms() - t0 < 1000);
+    assert_true(om_mono_ms() - t0 < 1000);
     /* the three wakes were consumed together: the next wait sleeps */
     assert_int_equal(om_wake_wait(&w, 50), 0);
     om_wake_close(&w);
@@ -63,9 +64,9 @@ static void test_wake_from_thread(void **state)
     assert_int_equal(om_wake_open(&w), 0);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, wake_later, &w), 0);
-    int64_t t0 = om_clock_mono_ms();
+    int64_t t0 = om_mono_ms();
     assert_int_equal(om_wake_wait(&w, 10000), 1);
-    int64_t slept = om_clock_mono_ms() - t0;
+    int64_t slept = om_mono_ms() - t0;
     pthread_join(t, NULL);
     assert_true(slept >= 50);
     assert_true(slept < 5000);
@@ -96,12 +97,12 @@ static void test_wake_from_signal_handler(void **state)
     assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
     struct itimerval it = {.it_value = {.tv_sec = 0, .tv_usec = 100000}};
     assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
-    int64_t t0 = om_clock_mono_ms();
+    int64_t t0 = om_mono_ms();
     /* The signal may land in poll (EINTR) or just before it (the eventfd is
      * then readable): either way the sleep ends well before its minute. */
-    while (!alarm_seen && om_clock_mono_ms() - t0 < 60000)
+    while (!alarm_seen && om_mono_ms() - t0 < 60000)
         om_wake_wait(&w, 60000);
-    int64_t slept = om_clock_mono_ms() - t0;
+    int64_t slept = om_mono_ms() - t0;
     assert_true(alarm_seen);
     assert_true(slept < 5000);
     sa.sa_handler = SIG_DFL;

@@ -81,6 +81,11 @@ typedef struct {
 om_outbox *om_outbox_open(const char *path, char *err, size_t errlen);
 /* Commits nothing new (every call already committed); NULL is a no-op. */
 void om_outbox_close(om_outbox *ob);
+/* Caps the memory SQLite keeps for pages of every outbox of the process
+ * (a soft limit: its cache is recycled instead of growing). Call before the
+ * first open. A gateway's working set is the last few ticks' polls; the
+ * kernel's page cache holds the rest. */
+void om_outbox_limit_cache(int64_t bytes);
 
 /* The reason for the last failed call made by this thread. */
 const char *om_outbox_errmsg(const om_outbox *ob);

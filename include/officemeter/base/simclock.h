@@ -1,5 +1,5 @@
 /*
- * sim_clock.h - simulated time: start + monotonic elapsed x speed.
+ * simclock.h - simulated time: start + monotonic elapsed x speed.
  *
  * The wall clock only picks the default start; elapsed time comes from the
  * monotonic clock so that a clock step on the host never makes simulated
@@ -7,10 +7,11 @@
  *
  * CLOCK_MONOTONIC is one clock for every process of a host, so another
  * process (an agent in a demo) that knows start, speed and the origin can
- * compute the very same simulated time: om_sim_clock_write publishes them.
+ * compute the very same simulated time: om_sim_clock_write publishes them,
+ * and the agent's --sim-clock reads them into an om_sim_clock of its own.
  */
-#ifndef OM_SIM_CLOCK_H
-#define OM_SIM_CLOCK_H
+#ifndef OFFICEMETER_BASE_SIMCLOCK_H
+#define OFFICEMETER_BASE_SIMCLOCK_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,9 +31,5 @@ int64_t om_sim_clock_now(const om_sim_clock *c);
  * (path.tmp, then rename). Returns 0, or -1 with the reason in err. */
 int om_sim_clock_write(const om_sim_clock *c, const char *path, char *err, size_t errlen);
 
-/* Wall clock, ms since the epoch UTC. */
-int64_t om_sim_wall_ms(void);
-/* Monotonic clock, ms. */
-int64_t om_sim_mono_ms(void);
 
 #endif

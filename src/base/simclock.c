@@ -1,7 +1,7 @@
 /*
- * sim_clock.c - the simulator's two clocks, and the clock file.
+ * simclock.c - simulated time, and the clock file that shares it.
  */
-#include "sim_clock.h"
+#include "officemeter/base/simclock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -9,28 +9,13 @@
 #include <string.h>
 #include <time.h>
 
-static int64_t read_us(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t om_sim_wall_ms(void)
-{
-    return read_us(CLOCK_REALTIME) / 1000;
-}
-
-int64_t om_sim_mono_ms(void)
-{
-    return read_us(CLOCK_MONOTONIC) / 1000;
-}
+#include "officemeter/base/clock.h"
 
 void om_sim_clock_start(om_sim_clock *c, int64_t start_ms, double speed, double delay_s)
 {
     c->start_ms = start_ms;
     c->speed = speed;
-    c->origin_mono_us = read_us(CLOCK_MONOTONIC) + (int64_t)llround(delay_s * 1e6);
+    c->origin_mono_us = om_mono_us() + (int64_t)llround(delay_s * 1e6);
 }
 
 int64_t om_sim_clock_now(const om_sim_clock *c)
@@ -39,7 +24,7 @@ int64_t om_sim_clock_now(const om_sim_clock *c)
         return c->start_ms;
     /* Microseconds: at a demo's 500 000x one real millisecond is over
      * eight simulated minutes. */
-    int64_t elapsed_us = read_us(CLOCK_MONOTONIC) - c->origin_mono_us;
+    int64_t elapsed_us = om_mono_us() - c->origin_mono_us;
     if (elapsed_us <= 0)
         return c->start_ms; /* still held by --delay */
     double elapsed_ms = (double)elapsed_us / 1000.0;

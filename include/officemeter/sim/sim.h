@@ -15,8 +15,8 @@
  * connection. Meters are evaluated under one lock, so the oracle and the
  * registers always agree.
  */
-#ifndef OM_SIM_H
-#define OM_SIM_H
+#ifndef OFFICEMETER_SIM_SIM_H
+#define OFFICEMETER_SIM_SIM_H
 
 #include <stddef.h>
 #include <stdint.h>
