@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "officemeter/proto/ack.h"
+#include "officemeter/proto/status.h"
+#include "officemeter/proto/topic.h"
 #include "clock.h"
 #include "officemeter/daemon/notify.h"
 #include "officemeter/daemon/log.h"
@@ -88,19 +90,19 @@ static void on_polls(void *ctx)
 
 /* The agent's four topics for a setup; -1 when an id is too long. */
 typedef struct {
-    char readings[OM_AGENT_TOPIC_MAX];
-    char status[OM_AGENT_TOPIC_MAX];
-    char ack[OM_AGENT_TOPIC_MAX];
-    char health[OM_AGENT_TOPIC_MAX];
+    char readings[OM_TOPIC_MAX];
+    char status[OM_TOPIC_MAX];
+    char ack[OM_TOPIC_MAX];
+    char health[OM_TOPIC_MAX];
 } topic_set;
 
 static int make_topics(const om_agent_setup *s, topic_set *t)
 {
     const char *site = s->site.site, *gw = s->gateway->id;
-    return om_topic(t->readings, sizeof t->readings, site, gw, "readings") |
-           om_topic(t->status, sizeof t->status, site, gw, "status") |
-           om_topic(t->ack, sizeof t->ack, site, gw, "ack") |
-           om_topic(t->health, sizeof t->health, site, gw, "health");
+    return om_topic_format(t->readings, sizeof t->readings, site, gw, OM_TOPIC_READINGS) |
+           om_topic_format(t->status, sizeof t->status, site, gw, OM_TOPIC_STATUS) |
+           om_topic_format(t->ack, sizeof t->ack, site, gw, OM_TOPIC_ACK) |
+           om_topic_format(t->health, sizeof t->health, site, gw, OM_TOPIC_HEALTH);
 }
 
 static void use_topics(om_agent *a, const topic_set *t)
@@ -121,7 +123,7 @@ static om_mqtt *make_mqtt(om_agent *a, const om_agent_setup *s, const topic_set 
                           size_t errlen)
 {
     const om_agent_config *c = &s->cfg;
-    static const char will[] = "{\"v\":1,\"state\":\"offline\"}";
+    static const char will[] = OM_STATUS_OFFLINE;
     om_mqtt_options o;
     om_mqtt_options_init(&o);
     o.uri = c->broker.uri;

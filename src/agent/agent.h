@@ -28,11 +28,10 @@
 #include "busworker.h"
 #include "officemeter/mqtt/mqtt.h"
 #include "officemeter/outbox/outbox.h"
+#include "officemeter/proto/topic.h"
 #include "pollq.h"
 #include "setup.h"
 #include "wake.h"
-
-#define OM_AGENT_TOPIC_MAX 256
 
 typedef struct {
     const char *config_path;
@@ -61,10 +60,10 @@ typedef struct om_agent {
     om_agent_setup setup;
     om_outbox *ob;
     om_mqtt *mq;
-    char t_readings[OM_AGENT_TOPIC_MAX];
-    char t_status[OM_AGENT_TOPIC_MAX];
-    char t_ack[OM_AGENT_TOPIC_MAX];
-    char t_health[OM_AGENT_TOPIC_MAX];
+    char t_readings[OM_TOPIC_MAX];
+    char t_status[OM_TOPIC_MAX];
+    char t_ack[OM_TOPIC_MAX];
+    char t_health[OM_TOPIC_MAX];
     om_bus_worker **workers;
     size_t nworkers;
     struct om_tcp_mux *tcp_mux;    /* drives the Modbus TCP buses' workers */

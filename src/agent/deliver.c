@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "officemeter/proto/ack.h"
+#include "officemeter/proto/status.h"
 #include "clock.h"
 #include "officemeter/daemon/log.h"
 #include "officemeter/base/isotime.h"
@@ -233,17 +234,15 @@ void om_agent_handle_message(om_agent *a, const om_mqtt_message *msg)
 void om_agent_publish_birth(om_agent *a)
 {
     char text[512];
-    int n = snprintf(text, sizeof text,
-                     "{\"v\":1,\"state\":\"online\",\"t\":%" PRId64 ",\"version\":\"%s\","
-                     "\"epoch\":\"%s\",\"meters\":%zu}",
-                     om_clock_wall_ms(), OM_VERSION, om_outbox_epoch(a->ob), a->setup.nmeters);
-    if (om_mqtt_publish(a->mq, a->t_status, text, (size_t)n, 1, true, NULL) < 0)
+    int n = om_status_encode_online(text, sizeof text, om_clock_wall_ms(), OM_VERSION,
+                                    om_outbox_epoch(a->ob), a->setup.nmeters);
+    if (n < 0 || om_mqtt_publish(a->mq, a->t_status, text, (size_t)n, 1, true, NULL) < 0)
         om_log(OM_LOG_WARNING, "cannot publish the online status");
 }
 
 void om_agent_publish_offline(om_agent *a)
 {
-    static const char text[] = "{\"v\":1,\"state\":\"offline\"}";
+    static const char text[] = OM_STATUS_OFFLINE;
     if (om_mqtt_is_connected(a->mq))
         om_mqtt_publish(a->mq, a->t_status, text, sizeof text - 1, 1, true, NULL);
 }

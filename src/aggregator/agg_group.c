@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include "officemeter/daemon/log.h"
+#include "officemeter/proto/health.h"
+#include "officemeter/proto/status.h"
 
 typedef struct {
     char *topic;
@@ -105,11 +107,11 @@ static int judge(entry *e, const om_ingest_rules *rules)
     case OM_TOPIC_READINGS:
         return om_ingest_readings(rules, &e->t, e->payload, e->len, &e->rd);
     case OM_TOPIC_STATUS:
-        om_ingest_status(e->payload, e->len, rules->max_bytes, e->state, sizeof e->state,
+        om_status_parse(e->payload, e->len, rules->max_bytes, e->state, sizeof e->state,
                          &e->verdict);
         return 0;
     case OM_TOPIC_HEALTH:
-        om_ingest_health(e->payload, e->len, rules->max_bytes, &e->depth, &e->errors,
+        om_health_parse(e->payload, e->len, rules->max_bytes, &e->depth, &e->errors,
                          &e->verdict);
         return 0;
     case OM_TOPIC_ACK:

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "agg_group.h"
+#include "officemeter/proto/ack.h"
 #include "officemeter/store/store.h"
 #include "officemeter/daemon/log.h"
 #include "officemeter/daemon/notify.h"
@@ -40,8 +41,7 @@
 typedef struct {
     char site[OM_ID_MAX];
     char gateway[OM_ID_MAX];
-    char epoch[OM_EPOCH_LEN + 1];
-    int64_t upto;
+    om_ack ack;
 } pending_ack;
 
 struct om_aggregator {
@@ -151,15 +151,14 @@ void om_aggregator_free(om_aggregator *a)
 
 static void publish_ack(om_aggregator *a, const pending_ack *p)
 {
-    char topic[256], payload[128];
-    if (om_topic_format(topic, sizeof topic, p->site, p->gateway, "ack") < 0)
+    char topic[OM_TOPIC_MAX], payload[OM_ACK_MAX];
+    int n = om_ack_encode(&p->ack, payload, sizeof payload);
+    if (n < 0 || om_topic_format(topic, sizeof topic, p->site, p->gateway, OM_TOPIC_ACK) < 0)
         return;
-    int n = snprintf(payload, sizeof payload, "{\"v\":1,\"epoch\":\"%s\",\"upto\":%" PRId64 "}",
-                     p->epoch, p->upto);
     if (om_mqtt_publish(a->mqtt, topic, payload, (size_t)n, 1, false, NULL) == 0) {
         a->acks_sent++;
-        om_log(OM_LOG_DEBUG, "ack %s/%s epoch %s upto %" PRId64, p->site, p->gateway, p->epoch,
-               p->upto);
+        om_log(OM_LOG_DEBUG, "ack %s/%s epoch %s upto %" PRId64, p->site, p->gateway,
+               p->ack.epoch, p->ack.upto);
         return;
     }
     /* The gateway sends the polls again, and they are acknowledged then. */
@@ -187,8 +186,8 @@ static void queue_ack(void *ctx, const char *site, const char *gateway, const ch
     pending_ack *p = &a->acks[a->nacks++];
     snprintf(p->site, sizeof p->site, "%s", site);
     snprintf(p->gateway, sizeof p->gateway, "%s", gateway);
-    snprintf(p->epoch, sizeof p->epoch, "%s", epoch);
-    p->upto = upto;
+    snprintf(p->ack.epoch, sizeof p->ack.epoch, "%s", epoch);
+    p->ack.upto = upto;
 }
 
 /* ---- the loop ------------------------------------------------------------------ */
@@ -312,10 +311,10 @@ static void write_ready(const char *path)
 
 static int subscribe(om_aggregator *a)
 {
-    static const char *const leaves[] = {"readings", "status", "health"};
-    for (size_t i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
-        char filter[64];
-        snprintf(filter, sizeof filter, OM_TOPIC_PREFIX "+/+/%s", leaves[i]);
+    static const om_topic_kind kinds[] = {OM_TOPIC_READINGS, OM_TOPIC_STATUS, OM_TOPIC_HEALTH};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        char filter[OM_TOPIC_MAX];
+        om_topic_filter(filter, sizeof filter, kinds[i]);
         if (om_mqtt_subscribe(a->mqtt, filter, 1) < 0) {
             char why[256];
             om_mqtt_errmsg(a->mqtt, why, sizeof why);

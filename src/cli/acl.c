@@ -28,9 +28,9 @@
 
 #include "commands.h"
 #include "officemeter/config/aggcfg.h"
+#include "officemeter/proto/topic.h"
 
 #define PROG "officemeter acl"
-#define TOPIC_ROOT "officemeter/v1/"
 #define DEFAULT_AGGREGATOR_USER "officemeter-aggregator"
 #define PASSWORD_LEN 24
 
@@ -41,7 +41,7 @@ static void usage(FILE *out)
             "                       [--aggregator-user NAME] [-o FILE] [--passwords FILE]\n"
             "\n"
             "Write a mosquitto ACL from the site files: each gateway (broker user = its\n"
-            "gateway id) may publish only under " TOPIC_ROOT "{site}/{gateway}/ (readings,\n"
+            "gateway id) may publish only under " OM_TOPIC_ROOT "{site}/{gateway}/ (readings,\n"
             "status, health) and read only its own ack topic; the aggregator reads every\n"
             "gateway's readings, status and health and writes their acks. Reference:\n"
             "docs/deployment.md.\n"
@@ -137,10 +137,10 @@ static void write_acl(FILE *out, const om_agg_sites *s, const char *sites_dir,
             "\n"
             "# The aggregator reads what every gateway publishes and acknowledges it.\n"
             "user %s\n"
-            "topic read " TOPIC_ROOT "+/+/readings\n"
-            "topic read " TOPIC_ROOT "+/+/status\n"
-            "topic read " TOPIC_ROOT "+/+/health\n"
-            "topic write " TOPIC_ROOT "+/+/ack\n",
+            "topic read " OM_TOPIC_ROOT "+/+/readings\n"
+            "topic read " OM_TOPIC_ROOT "+/+/status\n"
+            "topic read " OM_TOPIC_ROOT "+/+/health\n"
+            "topic write " OM_TOPIC_ROOT "+/+/ack\n",
             sites_dir, s->nsites, count_gateways(s), agg_user);
     for (size_t i = 0; i < s->nsites; i++) {
         const om_site *site = &s->sites[i];
@@ -149,10 +149,10 @@ static void write_acl(FILE *out, const om_agg_sites *s, const char *sites_dir,
             fprintf(out,
                     "\n# Gateway %s of site %s (%s): its own topics only.\n"
                     "user %s\n"
-                    "topic write " TOPIC_ROOT "%s/%s/readings\n"
-                    "topic write " TOPIC_ROOT "%s/%s/status\n"
-                    "topic write " TOPIC_ROOT "%s/%s/health\n"
-                    "topic read " TOPIC_ROOT "%s/%s/ack\n",
+                    "topic write " OM_TOPIC_ROOT "%s/%s/readings\n"
+                    "topic write " OM_TOPIC_ROOT "%s/%s/status\n"
+                    "topic write " OM_TOPIC_ROOT "%s/%s/health\n"
+                    "topic read " OM_TOPIC_ROOT "%s/%s/ack\n",
                     gw, site->site, site->path, gw, site->site, gw, site->site, gw, site->site,
                     gw, site->site, gw);
         }

@@ -53,7 +53,7 @@ static int requeue_one(om_store *st, const om_ingest_rules *rules, const om_stor
     case OM_FATE_REJECT: {
         tot->rejected++;
         char topic_text[192];
-        om_topic_format(topic_text, sizeof topic_text, q->site, q->gateway, "readings");
+        om_topic_format(topic_text, sizeof topic_text, q->site, q->gateway, OM_TOPIC_READINGS);
         om_store_reject r = {.received_ms = rules->now_ms, .topic = topic_text, .site = q->site,
                              .gateway = q->gateway, .code = p.verdict.code,
                              .reason = p.verdict.reason, .seq = q->seq, .meter = q->meter,

@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "officemeter/base/clock.h"
 #include "officemeter/config/aggcfg.h"
+#include "officemeter/proto/health.h"
 #include "officemeter/proto/ingest.h"
 #include "officemeter/base/isotime.h"
 #include "officemeter/store/store.h"

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "officemeter/base/id.h"
 #include "officemeter/base/isotime.h"
 
 /* ---- path and errors -------------------------------------------------- */
@@ -201,19 +202,6 @@ static int parse_double(const char *s, double *out)
     return 0;
 }
 
-static bool valid_id(const char *s)
-{
-    if (!s[0] || strlen(s) > 64)
-        return false;
-    for (const char *p = s; *p; p++) {
-        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-                  (p != s && (*p == '-' || *p == '_' || *p == '.'));
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 static void enum_expect(const om_cfg_field *f, char *buf, size_t len)
 {
     size_t used = 0;
@@ -246,10 +234,11 @@ static int parse_scalar(om_cfg_ctx *ctx, yaml_node_t *node, const om_cfg_field *
     switch (f->type) {
     case OM_CFG_STRING:
     case OM_CFG_ID:
-        if (f->type == OM_CFG_ID && !valid_id(s)) {
+        if (f->type == OM_CFG_ID && !om_id_valid(s)) {
             om_cfg_error(ctx, node, NULL,
-                         "invalid id (got %s, expected lower-case letters, digits, '-', '_' or '.')",
-                         got);
+                         "invalid id (got %s, expected 1 to %d lower-case letters, digits, "
+                         "'-', '_' or '.', not starting with '-', '_' or '.')",
+                         got, OM_ID_LEN);
             return -1;
         }
         if (s[0] == '\0') {

@@ -1,11 +1,27 @@
 /*
- * ack.c - parse the aggregator's acknowledgement; build topic names.
+ * ack.c - the acknowledgement, written and read (ack.h).
  */
 #include "officemeter/proto/ack.h"
 
+#include <inttypes.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+static bool epoch_valid(const char *epoch)
+{
+    return strlen(epoch) == OM_EPOCH_LEN && strspn(epoch, "0123456789abcdef") == OM_EPOCH_LEN;
+}
+
+int om_ack_encode(const om_ack *ack, char *buf, size_t len)
+{
+    if (!epoch_valid(ack->epoch) || ack->upto < 0)
+        return -1;
+    int n = snprintf(buf, len, "{\"v\":1,\"epoch\":\"%s\",\"upto\":%" PRId64 "}", ack->epoch,
+                     ack->upto);
+    return n < 0 || (size_t)n >= len ? -1 : n;
+}
 
 int om_ack_parse(const char *payload, size_t len, om_ack *out, char *err, size_t errlen)
 {
@@ -24,7 +40,7 @@ int om_ack_parse(const char *payload, size_t len, om_ack *out, char *err, size_t
     } else if (!json_is_integer(v) || json_integer_value(v) != 1) {
         snprintf(err, errlen, "unsupported version (expected \"v\":1)");
     } else if (!json_is_string(epoch) || json_string_length(epoch) != OM_EPOCH_LEN ||
-               strspn(json_string_value(epoch), "0123456789abcdef") != OM_EPOCH_LEN) {
+               !epoch_valid(json_string_value(epoch))) {
         snprintf(err, errlen, "\"epoch\" is not 16 lower-case hex digits");
     } else if (!json_is_integer(upto) || json_integer_value(upto) < 0) {
         snprintf(err, errlen, "\"upto\" is not an integer >= 0");
@@ -35,10 +51,4 @@ int om_ack_parse(const char *payload, size_t len, om_ack *out, char *err, size_t
     }
     json_decref(root);
     return rc;
-}
-
-int om_topic(char *buf, size_t len, const char *site, const char *gateway, const char *leaf)
-{
-    int n = snprintf(buf, len, "officemeter/v1/%s/%s/%s", site, gateway, leaf);
-    return n < 0 || (size_t)n >= len ? -1 : 0;
 }

@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "officemeter/base/isotime.h"
-#include "ingest_private.h"
+#include "message_private.h"
 
 /* ---- where a meter belongs ------------------------------------------- */
 

@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "officemeter/proto/health.h"
 #include "officemeter/proto/ingest.h"
+#include "officemeter/proto/status.h"
 #include "officemeter/proto/payload.h"
 #include "officemeter/config/site.h"
 
@@ -353,29 +355,6 @@ static void test_agent_encoder_roundtrip(void **state)
     om_batch_free(&b);
 }
 
-static void test_topics(void **state)
-{
-    om_topic t;
-    char err[160];
-    assert_int_equal(om_topic_parse("officemeter/v1/sim-office/gw1/readings", &t, err, sizeof err), 0);
-    assert_int_equal(t.kind, OM_TOPIC_READINGS);
-    assert_string_equal(t.site, "sim-office");
-    assert_string_equal(t.gateway, "gw1");
-    assert_int_equal(om_topic_parse("officemeter/v1/s/g/status", &t, err, sizeof err), 0);
-    assert_int_equal(t.kind, OM_TOPIC_STATUS);
-    assert_int_equal(om_topic_parse("officemeter/v1/s/g/health", &t, err, sizeof err), 0);
-    assert_int_equal(t.kind, OM_TOPIC_HEALTH);
-    assert_int_equal(om_topic_parse("officemeter/v2/s/g/readings", &t, err, sizeof err), -1);
-    assert_int_equal(om_topic_parse("officemeter/v1/S/g/readings", &t, err, sizeof err), -1);
-    assert_int_equal(om_topic_parse("officemeter/v1/s/g/readings/x", &t, err, sizeof err), -1);
-    assert_int_equal(om_topic_parse("officemeter/v1/s/g/other", &t, err, sizeof err), -1);
-    assert_non_null(strstr(err, "unknown topic kind"));
-    char buf[64];
-    assert_int_equal(om_topic_format(buf, sizeof buf, "s", "g", "ack"), 0);
-    assert_string_equal(buf, "officemeter/v1/s/g/ack");
-    assert_int_equal(om_topic_format(buf, 10, "s", "g", "ack"), -1);
-}
-
 static void test_depth_scan(void **state)
 {
     const char *t = "{\"a\":\"[[[[[[[[[[\",\"b\":[1,{\"c\":[]}]}";
@@ -390,29 +369,29 @@ static void test_status_and_health(void **state)
     char state_[16];
     om_verdict v;
     const char *online = "{\"v\":1,\"state\":\"online\",\"started\":1}";
-    assert_int_equal(om_ingest_status(online, strlen(online), 4096, state_, sizeof state_, &v), 0);
+    assert_int_equal(om_status_parse(online, strlen(online), 4096, state_, sizeof state_, &v), 0);
     assert_string_equal(state_, "online");
-    assert_int_equal(om_ingest_status("", 0, 4096, state_, sizeof state_, &v), 0);
+    assert_int_equal(om_status_parse("", 0, 4096, state_, sizeof state_, &v), 0);
     assert_string_equal(state_, "");
     const char *odd = "{\"v\":1,\"state\":\"sleepy\"}";
-    assert_int_equal(om_ingest_status(odd, strlen(odd), 4096, state_, sizeof state_, &v), -1);
+    assert_int_equal(om_status_parse(odd, strlen(odd), 4096, state_, sizeof state_, &v), -1);
     assert_string_equal(v.code, "bad_value");
 
     int64_t depth, errors;
     const char *h = "{\"v\":1,\"outbox\":{\"depth\":12},\"meters\":{\"main\":{\"requests\":10,"
                     "\"timeouts\":2,\"crc_errors\":1,\"exceptions\":0},\"hvac\":{\"timeouts\":3}}}";
-    assert_int_equal(om_ingest_health(h, strlen(h), 4096, &depth, &errors, &v), 0);
+    assert_int_equal(om_health_parse(h, strlen(h), 4096, &depth, &errors, &v), 0);
     assert_int_equal(depth, 12);
     assert_int_equal(errors, 6);
     const char *h2 = "{\"v\":1,\"outbox_depth\":0}";
-    assert_int_equal(om_ingest_health(h2, strlen(h2), 4096, &depth, &errors, &v), 0);
+    assert_int_equal(om_health_parse(h2, strlen(h2), 4096, &depth, &errors, &v), 0);
     assert_int_equal(depth, 0);
     assert_int_equal(errors, -1);
     assert_int_equal(om_health_meter_errors(h, "main"), 3);
     assert_int_equal(om_health_meter_errors(h, "hvac"), 3);
     assert_int_equal(om_health_meter_errors(h, "water"), -1);
     assert_int_equal(om_health_meter_errors(NULL, "main"), -1);
-    assert_int_equal(om_ingest_health("nope", 4, 4096, &depth, &errors, &v), -1);
+    assert_int_equal(om_health_parse("nope", 4, 4096, &depth, &errors, &v), -1);
     assert_string_equal(v.code, "bad_json");
 }
 
@@ -425,7 +404,6 @@ int main(void)
         cmocka_unit_test(test_poll_faults),
         cmocka_unit_test(test_quarantine),
         cmocka_unit_test(test_agent_encoder_roundtrip),
-        cmocka_unit_test(test_topics),
         cmocka_unit_test(test_depth_scan),
         cmocka_unit_test(test_status_and_health),
     };

@@ -18,12 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "officemeter/base/id.h"
 #include "officemeter/report/consumption.h"
 #include "officemeter/config/factors.h"
 #include "officemeter/base/quantity.h"
 #include "officemeter/config/site.h"
 
-#define OM_ID_MAX 72 /* ids are at most 64 characters */
 
 /* Readings fetched on each side of a month beyond its boundaries, so that
  * the boundary values interpolate between real neighbours however long a

@@ -1,6 +1,6 @@
 /*
- * test_agent_ack.c - the aggregator's acknowledgement as the agent reads it,
- * and the agent's topic names.
+ * test_ack.c - the acknowledgement as the aggregator writes it and the agent
+ * reads it: the parser's checks, and encoder and parser as a pair.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "officemeter/proto/ack.h"
@@ -60,13 +62,46 @@ static void test_invalid(void **state)
     }
 }
 
-static void test_topics(void **state)
+/* What the encoder writes, the parser reads back exactly. */
+static void test_pair(void **state)
 {
     (void)state;
-    char buf[64];
-    assert_int_equal(om_topic(buf, sizeof buf, "shanghai", "sh-gw1", "readings"), 0);
-    assert_string_equal(buf, "officemeter/v1/shanghai/sh-gw1/readings");
-    assert_int_equal(om_topic(buf, 20, "shanghai", "sh-gw1", "ack"), -1);
+    static const char *const epochs[] = {"5f0c9a1e2b7d4c88", "0000000000000000",
+                                         "ffffffffffffffff"};
+    static const int64_t uptos[] = {0, 1, 1031, INT64_C(9007199254740992), INT64_MAX};
+    for (size_t e = 0; e < sizeof epochs / sizeof epochs[0]; e++) {
+        for (size_t u = 0; u < sizeof uptos / sizeof uptos[0]; u++) {
+            om_ack in = {.upto = uptos[u]}, out;
+            snprintf(in.epoch, sizeof in.epoch, "%s", epochs[e]);
+            char buf[OM_ACK_MAX], err[128];
+            int n = om_ack_encode(&in, buf, sizeof buf);
+            assert_true(n > 0 && (size_t)n == strlen(buf));
+            if (om_ack_parse(buf, (size_t)n, &out, err, sizeof err) != 0)
+                fail_msg("%s: %s", buf, err);
+            assert_string_equal(out.epoch, in.epoch);
+            assert_true(out.upto == in.upto);
+        }
+    }
+    char buf[OM_ACK_MAX];
+    om_ack ack = {.epoch = "5f0c9a1e2b7d4c88", .upto = 1031};
+    assert_int_equal(om_ack_encode(&ack, buf, sizeof buf), 46);
+    assert_string_equal(buf, "{\"v\":1,\"epoch\":\"5f0c9a1e2b7d4c88\",\"upto\":1031}");
+}
+
+/* The encoder refuses what the parser would refuse, and what does not fit. */
+static void test_encode_refuses(void **state)
+{
+    (void)state;
+    char buf[OM_ACK_MAX];
+    om_ack upper = {.epoch = "5F0C9A1E2B7D4C88", .upto = 1};
+    om_ack short_epoch = {.epoch = "5f0c", .upto = 1};
+    om_ack negative = {.epoch = "5f0c9a1e2b7d4c88", .upto = -1};
+    om_ack good = {.epoch = "5f0c9a1e2b7d4c88", .upto = 1031};
+    assert_int_equal(om_ack_encode(&upper, buf, sizeof buf), -1);
+    assert_int_equal(om_ack_encode(&short_epoch, buf, sizeof buf), -1);
+    assert_int_equal(om_ack_encode(&negative, buf, sizeof buf), -1);
+    assert_int_equal(om_ack_encode(&good, buf, 46), -1); /* no room for the NUL */
+    assert_int_equal(om_ack_encode(&good, buf, 47), 46);
 }
 
 int main(void)
@@ -74,7 +109,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_invalid),
-        cmocka_unit_test(test_topics),
+        cmocka_unit_test(test_pair),
+        cmocka_unit_test(test_encode_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

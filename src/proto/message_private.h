@@ -1,13 +1,14 @@
 /*
- * ingest_private.h - pieces shared by the ingest files (not a public API).
+ * message_private.h - the guards every message kind goes through (message.c),
+ * shared by the readings, status and health parsers.
  */
-#ifndef OFFICEMETER_INGEST_PRIVATE_H
-#define OFFICEMETER_INGEST_PRIVATE_H
+#ifndef OFFICEMETER_PROTO_MESSAGE_PRIVATE_H
+#define OFFICEMETER_PROTO_MESSAGE_PRIVATE_H
 
 #include <jansson.h>
 #include <stdarg.h>
 
-#include "officemeter/proto/ingest.h"
+#include "officemeter/proto/verdict.h"
 
 void om_verdict_set(om_verdict *v, om_fate fate, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
