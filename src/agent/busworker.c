@@ -153,12 +153,6 @@ static void wait_line(om_bus_worker *w, unsigned gap_ms)
 
 /* ---- one meter -------------------------------------------------------- */
 
-static bool is_connection_error(int e)
-{
-    return e == ECONNRESET || e == EPIPE || e == ECONNREFUSED || e == EBADF || e == ENOTCONN ||
-           e == EIO || e == ECONNABORTED || e == EHOSTUNREACH || e == ENETUNREACH;
-}
-
 static void note_error(om_bus_worker *w, om_meter_rt *rt, const char *err)
 {
     pthread_mutex_lock(&w->lock);
@@ -237,10 +231,11 @@ om_bw_step om_bw_poll_answer(om_bus_worker *w, om_bw_poll *p, const om_plan_requ
         p->answered = true;
         return OM_BW_NEXT;
     }
-    if (e == ETIMEDOUT || e == MODBUS_ENOBASE + MODBUS_EXCEPTION_GATEWAY_TARGET ||
-        e == MODBUS_ENOBASE + MODBUS_EXCEPTION_GATEWAY_PATH) {
+    unsigned exc = 0;
+    om_mb_failure kind = om_mb_classify(e, &exc);
+    if (kind == OM_MB_TIMEOUT || (kind == OM_MB_EXCEPTION && om_mb_exception_is_absent(exc))) {
         /* Dead or unplugged: no second timeout for it this cycle. */
-        if (e == ETIMEDOUT)
+        if (kind == OM_MB_TIMEOUT)
             rt->c.timeouts++;
         else
             rt->c.exceptions++;
@@ -248,7 +243,7 @@ om_bw_step om_bw_poll_answer(om_bus_worker *w, om_bw_poll *p, const om_plan_requ
         note_error(w, rt, err);
         return OM_BW_METER_DONE;
     }
-    if (e == MODBUS_ENOBASE + MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS) {
+    if (kind == OM_MB_EXCEPTION && exc == MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS) {
         rt->c.exceptions++;
         const om_plan_request refused = *req;
         size_t index = (size_t)(req - rt->plans[p->set].requests);
@@ -260,17 +255,17 @@ om_bw_step om_bw_poll_answer(om_bus_worker *w, om_bw_poll *p, const om_plan_requ
             p->next = 0; /* walk the new plan; what was read is skipped */
         return OM_BW_NEXT;
     }
-    if (e > MODBUS_ENOBASE && e < MODBUS_ENOBASE + MODBUS_EXCEPTION_MAX)
+    if (kind == OM_MB_EXCEPTION)
         rt->c.exceptions++;
-    else if (e == EMBBADCRC)
+    else if (kind == OM_MB_BAD_CRC)
         rt->c.crc_errors++;
     else
         rt->c.other_errors++;
     pthread_mutex_unlock(&w->lock);
     note_error(w, rt, err);
-    if (is_connection_error(e))
+    if (kind == OM_MB_CONNECTION)
         return OM_BW_BUS_DOWN;
-    if (e == EMBBADCRC || e == EMBBADDATA || e == EMBBADSLAVE || e == EMBMDATA)
+    if (kind == OM_MB_BAD_CRC || kind == OM_MB_GARBLED)
         return OM_BW_GARBLED;
     return OM_BW_NEXT;
 }
@@ -473,12 +468,7 @@ om_bus_worker *om_bus_worker_new(const om_bus_worker_config *cfg, char *err, siz
             return NULL;
         }
     }
-    const om_bus *b = cfg->bus;
-    if (b->kind == OM_BUS_RTU)
-        w->silence_us = om_rtu_silence_us(b->rtu.baud ? b->rtu.baud : 9600,
-                                          b->rtu.data_bits ? b->rtu.data_bits : 8,
-                                          b->rtu.parity ? b->rtu.parity : 'N',
-                                          b->rtu.stop_bits ? b->rtu.stop_bits : 1);
+    w->silence_us = om_bus_silence_us(cfg->bus);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->tick_cond, NULL);
     return w;

@@ -394,6 +394,25 @@ static om_decode_status decode_composite(const om_regspec *spec, const uint16_t 
     return OM_DECODE_OK;
 }
 
+bool om_codec_sentinel_shown(const om_regspec *spec, const uint16_t *regs, size_t nregs,
+                             uint64_t *pattern)
+{
+    size_t need = om_codec_register_count(spec);
+    if (need == 0 || regs == NULL || nregs < need)
+        return false;
+    size_t nparts = spec->type == OM_TYPE_COMPOSITE ? spec->nparts : 1;
+    for (size_t i = 0; i < nparts; i++) {
+        uint64_t bits = spec->type == OM_TYPE_COMPOSITE
+                            ? part_bits(spec, &spec->parts[i], regs)
+                            : assemble_bits(regs, types[spec->type].nregs, spec->order);
+        if (is_sentinel(spec, bits)) {
+            *pattern = bits;
+            return true;
+        }
+    }
+    return false;
+}
+
 om_decode_status om_codec_decode(const om_regspec *spec, const uint16_t *regs, size_t nregs,
                                  om_value *out)
 {

@@ -37,6 +37,7 @@
 #include "officemeter/base/codec.h"
 #include "officemeter/base/diag.h"
 #include "officemeter/modbus/mbconn.h"
+#include "officemeter/modbus/plan.h"
 #include "officemeter/base/quantity.h"
 #include "officemeter/config/site.h"
 
@@ -234,59 +235,18 @@ done:
 
 /* ---- reading ----------------------------------------------------------- */
 
-static void sleep_ms(unsigned ms)
+static void sleep_us(uint64_t us)
 {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    struct timespec ts = {.tv_sec = (time_t)(us / 1000000), .tv_nsec = (long)(us % 1000000) * 1000L};
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
     }
 }
 
-/* Silence before the next request: the model's gap, plus on a serial line
- * the 3.5-character inter-frame time that libmodbus does not enforce
- * (11 bits per character), rounded up. */
-static unsigned request_gap_ms(const om_model *model, const om_bus *bus)
+/* Silence before the next request, as the agent keeps it: the line's t3.5
+ * (which libmodbus does not enforce) and the model's gap. */
+static uint64_t request_gap_us(const om_model *model, const om_bus *bus)
 {
-    unsigned gap = model->min_gap_ms;
-    if (bus->kind == OM_BUS_RTU) {
-        unsigned baud = bus->rtu.baud ? bus->rtu.baud : 9600;
-        gap += (unsigned)((3.5 * 11.0 * 1000.0) / baud) + 1;
-    }
-    return gap;
-}
-
-/* The bits the codec compares with not_available patterns: the value
- * assembled big-endian after undoing the word and byte order. */
-static uint64_t assemble_be(om_order order, const uint16_t *regs, size_t n)
-{
-    bool swap_words = order == OM_ORDER_CDAB || order == OM_ORDER_DCBA;
-    bool swap_bytes = order == OM_ORDER_BADC || order == OM_ORDER_DCBA;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint16_t w = regs[swap_words ? n - 1 - i : i];
-        if (swap_bytes)
-            w = (uint16_t)((w << 8) | (w >> 8));
-        v = (v << 16) | w;
-    }
-    return v;
-}
-
-/* Which not_available pattern the registers show (for the message). */
-static uint64_t find_sentinel(const om_regspec *spec, const uint16_t *regs, size_t nregs)
-{
-    size_t nparts = spec->type == OM_TYPE_COMPOSITE ? spec->nparts : 1;
-    for (size_t p = 0; p < nparts; p++) {
-        om_type type = spec->type == OM_TYPE_COMPOSITE ? spec->parts[p].type : spec->type;
-        size_t off = spec->type == OM_TYPE_COMPOSITE ? spec->parts[p].offset : 0;
-        size_t n = om_type_register_count(type);
-        if (n == 0 || off + n > nregs)
-            continue;
-        uint64_t bits = assemble_be(spec->order, regs + off, n);
-        for (size_t s = 0; s < spec->nsentinels; s++) {
-            if (spec->sentinels[s] == bits)
-                return bits;
-        }
-    }
-    return spec->nsentinels ? spec->sentinels[0] : 0;
+    return om_bus_silence_us(bus) + 1000u * (uint64_t)model->min_gap_ms;
 }
 
 static void decode_reading(probe_reading *r)
@@ -296,7 +256,8 @@ static void decode_reading(probe_reading *r)
     case OM_DECODE_OK: r->status = READ_OK; break;
     case OM_DECODE_NOT_AVAILABLE:
         r->status = READ_NOT_AVAILABLE;
-        r->sentinel = find_sentinel(&r->spec, r->regs, r->nregs);
+        if (!om_codec_sentinel_shown(&r->spec, r->regs, r->nregs, &r->sentinel))
+            r->sentinel = r->spec.nsentinels ? r->spec.sentinels[0] : 0;
         break;
     case OM_DECODE_NOT_FINITE: r->status = READ_NOT_FINITE; break;
     default:
@@ -310,7 +271,7 @@ static void decode_reading(probe_reading *r)
 /* Fetch one quantity's registers, in pieces of at most max_registers_per_request.
  * Returns 0, or -1 with errno from libmodbus and the message in r->error. */
 static int fetch_registers(modbus_t *ctx, const probe_result *res, probe_reading *r,
-                           unsigned gap_ms, bool *first_request)
+                           uint64_t gap_us, bool *first_request)
 {
     unsigned max = res->model->max_registers_per_request ? res->model->max_registers_per_request
                                                          : 125;
@@ -318,7 +279,7 @@ static int fetch_registers(modbus_t *ctx, const probe_result *res, probe_reading
     while (done < r->nregs) {
         size_t n = r->nregs - done < max ? r->nregs - done : max;
         if (!*first_request)
-            sleep_ms(gap_ms);
+            sleep_us(gap_us);
         *first_request = false;
         if (om_mbconn_read(ctx, res->bus, res->meter->unit_id, r->def->function,
                            (uint16_t)(r->address + done), (uint16_t)n, r->regs + done, r->error,
@@ -329,22 +290,13 @@ static int fetch_registers(modbus_t *ctx, const probe_result *res, probe_reading
     return 0;
 }
 
-static bool is_exception(int code, unsigned *exc)
-{
-    if (code > MODBUS_ENOBASE && code < MODBUS_ENOBASE + MODBUS_EXCEPTION_MAX) {
-        *exc = (unsigned)(code - MODBUS_ENOBASE);
-        return true;
-    }
-    return false;
-}
-
 /* Reads every quantity. A Modbus exception concerns one register, so the
  * others are still read; anything else (no answer, bad CRC, a dropped
  * connection) means the conversation is broken and the rest is skipped
  * rather than waiting out one timeout per quantity. */
 static void read_all(modbus_t *ctx, probe_result *res)
 {
-    unsigned gap = request_gap_ms(res->model, res->bus);
+    uint64_t gap = request_gap_us(res->model, res->bus);
     bool first = true;
     bool broken = false;
     for (size_t i = 0; i < res->nreadings; i++) {
@@ -357,7 +309,7 @@ static void read_all(modbus_t *ctx, probe_result *res)
             decode_reading(r);
         } else {
             unsigned exc = 0;
-            bool exception = is_exception(errno, &exc);
+            bool exception = om_mb_classify(errno, &exc) == OM_MB_EXCEPTION;
             if (exception && exc == MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS && r->def->optional) {
                 r->status = READ_NOT_SUPPORTED;
                 continue;

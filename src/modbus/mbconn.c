@@ -187,6 +187,38 @@ static unsigned response_timeout_ms(modbus_t *ctx)
     return sec * 1000u + usec / 1000u;
 }
 
+om_mb_failure om_mb_classify(int code, unsigned *exception)
+{
+    if (code > MODBUS_ENOBASE && code < MODBUS_ENOBASE + MODBUS_EXCEPTION_MAX) {
+        if (exception)
+            *exception = (unsigned)(code - MODBUS_ENOBASE);
+        return OM_MB_EXCEPTION;
+    }
+    switch (code) {
+    case ETIMEDOUT: return OM_MB_TIMEOUT;
+    case EMBBADCRC: return OM_MB_BAD_CRC;
+    case EMBBADDATA:
+    case EMBBADSLAVE:
+    case EMBMDATA: return OM_MB_GARBLED;
+    case ECONNRESET:
+    case EPIPE:
+    case ECONNREFUSED:
+    case EBADF:
+    case ENOTCONN:
+    case EIO:
+    case ECONNABORTED:
+    case EHOSTUNREACH:
+    case ENETUNREACH: return OM_MB_CONNECTION;
+    default: return OM_MB_OTHER;
+    }
+}
+
+bool om_mb_exception_is_absent(unsigned exception)
+{
+    return exception == MODBUS_EXCEPTION_GATEWAY_PATH ||
+           exception == MODBUS_EXCEPTION_GATEWAY_TARGET;
+}
+
 /* Turn a libmodbus failure (errno) into one line naming target and request. */
 void om_mbconn_describe_failure(modbus_t *ctx, const om_bus *bus, unsigned unit_id,
                                 unsigned function, uint16_t address, int code, char *err,
@@ -197,14 +229,15 @@ void om_mbconn_describe_failure(modbus_t *ctx, const om_bus *bus, unsigned unit_
     char request[64];
     snprintf(request, sizeof request, "function %u, address 0x%04X", function, address);
 
-    if (code > MODBUS_ENOBASE && code < MODBUS_ENOBASE + MODBUS_EXCEPTION_MAX) {
-        unsigned exc = (unsigned)(code - MODBUS_ENOBASE);
+    unsigned exc = 0;
+    om_mb_failure kind = om_mb_classify(code, &exc);
+    if (kind == OM_MB_EXCEPTION) {
         snprintf(err, errlen, "unit %u on %s answered exception %u (%s) to %s", unit_id, target,
                  exc, om_modbus_exception_name(exc), request);
-    } else if (code == ETIMEDOUT) {
+    } else if (kind == OM_MB_TIMEOUT) {
         snprintf(err, errlen, "no answer from unit %u on %s within %u ms (%s)", unit_id, target,
                  response_timeout_ms(ctx), request);
-    } else if (code == EMBBADCRC) {
+    } else if (kind == OM_MB_BAD_CRC) {
         snprintf(err, errlen,
                  "bad CRC in the answer from unit %u on %s (%s): check baud rate, parity, "
                  "wiring and termination",

@@ -55,6 +55,15 @@ uint32_t om_rtu_silence_us(unsigned baud, unsigned data_bits, char parity, unsig
     return (uint32_t)((half_bits * 1000000u + 2u * baud - 1) / (2u * (uint64_t)baud));
 }
 
+uint32_t om_bus_silence_us(const om_bus *bus)
+{
+    if (bus->kind != OM_BUS_RTU)
+        return 0;
+    const om_rtu_params *r = &bus->rtu;
+    return om_rtu_silence_us(r->baud ? r->baud : 9600, r->data_bits ? r->data_bits : 8,
+                             r->parity ? r->parity : 'N', r->stop_bits ? r->stop_bits : 1);
+}
+
 uint64_t om_rtu_read_us(const om_rtu_params *rtu, unsigned registers, unsigned min_gap_ms,
                         unsigned turnaround_us)
 {

@@ -541,6 +541,15 @@ static void test_sentinels(void **state)
             check_i64(v.raw, c->raw, label(&spec, c->what));
         if (c->status == OM_DECODE_NOT_AVAILABLE)
             check_double(v.value, 0, label(&spec, "output cleared"));
+        /* The probe names the pattern it saw: exactly when decode says so. */
+        uint64_t pattern = 0;
+        bool shown = om_codec_sentinel_shown(&spec, c->regs, om_type_register_count(c->type),
+                                             &pattern);
+        if (shown != (c->status == OM_DECODE_NOT_AVAILABLE))
+            fail_msg("%s: sentinel_shown %d, decode %d", label(&spec, c->what), shown, c->status);
+        if (shown && pattern != spec.sentinels[0] && pattern != spec.sentinels[spec.nsentinels - 1])
+            fail_msg("%s: pattern 0x%llx is not one of the spec's", label(&spec, c->what),
+                     (unsigned long long)pattern);
     }
 }
 
@@ -713,7 +722,16 @@ static void test_composite_sentinel(void **state)
             check_status(om_codec_decode(&spec, cases[i].regs, 4, &v), cases[i].status,
                          label(&spec, cases[i].what));
         }
+        for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+            uint64_t pattern = 0;
+            bool shown = om_codec_sentinel_shown(&spec, cases[i].regs, 4, &pattern);
+            if (shown != (cases[i].status == OM_DECODE_NOT_AVAILABLE) ||
+                (shown && pattern != 0xFFFFFFFF))
+                fail_msg("%s: shown %d, pattern 0x%llx", label(&spec, cases[i].what), shown,
+                         (unsigned long long)pattern);
+        }
         uint16_t regs[4] = {0};
+        assert_false(om_codec_sentinel_shown(&spec, regs, 3, &(uint64_t){0})); /* too few */
         assert_int_equal(om_codec_encode_sentinel(&spec, regs, 4), 0);
         const uint16_t ones[4] = {0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF};
         check_regs(regs, ones, 4, label(&spec, "encoded sentinel"));

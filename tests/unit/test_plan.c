@@ -653,6 +653,20 @@ static void test_rtu_silence(void **state)
     }
 }
 
+/* The silence the agent and the probe keep before a request on a bus. */
+static void test_bus_silence(void **state)
+{
+    (void)state;
+    om_bus rtu = {.kind = OM_BUS_RTU,
+                  .rtu = {.device = "x", .baud = 19200, .parity = 'E', .data_bits = 8,
+                          .stop_bits = 1}};
+    om_bus unset = {.kind = OM_BUS_RTU, .rtu = {.device = "x"}};
+    om_bus tcp = {.kind = OM_BUS_TCP, .tcp = {.host = "10.0.0.20", .port = 502}};
+    assert_int_equal(om_bus_silence_us(&rtu), 2006);
+    assert_int_equal(om_bus_silence_us(&unset), 3646); /* 9600 8N1 */
+    assert_int_equal(om_bus_silence_us(&tcp), 0);
+}
+
 static void test_rtu_read_time(void **state)
 {
     (void)state;
@@ -912,6 +926,7 @@ int main(void)
         cmocka_unit_test(test_frame_bytes),
         cmocka_unit_test(test_char_bits),
         cmocka_unit_test(test_rtu_silence),
+        cmocka_unit_test(test_bus_silence),
         cmocka_unit_test(test_rtu_read_time),
     };
     const struct CMUnitTest catalogue[] = {

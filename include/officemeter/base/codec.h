@@ -112,6 +112,12 @@ int om_codec_encode(const om_regspec *spec, double value, uint16_t *regs, size_t
 /* Encode an exact raw integer (integer and composite types only). */
 int om_codec_encode_raw(const om_regspec *spec, int64_t raw, uint16_t *regs, size_t nregs);
 
+/* True when the registers show one of the spec's "not available" patterns
+ * (in any part of a composite), with the pattern in *pattern: what
+ * om_codec_decode's OM_DECODE_NOT_AVAILABLE found, for messages. */
+bool om_codec_sentinel_shown(const om_regspec *spec, const uint16_t *regs, size_t nregs,
+                             uint64_t *pattern);
+
 /* Encode the spec's first sentinel pattern (for simulating "not available").
  * Returns -1 when the spec has none. */
 int om_codec_encode_sentinel(const om_regspec *spec, uint16_t *regs, size_t nregs);

@@ -8,6 +8,7 @@
 #ifndef OFFICEMETER_MBCONN_H
 #define OFFICEMETER_MBCONN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,5 +74,21 @@ void om_mbconn_describe_failure(modbus_t *ctx, const om_bus *bus, unsigned unit_
 
 /* The meaning of a Modbus exception code (1..11), e.g. "illegal data address". */
 const char *om_modbus_exception_name(unsigned code);
+
+/* What a failed read means, from libmodbus's errno: the one classification
+ * the agent's bus workers, the probe and the messages above share. */
+typedef enum {
+    OM_MB_EXCEPTION,  /* the device answered with an exception (*exception: its code) */
+    OM_MB_TIMEOUT,    /* no answer within the response timeout */
+    OM_MB_BAD_CRC,    /* an answer with a wrong CRC: noise, baud rate, wiring */
+    OM_MB_GARBLED,    /* an answer that is not the one asked for: wrong unit, length, data */
+    OM_MB_CONNECTION, /* the TCP connection or the serial device failed: reconnect */
+    OM_MB_OTHER,
+} om_mb_failure;
+
+om_mb_failure om_mb_classify(int code, unsigned *exception);
+/* Exceptions 10 and 11: a gateway found no device behind it. The device is
+ * as absent as one that does not answer. */
+bool om_mb_exception_is_absent(unsigned exception);
 
 #endif

@@ -188,6 +188,10 @@ uint64_t om_rtu_chars_us(uint64_t chars, unsigned baud, unsigned data_bits, char
  * the fixed 1750 µs the Modbus serial line specification sets above 19200
  * baud. baud > 0. */
 uint32_t om_rtu_silence_us(unsigned baud, unsigned data_bits, char parity, unsigned stop_bits);
+/* The silence every request on `bus` waits for after the line's last frame:
+ * t3.5 on a serial line (unset settings taken as 9600 8N1), 0 on TCP. The
+ * agent and the probe pace requests with it, plus the model's min_gap_ms. */
+uint32_t om_bus_silence_us(const om_bus *bus);
 /* Estimated line time of one read of `registers` on an RTU bus: request and
  * response frames, a silence before each, turnaround and the model's gap. */
 uint64_t om_rtu_read_us(const om_rtu_params *rtu, unsigned registers, unsigned min_gap_ms,
