@@ -29,6 +29,10 @@
 #define QUOTA_CHECK_MS 60000
 #define SHUTDOWN_FLUSH_MS 2000
 
+/* SIGHUP: load the config again; applied only when it has no error. Returns
+ * 0 when applied, -1 when refused (errors logged). */
+static int agent_reload(om_agent *a);
+
 /* ---- MQTT callbacks (paho's threads: set flags only) --------------------- */
 
 static void on_connected(void *ctx, unsigned count)
@@ -327,7 +331,7 @@ int om_agent_start_workers(om_agent *a, char *err, size_t errlen)
     return 0;
 }
 
-void om_agent_stop_workers(om_agent *a)
+static void agent_stop_workers(om_agent *a)
 {
     om_tcp_mux_free(a->tcp_mux); /* its polls in flight end first */
     a->tcp_mux = NULL;
@@ -436,7 +440,7 @@ void om_agent_run(om_agent *a, volatile sig_atomic_t *term, volatile sig_atomic_
         if (*hup) {
             *hup = 0;
             om_notify_reloading();
-            om_agent_reload(a);
+            agent_reload(a);
             om_agent_notify_ready(a);
         }
         loop_once(a, LOOP_WAIT_MS);
@@ -553,7 +557,7 @@ static bool same_broker(const om_agent_setup *x, const om_agent_setup *y)
            x->cfg.delivery.max_inflight == y->cfg.delivery.max_inflight;
 }
 
-int om_agent_reload(om_agent *a)
+static int agent_reload(om_agent *a)
 {
     om_log(OM_LOG_INFO, "reloading %s", a->opts.config_path);
     om_diag diag;
@@ -604,7 +608,7 @@ int om_agent_reload(om_agent *a)
 
     /* Workers reference the old site: stop them (each finishes its current
      * poll) and store what they produced before the swap. */
-    om_agent_stop_workers(a);
+    agent_stop_workers(a);
     om_agent_store_polls(a);
     om_mqtt *old_mq = NULL;
     if (mq) {
@@ -644,7 +648,7 @@ int om_agent_reload(om_agent *a)
 
 void om_agent_shutdown(om_agent *a)
 {
-    om_agent_stop_workers(a);
+    agent_stop_workers(a);
     if (!a->ob)
         return;
     om_agent_store_polls(a);

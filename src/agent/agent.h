@@ -102,7 +102,6 @@ int om_agent_init(om_agent *a, const om_agent_options *opts, om_diag *diag, char
 int om_agent_connect(om_agent *a, char *err, size_t errlen);
 /* Starts the bus workers. */
 int om_agent_start_workers(om_agent *a, char *err, size_t errlen);
-void om_agent_stop_workers(om_agent *a);
 
 /* Tells the service manager the daemon is serving (READY=1 and a status
  * line); nothing when not run by one. */
@@ -120,9 +119,6 @@ void om_agent_wake(om_agent *a);
  * Returns 0 (acknowledged), 1 (failure, reason in err), 3 (no ack in time). */
 int om_agent_once(om_agent *a, unsigned ack_timeout_ms, char *err, size_t errlen);
 
-/* SIGHUP: load the config again; applied only when it has no error. Returns
- * 0 when applied, -1 when refused (errors logged). */
-int om_agent_reload(om_agent *a);
 
 /* Graceful end: workers stop after their current poll, queued polls are
  * stored, due polls published, "offline" status sent, MQTT disconnected. */

@@ -41,7 +41,7 @@ static bool is_rtu(const om_bus_worker *w)
     return w->cfg.bus->kind == OM_BUS_RTU;
 }
 
-bool om_bw_stop_requested(om_bus_worker *w)
+static bool stop_requested(om_bus_worker *w)
 {
     pthread_mutex_lock(&w->lock);
     bool s = w->stop;
@@ -52,7 +52,7 @@ bool om_bw_stop_requested(om_bus_worker *w)
 /* A meter is polled over its service life [from, until], the tick at
  * `until` included: that last reading lets the rollup close the meter's
  * consumption at the boundary instead of at the tick before it. */
-bool om_bw_meter_active(const om_meter *m, int64_t t_ms)
+static bool meter_active(const om_meter *m, int64_t t_ms)
 {
     if (m->active_from != OM_TIME_NONE && t_ms < m->active_from)
         return false;
@@ -61,7 +61,7 @@ bool om_bw_meter_active(const om_meter *m, int64_t t_ms)
     return true;
 }
 
-int64_t om_bw_base_interval_ms(const om_bus_worker *w)
+static int64_t base_interval_ms(const om_bus_worker *w)
 {
     const om_schedule *s = &w->cfg.schedule;
     return s->instant_ms < s->counters_ms ? s->instant_ms : s->counters_ms;
@@ -350,7 +350,7 @@ void om_bw_finish_poll(om_bus_worker *w, om_bw_poll *p, int64_t tick_ms, om_bw_o
     if (out == OM_BW_METER_UNREACHABLE) {
         rt->c.consecutive_failures++;
         rt->c.retry_at_ms =
-            tick_ms + om_backoff_ms(om_bw_base_interval_ms(w), w->cfg.backoff_max_ms,
+            tick_ms + om_backoff_ms(base_interval_ms(w), w->cfg.backoff_max_ms,
                                     rt->c.consecutive_failures);
     }
     pthread_mutex_unlock(&w->lock);
@@ -364,7 +364,7 @@ void om_bus_worker_cycle(om_bus_worker *w, int64_t tick_ms, bool counters, bool 
     om_pset set = om_pset_for(counters, instant);
     int64_t start = om_mono_us();
     for (size_t i = 0; i < w->nmeters; i++) {
-        if (w->running && om_bw_stop_requested(w))
+        if (w->running && stop_requested(w))
             break;
         om_meter_rt *rt = &w->meters[i];
         if (!om_bw_meter_due(w, rt, set, tick_ms, ignore_backoff))
@@ -384,7 +384,7 @@ void om_bus_worker_cycle(om_bus_worker *w, int64_t tick_ms, bool counters, bool 
 bool om_bw_meter_due(om_bus_worker *w, om_meter_rt *rt, om_pset set, int64_t tick_ms,
                      bool ignore_backoff)
 {
-    if (!om_bw_meter_active(rt->meter, tick_ms) || rt->plans[set].nrequests == 0)
+    if (!meter_active(rt->meter, tick_ms) || rt->plans[set].nrequests == 0)
         return false;
     if (!ignore_backoff && rt->c.retry_at_ms > tick_ms) {
         pthread_mutex_lock(&w->lock);
@@ -409,7 +409,7 @@ static bool wait_tick(om_bus_worker *w, int64_t tick_ms)
     return om_clock_wait_tick(&w->lock, &w->tick_cond, &w->stop, tick_ms);
 }
 
-int64_t om_bw_next_tick(om_bus_worker *w, int64_t tick)
+static int64_t next_tick(om_bus_worker *w, int64_t tick)
 {
     const om_schedule *s = &w->cfg.schedule;
     int64_t now = om_clock_wall_ms();
@@ -438,7 +438,7 @@ static void *worker_main(void *arg)
     while (wait_tick(w, tick)) {
         om_bus_worker_cycle(w, tick, om_schedule_counters_due(s, tick),
                             om_schedule_instant_due(s, tick), false);
-        tick = om_bw_next_tick(w, tick);
+        tick = next_tick(w, tick);
     }
     om_bw_close(w);
     return NULL;

@@ -61,13 +61,10 @@ typedef enum {
 
 typedef enum { OM_BW_OK, OM_BW_METER_UNREACHABLE, OM_BW_BUS_UNREACHABLE } om_bw_outcome;
 
-bool om_bw_stop_requested(om_bus_worker *w);
-bool om_bw_meter_active(const om_meter *m, int64_t t_ms);
 /* Whether meter rt is polled at tick_ms with `set` (active, something to
  * read, not backing off; a skip for backoff is counted). */
 bool om_bw_meter_due(om_bus_worker *w, om_meter_rt *rt, om_pset set, int64_t tick_ms,
                      bool ignore_backoff);
-int64_t om_bw_base_interval_ms(const om_bus_worker *w);
 
 /* Opening and closing the bus's connection, with its backoff and health. */
 bool om_bw_may_open(const om_bus_worker *w);
@@ -88,7 +85,5 @@ om_bw_outcome om_bw_poll_outcome(const om_bw_poll *p, bool bus_down);
 /* Counters, backoff and the sink after a meter's poll. */
 void om_bw_finish_poll(om_bus_worker *w, om_bw_poll *p, int64_t tick_ms, om_bw_outcome out);
 void om_bw_cycle_done(om_bus_worker *w, int64_t tick_ms, int64_t took_us);
-/* The tick after `tick`, counting (and logging) ticks a late cycle missed. */
-int64_t om_bw_next_tick(om_bus_worker *w, int64_t tick);
 
 #endif

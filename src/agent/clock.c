@@ -73,7 +73,7 @@ int64_t om_clock_wall_ms(void)
     return om_wall_ms();
 }
 
-int64_t om_clock_to_system_ms(int64_t wall_ms)
+static int64_t clock_to_system_ms(int64_t wall_ms)
 {
     if (sim_on) {
         struct timespec ts = om_clock_system_deadline(wall_ms);
@@ -92,7 +92,7 @@ struct timespec om_clock_system_deadline(int64_t wall_ms)
         at_us = now_us - (om_mono_us() - sim.origin_mono_us) +
                 (int64_t)ceil((double)(wall_ms - sim.start_ms) * 1000.0 / sim.speed);
     else
-        at_us = om_clock_to_system_ms(wall_ms) * 1000;
+        at_us = clock_to_system_ms(wall_ms) * 1000;
     struct timespec ts = {.tv_sec = at_us / 1000000, .tv_nsec = (at_us % 1000000) * 1000};
     return ts;
 }

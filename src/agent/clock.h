@@ -24,9 +24,6 @@ int om_clock_use_sim(const char *path, char *err, size_t errlen);
 bool om_clock_simulated(void);
 
 int64_t om_clock_wall_ms(void);
-/* The system's CLOCK_REALTIME reading for a time of om_clock_wall_ms (they
- * differ under the simulated clock), for absolute waits. */
-int64_t om_clock_to_system_ms(int64_t wall_ms);
 /* The CLOCK_REALTIME instant (µs precision) at which om_clock_wall_ms
  * reaches wall_ms, for pthread_cond_timedwait. */
 struct timespec om_clock_system_deadline(int64_t wall_ms);

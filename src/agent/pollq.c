@@ -2,6 +2,7 @@
  * pollq.c - a mutex-protected growable array of poll results.
  */
 #include "pollq.h"
+#include "officemeter/base/array.h"
 #include "officemeter/base/clock.h"
 
 #include <stdlib.h>
@@ -27,17 +28,13 @@ void om_pollq_destroy(om_pollq *q)
 void om_pollq_push(om_pollq *q, const om_poll_result *r)
 {
     pthread_mutex_lock(&q->lock);
-    if (q->n == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 64;
-        om_poll_result *grown = realloc(q->items, cap * sizeof *grown);
-        if (!grown) {
-            q->dropped++;
-            pthread_mutex_unlock(&q->lock);
-            return;
-        }
-        q->items = grown;
-        q->cap = cap;
+    om_poll_result *grown = om_grow(q->items, &q->cap, q->n, sizeof *grown);
+    if (!grown) {
+        q->dropped++;
+        pthread_mutex_unlock(&q->lock);
+        return;
     }
+    q->items = grown;
     int64_t now = om_mono_ms();
     if (q->n == 0)
         q->first_ms = now;

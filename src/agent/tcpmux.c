@@ -528,7 +528,7 @@ int om_tcp_mux_start(om_tcp_mux *mx)
     return rc == 0 ? 0 : -1;
 }
 
-void om_tcp_mux_stop(om_tcp_mux *mx)
+static void tcp_mux_stop(om_tcp_mux *mx)
 {
     if (!mx || !mx->running)
         return;
@@ -544,7 +544,7 @@ void om_tcp_mux_free(om_tcp_mux *mx)
 {
     if (!mx)
         return;
-    om_tcp_mux_stop(mx);
+    tcp_mux_stop(mx);
     for (size_t i = 0; mx->slots && i < mx->n; i++) {
         abandon_connect(&mx->slots[i]);
         forget_lookup(&mx->slots[i]);

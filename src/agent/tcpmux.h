@@ -26,9 +26,6 @@ typedef struct om_tcp_mux om_tcp_mux;
 om_tcp_mux *om_tcp_mux_new(om_bus_worker *const *workers, size_t n);
 /* Starts the thread: a cycle at every tick of the workers' schedule. */
 int om_tcp_mux_start(om_tcp_mux *mx);
-/* The requests in flight are answered (or time out), no meter is started
- * after; then the thread ends and the connections are closed. */
-void om_tcp_mux_stop(om_tcp_mux *mx);
 void om_tcp_mux_free(om_tcp_mux *mx);
 /* One cycle of every bus at tick_ms, in the caller's thread (tests). */
 void om_tcp_mux_cycle(om_tcp_mux *mx, int64_t tick_ms, bool counters, bool instant);

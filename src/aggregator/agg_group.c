@@ -12,6 +12,7 @@
  *   anything unparsable         -> one reject row
  */
 #include "agg_group.h"
+#include "officemeter/base/array.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -123,14 +124,10 @@ static int judge(entry *e, const om_ingest_rules *rules)
 int agg_group_add(agg_group *g, const om_ingest_rules *rules, const char *topic,
                   const void *payload, size_t len, int64_t received_ms)
 {
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 64;
-        entry *grown = realloc(g->entries, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        g->entries = grown;
-        g->cap = cap;
-    }
+    entry *grown = om_grow(g->entries, &g->cap, g->n, sizeof *grown);
+    if (!grown)
+        return -1;
+    g->entries = grown;
     entry *e = &g->entries[g->n];
     memset(e, 0, sizeof *e);
     e->topic = strdup(topic);
@@ -160,14 +157,10 @@ static int touch(agg_group *g, const om_topic *t, const char *epoch)
         if (strcmp(g->acks[i].epoch, epoch) == 0 && strcmp(g->acks[i].gateway, t->gateway) == 0 &&
             strcmp(g->acks[i].site, t->site) == 0)
             return 0;
-    if (g->nacks == g->acks_cap) {
-        size_t cap = g->acks_cap ? g->acks_cap * 2 : 16;
-        touched *grown = realloc(g->acks, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        g->acks = grown;
-        g->acks_cap = cap;
-    }
+    touched *grown = om_grow(g->acks, &g->acks_cap, g->nacks, sizeof *grown);
+    if (!grown)
+        return -1;
+    g->acks = grown;
     touched *a = &g->acks[g->nacks++];
     snprintf(a->site, sizeof a->site, "%s", t->site);
     snprintf(a->gateway, sizeof a->gateway, "%s", t->gateway);

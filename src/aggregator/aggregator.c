@@ -14,6 +14,7 @@
  * again, because only a commit is acknowledged.
  */
 #include "aggregator.h"
+#include "officemeter/base/array.h"
 #include "officemeter/base/clock.h"
 
 #include <errno.h>
@@ -175,14 +176,10 @@ static void queue_ack(void *ctx, const char *site, const char *gateway, const ch
                       int64_t upto)
 {
     om_aggregator *a = ctx;
-    if (a->nacks == a->acks_cap) {
-        size_t cap = a->acks_cap ? a->acks_cap * 2 : 16;
-        pending_ack *grown = realloc(a->acks, cap * sizeof *grown);
-        if (!grown)
-            return; /* not acknowledged now: the gateway resends, and is acknowledged then */
-        a->acks = grown;
-        a->acks_cap = cap;
-    }
+    pending_ack *grown = om_grow(a->acks, &a->acks_cap, a->nacks, sizeof *grown);
+    if (!grown)
+        return; /* not acknowledged now: the gateway resends, and is acknowledged then */
+    a->acks = grown;
     pending_ack *p = &a->acks[a->nacks++];
     snprintf(p->site, sizeof p->site, "%s", site);
     snprintf(p->gateway, sizeof p->gateway, "%s", gateway);

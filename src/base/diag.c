@@ -2,6 +2,7 @@
  * diag.c - an ordered list of formatted error messages.
  */
 #include "officemeter/base/diag.h"
+#include "officemeter/base/array.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -24,16 +25,12 @@ void om_diag_free(om_diag *diag)
 
 static void append(om_diag *diag, char *msg)
 {
-    if (diag->count == diag->capacity) {
-        size_t cap = diag->capacity ? diag->capacity * 2 : 16;
-        char **grown = realloc(diag->messages, cap * sizeof *grown);
-        if (!grown) {
-            free(msg);
-            return;
-        }
-        diag->messages = grown;
-        diag->capacity = cap;
+    char **grown = om_grow(diag->messages, &diag->capacity, diag->count, sizeof *grown);
+    if (!grown) {
+        free(msg);
+        return;
     }
+    diag->messages = grown;
     diag->messages[diag->count++] = msg;
 }
 

@@ -8,6 +8,7 @@
  * file's `model:` always names exactly one file.
  */
 #include "officemeter/config/catalogue.h"
+#include "officemeter/base/array.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -369,13 +370,10 @@ static int list_yaml(const char *dir, char ***names, size_t *n)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' || !has_yaml_suffix(e->d_name))
             continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 32;
-            char **grown = realloc(*names, cap * sizeof *grown);
-            if (!grown)
-                break;
-            *names = grown;
-        }
+        char **grown = om_grow(*names, &cap, *n, sizeof *grown);
+        if (!grown)
+            break;
+        *names = grown;
         (*names)[(*n)++] = strdup(e->d_name);
     }
     closedir(d);

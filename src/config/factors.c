@@ -96,6 +96,14 @@ static const om_cfg_field choice_fields[] = {
 static const om_cfg_schema choice_schema =
     OM_SCHEMA(om_factor_choice, "factor choice", choice_fields, NULL);
 
+static const om_factor *find_factor(const om_factor_set *set, const char *id)
+{
+    for (size_t i = 0; set && id && i < set->nfactors; i++)
+        if (set->factors[i].id && strcmp(set->factors[i].id, id) == 0)
+            return &set->factors[i];
+    return NULL;
+}
+
 static void check_policy(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
 {
     om_policy *p = obj;
@@ -104,7 +112,7 @@ static void check_policy(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
     char key[64];
     for (size_t i = 0; factors && i < p->nchoices; i++) {
         const om_factor_choice *c = &p->choices[i];
-        const om_factor *f = om_factors_find(factors, c->factor_id);
+        const om_factor *f = find_factor(factors, c->factor_id);
         snprintf(key, sizeof key, "factor_selection[%zu].factor", i);
         yaml_node_t *at = om_cfg_get(ctx, om_cfg_item(ctx, list, i), "factor");
         if (c->factor_id && !f)
@@ -164,21 +172,13 @@ void om_policy_free(om_policy *policy)
     policy->path = NULL;
 }
 
-const om_factor *om_factors_find(const om_factor_set *set, const char *id)
-{
-    for (size_t i = 0; set && id && i < set->nfactors; i++)
-        if (set->factors[i].id && strcmp(set->factors[i].id, id) == 0)
-            return &set->factors[i];
-    return NULL;
-}
-
 const om_factor *om_factors_select(const om_factor_set *set, const om_policy *policy,
                                    const char *region, om_factor_kind kind, int year)
 {
     for (size_t i = 0; policy && i < policy->nchoices; i++) {
         const om_factor_choice *c = &policy->choices[i];
         if (c->kind == kind && c->year == year && strcmp(c->region, region) == 0)
-            return om_factors_find(set, c->factor_id);
+            return find_factor(set, c->factor_id);
     }
     const om_factor *best = NULL;
     for (size_t i = 0; set && i < set->nfactors; i++) {

@@ -51,14 +51,6 @@ void om_log_set_level(om_log_level level)
     pthread_mutex_unlock(&log_lock);
 }
 
-om_log_level om_log_get_level(void)
-{
-    pthread_mutex_lock(&log_lock);
-    om_log_level l = log_level;
-    pthread_mutex_unlock(&log_lock);
-    return l;
-}
-
 void om_log_set_ident(const char *ident)
 {
     pthread_mutex_lock(&log_lock);

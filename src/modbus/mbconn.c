@@ -37,7 +37,7 @@ static const char *const exception_names[] = {
     [11] = "gateway target device failed to respond",
 };
 
-const char *om_modbus_exception_name(unsigned code)
+static const char *modbus_exception_name(unsigned code)
 {
     if (code < sizeof exception_names / sizeof exception_names[0] && exception_names[code])
         return exception_names[code];
@@ -233,7 +233,7 @@ void om_mbconn_describe_failure(modbus_t *ctx, const om_bus *bus, unsigned unit_
     om_mb_failure kind = om_mb_classify(code, &exc);
     if (kind == OM_MB_EXCEPTION) {
         snprintf(err, errlen, "unit %u on %s answered exception %u (%s) to %s", unit_id, target,
-                 exc, om_modbus_exception_name(exc), request);
+                 exc, modbus_exception_name(exc), request);
     } else if (kind == OM_MB_TIMEOUT) {
         snprintf(err, errlen, "no answer from unit %u on %s within %u ms (%s)", unit_id, target,
                  response_timeout_ms(ctx), request);

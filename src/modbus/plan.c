@@ -39,7 +39,7 @@ om_quantity_set om_qset_of_kind(om_quantity_kind kind)
     return set;
 }
 
-om_quantity_set om_qset_of_model(const om_model *model)
+static om_quantity_set qset_of_model(const om_model *model)
 {
     om_quantity_set set = 0;
     for (size_t i = 0; model && i < model->nquantities; i++) {
@@ -47,11 +47,6 @@ om_quantity_set om_qset_of_model(const om_model *model)
             set |= OM_QSET(model->quantities[i].quantity);
     }
     return set;
-}
-
-size_t om_qset_size(om_quantity_set set)
-{
-    return (size_t)__builtin_popcount(set);
 }
 
 void om_plan_options_init(om_plan_options *opts)
@@ -246,7 +241,7 @@ static void plan_init(om_meter_plan *out, const om_model *model, unsigned channe
     memset(out, 0, sizeof *out);
     out->model = model;
     out->channel = channel;
-    out->wanted = opts->wanted & om_qset_of_model(model);
+    out->wanted = opts->wanted & qset_of_model(model);
     if (hints)
         out->hints = *hints;
     out->max_gap_registers = om_plan_max_gap(opts, model);

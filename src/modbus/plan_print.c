@@ -132,7 +132,7 @@ static void print_totals(FILE *out, const om_bus_plan *plan)
         print_assumptions(out, plan);
 }
 
-void om_plan_print_bus(FILE *out, const om_bus_plan *plan)
+static void plan_print_bus(FILE *out, const om_bus_plan *plan)
 {
     print_bus_header(out, plan);
     for (size_t i = 0; i < plan->nmeters; i++)
@@ -146,6 +146,6 @@ void om_plan_print(FILE *out, const om_gateway_plan *plan)
             plural(plan->nbuses, "bus", "buses"));
     for (size_t i = 0; i < plan->nbuses; i++) {
         fputc('\n', out);
-        om_plan_print_bus(out, &plan->buses[i]);
+        plan_print_bus(out, &plan->buses[i]);
     }
 }

@@ -65,6 +65,7 @@
  * that needs no new schema version.
  */
 #include "outbox_private.h"
+#include "officemeter/sql/sql.h"
 #include "officemeter/base/clock.h"
 
 #include <errno.h>
@@ -389,25 +390,15 @@ static bool epoch_valid(const char *s)
 
 static int pragma_int(om_outbox *ob, const char *sql, int64_t *out)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(ob->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return ob_fail(ob, true, "%s", sql);
-    int rc = sqlite3_step(st);
-    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return ob_fail(ob, true, "%s", sql);
-    return 0;
+    return om_sql_int(ob->db, sql, out) == 0 ? 0 : ob_fail(ob, true, "%s", sql);
 }
 
 static int exec_sql(om_outbox *ob, const char *sql)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(ob->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        ob_fail(ob, false, "%.80s: %s", sql, msg ? msg : "failed");
-        sqlite3_free(msg);
-        return -1;
-    }
+    char what[96], msg[512];
+    snprintf(what, sizeof what, "%.80s", sql);
+    if (om_sql_exec(ob->db, sql, what, msg, sizeof msg) < 0)
+        return ob_fail(ob, false, "%s", msg);
     return 0;
 }
 

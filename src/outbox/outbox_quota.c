@@ -20,6 +20,7 @@
  * ranges so the aggregator's cumulative acknowledgement can pass them.
  */
 #include "outbox_private.h"
+#include "officemeter/base/array.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -107,16 +108,12 @@ static int list_seqs(om_outbox *ob, ob_stmt_id id, int64_t cursor, int64_t last,
     out->n = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->n == out->cap) {
-            size_t cap = out->cap ? out->cap * 2 : 256;
-            int64_t *grown = realloc(out->seq, cap * sizeof *grown);
-            if (grown == NULL) {
-                sqlite3_reset(st);
-                return ob_fail(ob, false, "out of memory");
-            }
-            out->seq = grown;
-            out->cap = cap;
+        int64_t *grown = om_grow(out->seq, &out->cap, out->n, sizeof *grown);
+        if (grown == NULL) {
+            sqlite3_reset(st);
+            return ob_fail(ob, false, "out of memory");
         }
+        out->seq = grown;
         out->seq[out->n++] = sqlite3_column_int64(st, 0);
     }
     sqlite3_reset(st);

@@ -18,6 +18,7 @@
  * from integers alone and is reserved as the polls are added.
  */
 #include "officemeter/proto/payload.h"
+#include "officemeter/base/array.h"
 
 #include "officemeter/base/numfmt.h"
 
@@ -57,24 +58,12 @@ void om_batch_free(om_batch *batch)
     memset(batch, 0, sizeof *batch);
 }
 
-/* Grows *items (of `size` bytes each) so that one more fits. */
-static int grow(void **items, size_t *cap, size_t count, size_t size)
-{
-    if (count < *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    void *grown = realloc(*items, ncap * size);
-    if (grown == NULL)
-        return -1;
-    *items = grown;
-    *cap = ncap;
-    return 0;
-}
-
 int om_batch_add_poll(om_batch *batch, const om_poll *poll)
 {
-    if (grow((void **)&batch->polls, &batch->polls_cap, batch->npolls, sizeof *batch->polls) < 0)
+    om_poll *polls = om_grow(batch->polls, &batch->polls_cap, batch->npolls, sizeof *polls);
+    if (polls == NULL)
         return -1;
+    batch->polls = polls;
     char *meter = strdup(poll->meter ? poll->meter : "");
     if (meter == NULL)
         return -1;
@@ -86,9 +75,11 @@ int om_batch_add_poll(om_batch *batch, const om_poll *poll)
 
 int om_batch_add_skipped(om_batch *batch, int64_t from, int64_t to)
 {
-    if (grow((void **)&batch->skipped, &batch->skipped_cap, batch->nskipped,
-             sizeof *batch->skipped) < 0)
+    om_seq_range *skipped = om_grow(batch->skipped, &batch->skipped_cap, batch->nskipped,
+                                    sizeof *skipped);
+    if (skipped == NULL)
         return -1;
+    batch->skipped = skipped;
     batch->skipped[batch->nskipped++] = (om_seq_range){from, to};
     return 0;
 }

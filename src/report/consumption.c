@@ -24,6 +24,7 @@
  * them is "estimated". Events are kept in time order.
  */
 #include "officemeter/report/consumption.h"
+#include "officemeter/base/array.h"
 
 #include <errno.h>
 #include <math.h>
@@ -76,18 +77,15 @@ static int add_point(om_counter *c, int64_t t, double u)
         c->u[c->n - 1] = u;
         return 0;
     }
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        int64_t *nt = realloc(c->t, cap * sizeof *nt);
-        if (!nt)
-            return -1;
-        c->t = nt;
-        double *nu = realloc(c->u, cap * sizeof *nu);
-        if (!nu)
-            return -1;
-        c->u = nu;
-        c->cap = cap;
-    }
+    size_t tcap = c->cap; /* t and u share one capacity, updated once both have grown */
+    int64_t *nt = om_grow(c->t, &tcap, c->n, sizeof *nt);
+    if (!nt)
+        return -1;
+    c->t = nt;
+    double *nu = om_grow(c->u, &c->cap, c->n, sizeof *nu);
+    if (!nu)
+        return -1;
+    c->u = nu;
     c->t[c->n] = t;
     c->u[c->n] = u;
     c->n++;
@@ -97,14 +95,10 @@ static int add_point(om_counter *c, int64_t t, double u)
 static int add_event(om_counter *c, om_counter_event_kind kind, int64_t t, double before,
                      double after, double counted)
 {
-    if (c->nevents == c->evcap) {
-        size_t cap = c->evcap ? c->evcap * 2 : 16;
-        om_counter_event *grown = realloc(c->events, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        c->events = grown;
-        c->evcap = cap;
-    }
+    om_counter_event *grown = om_grow(c->events, &c->evcap, c->nevents, sizeof *grown);
+    if (!grown)
+        return -1;
+    c->events = grown;
     c->events[c->nevents++] = (om_counter_event){kind, t, t, before, after, counted};
     return 0;
 }

@@ -149,7 +149,7 @@ static void site_denominators(const om_kpi_input *in, om_report_site *rs)
 
 /* ---- 2. emissions ------------------------------------------------------------ */
 
-double om_kpi_instruments_mwh(const om_site *site, int year)
+static double kpi_instruments_mwh(const om_site *site, int year)
 {
     double mwh = 0;
     for (size_t i = 0; i < site->ninstruments; i++)
@@ -180,7 +180,7 @@ static void site_ghg(const om_kpi_input *in, const om_site *s, const om_site_uti
     g->wtt_td = om_factors_select(fs, p, region, OM_FACTOR_WTT_TD, factor_year);
     g->w_supply = om_factors_select(fs, p, region, OM_FACTOR_WATER_SUPPLY, factor_year);
     g->w_treatment = om_factors_select(fs, p, region, OM_FACTOR_WATER_TREATMENT, factor_year);
-    g->instruments_mwh = om_kpi_instruments_mwh(s, activity_year);
+    g->instruments_mwh = kpi_instruments_mwh(s, activity_year);
     double mwh = elec->value / 1000.0;
     if (elec->covered && g->grid) {
         g->has_location = true;

@@ -7,8 +7,6 @@
 
 #include "officemeter/report/kpi.h"
 
-/* MWh of contractual instruments a site declares for a year. */
-double om_kpi_instruments_mwh(const om_site *site, int year);
 /* The factors the report applied, once each, in a stable order. */
 int om_kpi_collect_factors(om_report *r);
 /* The report's notes: method, coverage, data quality, factor caveats. */

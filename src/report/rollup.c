@@ -19,7 +19,16 @@
 
 #define NIGHT_END_S (5 * 3600)
 
-int om_nights_of_month(const char *zone, int year, unsigned month, om_nights *out)
+static void nights_free(om_nights *nights)
+{
+    if (!nights)
+        return;
+    free(nights->windows);
+    nights->windows = NULL;
+    nights->n = 0;
+}
+
+static int nights_of_month(const char *zone, int year, unsigned month, om_nights *out)
 {
     memset(out, 0, sizeof *out);
     if (month < 1 || month > 12)
@@ -32,21 +41,12 @@ int om_nights_of_month(const char *zone, int year, unsigned month, om_nights *ou
     for (unsigned d = 0; d < days; d++) {
         if (om_tz_local_to_utc(zone, first + (int32_t)d, 0, &out->windows[d][0]) < 0 ||
             om_tz_local_to_utc(zone, first + (int32_t)d, NIGHT_END_S, &out->windows[d][1]) < 0) {
-            om_nights_free(out);
+            nights_free(out);
             return -1;
         }
     }
     out->n = days;
     return 0;
-}
-
-void om_nights_free(om_nights *nights)
-{
-    if (!nights)
-        return;
-    free(nights->windows);
-    nights->windows = NULL;
-    nights->n = 0;
 }
 
 size_t om_rollup_quantities(const om_site *site, const om_meter *meter, om_quantity out[2])
@@ -64,7 +64,7 @@ size_t om_rollup_quantities(const om_site *site, const om_meter *meter, om_quant
     return 1;
 }
 
-om_quantity om_rollup_rate_quantity(const om_meter *meter)
+static om_quantity rollup_rate_quantity(const om_meter *meter)
 {
     return meter->utility == OM_UTILITY_WATER ? OM_Q_FLOW_M3H : OM_Q_POWER_KW;
 }
@@ -185,7 +185,7 @@ static void copy_id(char *dst, const char *src)
     dst[len] = '\0';
 }
 
-int om_rollup_meter(const om_rollup_job *job, const om_sample *samples, size_t n,
+static int rollup_meter(const om_rollup_job *job, const om_sample *samples, size_t n,
                     om_meter_month *out, om_month_event **events, size_t *nevents)
 {
     memset(out, 0, sizeof *out);
@@ -241,13 +241,13 @@ int om_rollup_site_month(const om_site *site, const om_policy *policy, int year,
     int64_t start, end;
     om_nights nights;
     if (om_month_bounds(site->timezone, year, month, &start, &end) < 0 ||
-        om_nights_of_month(site->timezone, year, month, &nights) < 0) {
+        nights_of_month(site->timezone, year, month, &nights) < 0) {
         errno = EINVAL;
         return -1;
     }
     om_meter_month *out = calloc(site->nmeters * 2 + 1, sizeof *out);
     if (!out) {
-        om_nights_free(&nights);
+        nights_free(&nights);
         return -1;
     }
     int rc = 0;
@@ -266,16 +266,16 @@ int om_rollup_site_month(const om_site *site, const om_policy *policy, int year,
             rc = src->counter(src->user, site, m, qs[k], start, end, OM_ROLLUP_CONTEXT, &samples,
                               &ns);
             if (rc == 0)
-                rc = om_rollup_meter(&job, samples, ns, &out[n], events, nevents);
+                rc = rollup_meter(&job, samples, ns, &out[n], events, nevents);
             free(samples);
             if (rc == 0 && k == 0 && src->rates)
-                rc = src->rates(src->user, site, m, om_rollup_rate_quantity(m), a, b,
+                rc = src->rates(src->user, site, m, rollup_rate_quantity(m), a, b,
                                 &out[n].rate_min, &out[n].rate_max);
             if (rc == 0)
                 n++;
         }
     }
-    om_nights_free(&nights);
+    nights_free(&nights);
     if (rc < 0) {
         free(out);
         free(*events);

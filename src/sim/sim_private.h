@@ -64,7 +64,6 @@ om_sim_server *om_sim_server_new(om_sim *sim, const om_bus *bus);
 void om_sim_server_free(om_sim_server *srv);
 bool om_sim_server_matches(const om_sim_server *srv, const om_bus *bus);
 int om_sim_server_add(om_sim_server *srv, om_sim_meter *m, char *err, size_t errlen);
-om_sim_device *om_sim_server_device(om_sim_server *srv, unsigned unit_id);
 /* Answers one request ADU (as received by ctx), or stays silent. */
 void om_sim_server_handle(om_sim_server *srv, modbus_t *ctx, const uint8_t *req, int len);
 /* Sleeps ms unless the simulator stops first. */

@@ -35,7 +35,7 @@ static uint64_t splitmix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-uint64_t om_sim_key(uint64_t seed, const char *id)
+static uint64_t stream_key(uint64_t seed, const char *id)
 {
     uint64_t h = 0xCBF29CE484222325ull; /* FNV-1a over the id */
     for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
@@ -69,7 +69,7 @@ int om_sim_profile_init(om_sim_profile *p, uint64_t seed, const char *meter_id,
     memset(p, 0, sizeof *p);
     if (om_sim_tz_init(&p->tz, zone) != 0)
         return -1;
-    p->key = om_sim_key(seed, meter_id);
+    p->key = stream_key(seed, meter_id);
     p->utility = utility;
     p->role = role;
     p->start_ms = start_ms;

@@ -43,8 +43,6 @@ typedef struct {
     double cursor_total;
 } om_sim_profile;
 
-/* A 64-bit key for (seed, id); the streams of every value derive from it. */
-uint64_t om_sim_key(uint64_t seed, const char *id);
 /* A uniform number in [0, 1) for (key, stream, index). */
 double om_sim_uniform(uint64_t key, uint64_t stream, int64_t index);
 

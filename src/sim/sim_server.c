@@ -68,7 +68,7 @@ bool om_sim_server_matches(const om_sim_server *srv, const om_bus *bus)
     return bus->rtu.device && strcmp(srv->rtu.device, bus->rtu.device) == 0;
 }
 
-om_sim_device *om_sim_server_device(om_sim_server *srv, unsigned unit_id)
+static om_sim_device *server_device(om_sim_server *srv, unsigned unit_id)
 {
     for (size_t i = 0; i < srv->ndevices; i++)
         if (srv->devices[i].unit_id == unit_id)
@@ -78,7 +78,7 @@ om_sim_device *om_sim_server_device(om_sim_server *srv, unsigned unit_id)
 
 int om_sim_server_add(om_sim_server *srv, om_sim_meter *m, char *err, size_t errlen)
 {
-    om_sim_device *dev = om_sim_server_device(srv, m->meter->unit_id);
+    om_sim_device *dev = server_device(srv, m->meter->unit_id);
     if (dev == NULL) {
         om_sim_device *grown = realloc(srv->devices, (srv->ndevices + 1) * sizeof *grown);
         if (grown == NULL) {
@@ -155,7 +155,7 @@ void om_sim_server_handle(om_sim_server *srv, modbus_t *ctx, const uint8_t *req,
         return;
     unsigned unit = req[off - 1];
     unsigned function = req[off];
-    om_sim_device *dev = om_sim_server_device(srv, unit);
+    om_sim_device *dev = server_device(srv, unit);
     if (dev == NULL) {
         if (srv->kind == OM_BUS_TCP)
             modbus_reply_exception(ctx, req, MODBUS_EXCEPTION_GATEWAY_TARGET);

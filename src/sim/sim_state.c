@@ -49,7 +49,7 @@ static json_t *meter_json(om_sim_meter *m, int64_t t)
     return obj;
 }
 
-json_t *om_sim_state_json(om_sim *sim)
+static json_t *state_json(om_sim *sim)
 {
     json_t *meters = json_object();
     char iso[40];
@@ -76,7 +76,7 @@ int om_sim_write_state(om_sim *sim, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "state file name too long: %s", path);
         return -1;
     }
-    json_t *root = om_sim_state_json(sim);
+    json_t *root = state_json(sim);
     int rc = json_dump_file(root, tmp, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
     json_decref(root);
     if (rc != 0) {

@@ -44,7 +44,7 @@ static int32_t lookup(const om_sim_tz *tz, int64_t t_ms)
     return (int32_t)tm.tm_gmtoff;
 }
 
-int32_t om_sim_tz_offset(om_sim_tz *tz, int64_t t_ms)
+static int32_t tz_offset(om_sim_tz *tz, int64_t t_ms)
 {
     if (tz->zone[0] == '\0')
         return 0;
@@ -74,7 +74,7 @@ int32_t om_sim_tz_offset(om_sim_tz *tz, int64_t t_ms)
 om_sim_local om_sim_tz_local(om_sim_tz *tz, int64_t t_ms)
 {
     om_sim_local l;
-    int64_t local = t_ms + (int64_t)om_sim_tz_offset(tz, t_ms) * 1000;
+    int64_t local = t_ms + (int64_t)tz_offset(tz, t_ms) * 1000;
     l.days = floor_div(local, DAY_MS);
     l.ms_of_day = local - l.days * DAY_MS;
     /* 1970-01-01 was a Thursday (weekday 4). */

@@ -24,8 +24,6 @@ typedef struct {
 /* Returns 0, or -1 when the name does not fit. */
 int om_sim_tz_init(om_sim_tz *tz, const char *zone);
 
-/* Offset from UTC in seconds at time t (ms UTC). */
-int32_t om_sim_tz_offset(om_sim_tz *tz, int64_t t_ms);
 
 /* Local civil time of t: days since 1970-01-01, weekday (0 = Sunday) and
  * milliseconds since local midnight. */

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 
 #include "store_private.h"
+#include "officemeter/sql/sql.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -169,24 +170,15 @@ sqlite3_stmt *store_stmt(om_store *st, int which)
 
 static int exec(om_store *st, const char *text, const char *what)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(st->db, text, NULL, NULL, &msg) == SQLITE_OK)
+    char msg[512];
+    if (om_sql_exec(st->db, text, what, msg, sizeof msg) == 0)
         return 0;
-    store_failf(st, "%s: %s", what, msg ? msg : sqlite3_errmsg(st->db));
-    sqlite3_free(msg);
-    return -1;
+    return store_failf(st, "%s", msg);
 }
 
 static int query_int(om_store *st, const char *text, int64_t *out)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, text, -1, &s, NULL) != SQLITE_OK)
-        return store_fail(st, text);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(st, text);
+    return om_sql_int(st->db, text, out) == 0 ? 0 : store_fail(st, text);
 }
 
 /* Brings the schema to OM_STORE_SCHEMA_VERSION, or explains why not. */
@@ -280,10 +272,9 @@ static int configure(om_store *st)
 
 static int prepare_writer(om_store *st)
 {
-    for (int i = 0; i < S__COUNT; i++)
-        if (sqlite3_prepare_v3(st->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
-                               NULL) != SQLITE_OK)
-            return store_fail(st, sql[i]);
+    size_t failed;
+    if (om_sql_prepare_all(st->db, sql, S__COUNT, st->stmt, &failed) < 0)
+        return store_fail(st, sql[failed]);
     return 0;
 }
 
@@ -331,8 +322,7 @@ void om_store_close(om_store *st)
     store_drop_caches(st);
     free(st->dirty);
     free(st->dirty_kind);
-    for (int i = 0; i < S__COUNT; i++)
-        sqlite3_finalize(st->stmt[i]);
+    om_sql_finalize_all(st->stmt, S__COUNT);
     sqlite3_close(st->db);
     free(st->path);
     free(st);
@@ -387,11 +377,6 @@ void om_store_rollback(om_store *st)
         step_done(st, S_ROLLBACK, "rollback");
     st->in_group = false;
     store_drop_caches(st);
-}
-
-bool om_store_in_group(const om_store *st)
-{
-    return st->in_group;
 }
 
 int om_store_checkpoint(om_store *st)

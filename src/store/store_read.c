@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store_private.h"
+#include "officemeter/base/array.h"
 
 static void copy_text(char *dst, size_t len, sqlite3_stmt *s, int col)
 {
@@ -32,16 +33,13 @@ static int collect(om_store *st, sqlite3_stmt *s, size_t elem, fill_fn fill, voi
     *rows = NULL;
     *n = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char *grown = realloc(out, cap * elem);
-            if (!grown) {
-                free(out);
-                sqlite3_finalize(s);
-                return store_failf(st, "out of memory");
-            }
-            out = grown;
+        char *grown = om_grow(out, &cap, *n, elem);
+        if (!grown) {
+            free(out);
+            sqlite3_finalize(s);
+            return store_failf(st, "out of memory");
         }
+        out = grown;
         memset(out + *n * elem, 0, elem);
         fill(s, out + *n * elem);
         (*n)++;

@@ -14,6 +14,8 @@
  * from the number found there.
  */
 #include "officemeter/store/rollupdb.h"
+#include "officemeter/sql/sql.h"
+#include "officemeter/base/array.h"
 
 #include <errno.h>
 #include <math.h>
@@ -134,23 +136,16 @@ const char *om_rollupdb_errmsg(const om_rollupdb *db)
  * them, and then simply holds no rollups). */
 static bool has_tables(sqlite3 *sdb)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(sdb, "SELECT 1 FROM sqlite_master WHERE name = 'rollup_meta'", -1, &s,
-                           NULL) != SQLITE_OK)
-        return false;
-    bool found = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
-    return found;
+    int64_t found = 0;
+    return om_sql_int(sdb, "SELECT count(*) FROM sqlite_master WHERE name = 'rollup_meta'",
+                      &found) == 0 && found > 0;
 }
 
 static int check_version(om_rollupdb *db)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->st->db, "SELECT value FROM rollup_meta WHERE key = 'schema'", -1,
-                           &s, NULL) != SQLITE_OK)
+    int64_t version;
+    if (om_sql_int(db->st->db, "SELECT value FROM rollup_meta WHERE key = 'schema'", &version) < 0)
         return fail(db, "rollup tables");
-    int64_t version = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    sqlite3_finalize(s);
     if (version != OM_ROLLUPDB_SCHEMA) {
         snprintf(db->err, sizeof db->err,
                  "%s: rollup tables are version %lld, this program needs %d; %s",
@@ -186,12 +181,11 @@ om_rollupdb *om_rollupdb_open(om_store *st, char *err, size_t errlen)
     }
     if (check_version(db) < 0)
         goto fail;
-    for (int i = 0; i < Q__COUNT; i++)
-        if (sqlite3_prepare_v3(st->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT, &db->q[i],
-                               NULL) != SQLITE_OK) {
-            fail(db, "preparing %s", queries[i]);
-            goto fail;
-        }
+    size_t failed;
+    if (om_sql_prepare_all(st->db, queries, Q__COUNT, db->q, &failed) < 0) {
+        fail(db, "preparing %s", queries[failed]);
+        goto fail;
+    }
     return db;
 fail:
     snprintf(err, errlen, "%s", db->err);
@@ -203,8 +197,7 @@ void om_rollupdb_close(om_rollupdb *db)
 {
     if (!db)
         return;
-    for (int i = 0; i < Q__COUNT; i++)
-        sqlite3_finalize(db->q[i]);
+    om_sql_finalize_all(db->q, Q__COUNT);
     free(db);
 }
 
@@ -237,14 +230,10 @@ typedef struct {
 
 static int push(sample_buf *b, int64_t t, double v)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        om_sample *grown = realloc(b->v, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        b->v = grown;
-        b->cap = cap;
-    }
+    om_sample *grown = om_grow(b->v, &b->cap, b->n, sizeof *grown);
+    if (!grown)
+        return -1;
+    b->v = grown;
     b->v[b->n++] = (om_sample){t, v};
     return 0;
 }
@@ -603,21 +592,6 @@ static void read_event_row(sqlite3_stmt *s, const char *site, int year, om_month
     e->ev.counted = sqlite3_column_double(s, 8);
 }
 
-/* Appends one element to a growing array (doubling its capacity). */
-static void *append(void *arr, size_t *n, size_t *cap, size_t size)
-{
-    if (*n == *cap) {
-        size_t grown_cap = *cap ? *cap * 2 : 64;
-        void *grown = realloc(arr, grown_cap * size);
-        if (!grown)
-            return NULL;
-        arr = grown;
-        *cap = grown_cap;
-    }
-    (*n)++;
-    return arr;
-}
-
 /* Moves a local array to the end of the caller's. */
 static int splice(void **dst, size_t *ndst, void *src, size_t nsrc, size_t size)
 {
@@ -643,11 +617,11 @@ int om_rollupdb_load_year(om_rollupdb *db, const char *site, int year, om_meter_
     sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, year);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        om_meter_month *grown = append(r, &nr, &cr, sizeof *r);
+        om_meter_month *grown = om_grow(r, &cr, nr, sizeof *r);
         if (!grown)
             goto nomem;
         r = grown;
-        read_meter_row(s, site, year, &r[nr - 1]);
+        read_meter_row(s, site, year, &r[nr++]);
     }
     sqlite3_reset(s);
     if (rc != SQLITE_DONE)
@@ -656,11 +630,11 @@ int om_rollupdb_load_year(om_rollupdb *db, const char *site, int year, om_meter_
     sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, year);
     while (events && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        om_month_event *grown = append(e, &ne, &ce, sizeof *e);
+        om_month_event *grown = om_grow(e, &ce, ne, sizeof *e);
         if (!grown)
             goto nomem;
         e = grown;
-        read_event_row(s, site, year, &e[ne - 1]);
+        read_event_row(s, site, year, &e[ne++]);
     }
     sqlite3_reset(s);
     if (events && rc != SQLITE_DONE)

@@ -17,23 +17,21 @@
 #include <string.h>
 
 #include "store_private.h"
+#include "officemeter/base/array.h"
 
 /* ---- caches ----------------------------------------------------------------- */
 
 int store_mark_dirty(om_store *st, void *row, int kind)
 {
-    if (st->ndirty == st->dirty_cap) {
-        size_t cap = st->dirty_cap ? st->dirty_cap * 2 : 64;
-        void **rows = realloc(st->dirty, cap * sizeof *rows);
-        if (!rows)
-            return store_failf(st, "out of memory");
-        st->dirty = rows;
-        unsigned char *kinds = realloc(st->dirty_kind, cap);
-        if (!kinds)
-            return store_failf(st, "out of memory");
-        st->dirty_kind = kinds;
-        st->dirty_cap = cap;
-    }
+    size_t rows_cap = st->dirty_cap; /* one capacity for both, updated once both have grown */
+    void **rows = om_grow(st->dirty, &rows_cap, st->ndirty, sizeof *rows);
+    if (!rows)
+        return store_failf(st, "out of memory");
+    st->dirty = rows;
+    unsigned char *kinds = om_grow(st->dirty_kind, &st->dirty_cap, st->ndirty, 1);
+    if (!kinds)
+        return store_failf(st, "out of memory");
+    st->dirty_kind = kinds;
     st->dirty[st->ndirty] = row;
     st->dirty_kind[st->ndirty++] = (unsigned char)kind;
     return 0;
@@ -143,14 +141,10 @@ store_gateway *store_gateway_get(om_store *st, const char *site, const char *gat
 
 static int range_push(om_store *st, store_epoch *e, int64_t first, int64_t last)
 {
-    if (e->nranges == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 8;
-        om_seq_range *r = realloc(e->ranges, cap * sizeof *r);
-        if (!r)
-            return store_failf(st, "out of memory");
-        e->ranges = r;
-        e->cap = cap;
-    }
+    om_seq_range *r = om_grow(e->ranges, &e->cap, e->nranges, sizeof *r);
+    if (!r)
+        return store_failf(st, "out of memory");
+    e->ranges = r;
     e->ranges[e->nranges++] = (om_seq_range){first, last};
     return 0;
 }

@@ -87,7 +87,6 @@ void om_factors_free(om_factor_set *set);
 int om_policy_load(const char *path, const om_factor_set *factors, om_policy *out, om_diag *diag);
 void om_policy_free(om_policy *policy);
 
-const om_factor *om_factors_find(const om_factor_set *set, const char *id);
 /* The factor to use for region, kind and activity year: an explicit choice
  * in the policy, else the factor of that region and kind with the latest
  * activity_year <= year. NULL when there is none. */

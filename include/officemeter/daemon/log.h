@@ -23,7 +23,6 @@ typedef enum { OM_LOG_ERROR, OM_LOG_WARNING, OM_LOG_INFO, OM_LOG_DEBUG } om_log_
 /* "error", "warning", "info", "debug"; returns 0, or -1 for anything else. */
 int om_log_level_parse(const char *name, om_log_level *out);
 void om_log_set_level(om_log_level level);
-om_log_level om_log_get_level(void);
 /* Prefix every line with the program name ("officemeter-agent: "). NULL: none. */
 void om_log_set_ident(const char *ident);
 

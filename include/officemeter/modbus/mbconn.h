@@ -72,8 +72,6 @@ void om_mbconn_describe_failure(modbus_t *ctx, const om_bus *bus, unsigned unit_
                                 unsigned function, uint16_t address, int code, char *err,
                                 size_t errlen);
 
-/* The meaning of a Modbus exception code (1..11), e.g. "illegal data address". */
-const char *om_modbus_exception_name(unsigned code);
 
 /* What a failed read means, from libmodbus's errno: the one classification
  * the agent's bus workers, the probe and the messages above share. */

@@ -52,9 +52,6 @@ typedef uint32_t om_quantity_set;
 
 /* Every quantity of one kind (counters, or instantaneous values). */
 om_quantity_set om_qset_of_kind(om_quantity_kind kind);
-/* The quantities a model defines. */
-om_quantity_set om_qset_of_model(const om_model *model);
-size_t om_qset_size(om_quantity_set set);
 
 /* ---- options ----------------------------------------------------------- */
 
@@ -247,8 +244,6 @@ void om_gateway_plan_free(om_gateway_plan *plan);
 /* One line per request, "FC04 0x0000+6 (voltage_l1_v, voltage_l2_v, ...)". */
 void om_plan_print_request(FILE *out, const om_plan_request *req);
 void om_plan_print_meter(FILE *out, const om_meter_plan *plan);
-/* Meters, requests, and the bus totals against one request per quantity. */
-void om_plan_print_bus(FILE *out, const om_bus_plan *plan);
 /* Every bus of the gateway. */
 void om_plan_print(FILE *out, const om_gateway_plan *plan);
 

@@ -24,7 +24,6 @@
 #include "officemeter/base/quantity.h"
 #include "officemeter/config/site.h"
 
-
 /* Readings fetched on each side of a month beyond its boundaries, so that
  * the boundary values interpolate between real neighbours however long a
  * gap is, and a glitch near a boundary is judged as it would be inside. */
@@ -72,15 +71,10 @@ typedef struct {
     size_t n;
 } om_nights;
 
-int om_nights_of_month(const char *zone, int year, unsigned month, om_nights *out);
-void om_nights_free(om_nights *nights);
-
 /* The counter quantities a meter is rolled up for: import (and export when
  * the site nets it) for electricity, water_m3 for water. Returns the count
  * (at most 2). */
 size_t om_rollup_quantities(const om_site *site, const om_meter *meter, om_quantity out[2]);
-/* The instantaneous quantity whose minimum and maximum a rollup reports. */
-om_quantity om_rollup_rate_quantity(const om_meter *meter);
 
 /* Counter options for a meter: width from the catalogue model (rollover x
  * scale), plausibility and gap threshold from the policy, service life and
@@ -99,14 +93,6 @@ typedef struct {
     const om_nights *nights; /* of that month */
     int64_t now;             /* a month not over at `now` is provisional */
 } om_rollup_job;
-
-/* Rolls up one meter, quantity and month from its counter readings (the
- * month's, plus up to OM_ROLLUP_CONTEXT on each side). rate_min/rate_max
- * are left NAN for the caller. Events of the month are appended to
- * *events / *nevents (a malloc'd array the caller frees). Returns 0 or -1
- * with errno set. */
-int om_rollup_meter(const om_rollup_job *job, const om_sample *samples, size_t n,
-                    om_meter_month *out, om_month_event **events, size_t *nevents);
 
 /* Where readings come from: the database (rollupdb.h) or, in tests, memory. */
 typedef struct {

@@ -64,8 +64,6 @@ int64_t om_sim_now(om_sim *sim);
 /* One line per server, "tcp:127.0.0.1:1502 units 1 (sh-water)", to out. */
 void om_sim_describe(om_sim *sim, FILE *out);
 
-/* The oracle at the current simulated time (see docs/simulator.md). */
-json_t *om_sim_state_json(om_sim *sim);
 /* Writes the oracle to path atomically (path.tmp, then rename). */
 int om_sim_write_state(om_sim *sim, const char *path, char *err, size_t errlen);
 /* Each meter's true consumption over calendar year `year` in its site's

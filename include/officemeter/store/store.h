@@ -54,7 +54,6 @@ const char *om_store_path(const om_store *st);
 int om_store_begin(om_store *st);
 int om_store_commit(om_store *st);
 void om_store_rollback(om_store *st);
-bool om_store_in_group(const om_store *st);
 /* Moves the write-ahead log into the database (after a burst, when idle). */
 int om_store_checkpoint(om_store *st);
 
