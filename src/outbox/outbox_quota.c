@@ -1,7 +1,7 @@
 /*
  * outbox_quota.c - thinning the outbox when a long outage fills its quota.
  *
- * The policy (ARCHITECTURE.md, invariants) keeps consumption exact: counters
+ * The policy (docs/architecture.md, "Invariants") keeps consumption exact: counters
  * are cumulative, so the consumption between any two kept counter readings
  * is still their difference, and one reading per meter per 15 minutes is
  * enough for hourly profiles and monthly boundaries. Instantaneous values

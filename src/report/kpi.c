@@ -336,14 +336,22 @@ static int kpi_figure(const om_kpi_input *in, om_report *r, om_kpi_id id, bool p
 
 /* ---- the report ------------------------------------------------------------------ */
 
+/* Site, meter, quantity: the order rows and events share. */
+static int meter_order(const char *site_a, const char *meter_a, om_quantity q_a,
+                       const char *site_b, const char *meter_b, om_quantity q_b)
+{
+    int c = strcmp(site_a, site_b);
+    if (!c)
+        c = strcmp(meter_a, meter_b);
+    if (!c)
+        c = (int)q_a - (int)q_b;
+    return c;
+}
+
 static int row_order(const void *pa, const void *pb)
 {
     const om_meter_month *a = pa, *b = pb;
-    int c = strcmp(a->site, b->site);
-    if (!c)
-        c = strcmp(a->meter, b->meter);
-    if (!c)
-        c = (int)a->quantity - (int)b->quantity;
+    int c = meter_order(a->site, a->meter, a->quantity, b->site, b->meter, b->quantity);
     if (!c)
         c = a->year - b->year;
     if (!c)
@@ -354,11 +362,7 @@ static int row_order(const void *pa, const void *pb)
 static int event_order(const void *pa, const void *pb)
 {
     const om_month_event *a = pa, *b = pb;
-    int c = strcmp(a->site, b->site);
-    if (!c)
-        c = strcmp(a->meter, b->meter);
-    if (!c)
-        c = (int)a->quantity - (int)b->quantity;
+    int c = meter_order(a->site, a->meter, a->quantity, b->site, b->meter, b->quantity);
     if (!c)
         c = a->ev.t < b->ev.t ? -1 : a->ev.t > b->ev.t;
     if (!c)

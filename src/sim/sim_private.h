@@ -78,6 +78,5 @@ void om_sim_tcp_join(om_sim_server *srv);
 int om_sim_rtu_open(om_sim_server *srv, char *err, size_t errlen);
 int om_sim_rtu_start(om_sim_server *srv, char *err, size_t errlen);
 void om_sim_rtu_join(om_sim_server *srv);
-uint16_t om_sim_crc16(const uint8_t *buf, size_t len);
 
 #endif

@@ -21,25 +21,15 @@
 #include <modbus.h>
 
 #include "sim_private.h"
+#include "officemeter/base/crc16.h"
 
 #define FRAME_SILENCE_MS 50
 #define MIN_FRAME 4
 
-uint16_t om_sim_crc16(const uint8_t *buf, size_t len)
-{
-    uint16_t crc = 0xFFFF;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= buf[i];
-        for (int b = 0; b < 8; b++)
-            crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
-    }
-    return crc;
-}
-
 /* CRC is sent low byte first. */
 static bool crc_ok(const uint8_t *frame, size_t len)
 {
-    uint16_t crc = om_sim_crc16(frame, len - 2);
+    uint16_t crc = om_crc16_modbus(frame, len - 2);
     return frame[len - 2] == (crc & 0xFF) && frame[len - 1] == (crc >> 8);
 }
 

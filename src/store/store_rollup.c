@@ -259,17 +259,27 @@ static void bind_range(sqlite3_stmt *s, int64_t meter, int64_t qid, int64_t a, i
     sqlite3_bind_int64(s, 4, b);
 }
 
+/* The database ids of a meter and a quantity: 1 when both exist, 0 when
+ * the meter never reported it (nothing to read), -1 on an error. */
+static int reading_key(om_rollupdb *db, const om_site *site, const om_meter *meter,
+                       om_quantity quantity, int64_t *id, int64_t *qid)
+{
+    *qid = db->st->qid[quantity];
+    if (meter_id(db, site->site, meter->id, id) < 0)
+        return -1;
+    return *id != 0 && *qid != 0;
+}
+
 static int db_counter(void *user, const om_site *site, const om_meter *meter, om_quantity quantity,
                       int64_t a, int64_t b, unsigned context, om_sample **samples, size_t *n)
 {
     om_rollupdb *db = user;
     *samples = NULL;
     *n = 0;
-    int64_t id, qid = db->st->qid[quantity];
-    if (meter_id(db, site->site, meter->id, &id) < 0)
-        return -1;
-    if (id == 0 || qid == 0)
-        return 0;
+    int64_t id, qid;
+    int have = reading_key(db, site, meter, quantity, &id, &qid);
+    if (have <= 0)
+        return have;
     sample_buf buf = {0};
     sqlite3_stmt *s = q(db, Q_BEFORE);
     bind_range(s, id, qid, a, context);
@@ -302,11 +312,10 @@ static int db_rates(void *user, const om_site *site, const om_meter *meter, om_q
 {
     om_rollupdb *db = user;
     *min = *max = NAN;
-    int64_t id, qid = db->st->qid[quantity];
-    if (meter_id(db, site->site, meter->id, &id) < 0)
-        return -1;
-    if (id == 0 || qid == 0)
-        return 0;
+    int64_t id, qid;
+    int have = reading_key(db, site, meter, quantity, &id, &qid);
+    if (have <= 0)
+        return have;
     sqlite3_stmt *s = q(db, Q_RATES);
     bind_range(s, id, qid, a, b);
     int rc = sqlite3_step(s);

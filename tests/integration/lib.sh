@@ -64,12 +64,26 @@ om_setup() {
 }
 
 # A TCP port on 127.0.0.1 that was free a moment ago.
+# A free loopback TCP port, never one this test was given before (the
+# kernel may hand out a port again once it is closed, and two buses of one
+# simulator on the same port would be a confusing failure).
 om_free_port() {
-    python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
+    [ -n "$OM_TMP" ] || om_fail "om_free_port before om_setup"
+    python3 - "$OM_TMP/ports.given" <<'PY'
+import os, socket, sys
+record = sys.argv[1]
+given = set(open(record).read().split()) if os.path.exists(record) else set()
+while True:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = str(s.getsockname()[1])
+    s.close()
+    if port not in given:
+        break
+with open(record, "a") as f:
+    f.write(port + "\n")
+print(port)
+PY
 }
 
 # Waits until FILE exists and is not empty. Fails after TIMEOUT seconds
@@ -138,6 +152,46 @@ om_start_office_sim() {
     OM_BUSES=(--bus rs485-1=tcp:127.0.0.1:"$OM_RTU_PORT" --bus lan=tcp:127.0.0.1:"$OM_LAN_PORT")
     om_start_sim --site "$OM_SITE" --catalogue "$OM_SOURCE_DIR/firmware-config/meters" \
         "${OM_BUSES[@]}" "$@"
+}
+
+# tests/data/sites/all-models.yaml (a meter of every catalogue model) served
+# by the simulator: its RS-485 bus on a pseudo-terminal pair, its LAN bus on
+# a loopback port, time frozen at START. Sets OM_SITE, OM_CATALOGUE,
+# OM_STATE (the simulator's state file), OM_LAN_PORT and OM_BUSES, the --bus
+# overrides for a client on the other end. Extra arguments go to the simulator.
+om_start_all_models_sim() {
+    local start=$1
+    shift
+    OM_SITE="$OM_SOURCE_DIR/tests/data/sites/all-models.yaml"
+    OM_CATALOGUE="$OM_SOURCE_DIR/firmware-config/meters"
+    OM_STATE="$OM_TMP/state.json"
+    om_pty_pair "$OM_TMP/sim.tty" "$OM_TMP/client.tty"
+    OM_LAN_PORT=$(om_free_port)
+    OM_BUSES=(--bus "rs485=rtu:$OM_TMP/client.tty" --bus "lan=tcp:127.0.0.1:$OM_LAN_PORT")
+    om_start_sim --site "$OM_SITE" --catalogue "$OM_CATALOGUE" --speed 0 \
+        --bus "rs485=rtu:$OM_TMP/sim.tty" --bus "lan=tcp:127.0.0.1:$OM_LAN_PORT" \
+        --start "$start" --state "$OM_STATE" "$@"
+}
+
+# om_check_registers STATE METER QUANTITY TYPE SCALE WORDS...: the words
+# (hex, big-endian, as om_mbpoll_words prints them) decoded as TYPE (f32 or
+# an unsigned integer) times SCALE equal exactly the register value the
+# simulator's state file gives for METER's QUANTITY.
+om_check_registers() {
+    python3 - "$@" <<'PY'
+import json, struct, sys
+state, meter, qty, typ, scale = sys.argv[1:6]
+words = [int(w, 16) for w in sys.argv[6:]]
+raw = b"".join(struct.pack(">H", w) for w in words)
+if typ == "f32":
+    value = struct.unpack(">f", raw)[0] * float(scale)
+else:
+    value = int.from_bytes(raw, "big") * float(scale)
+expect = json.load(open(state))["meters"][meter]["registers"][qty]
+if expect is None or value != expect:
+    sys.exit(f"{meter}.{qty}: registers {sys.argv[6:]} decode to {value!r}, state says {expect!r}")
+print(f"ok {meter}.{qty} = {value!r}")
+PY
 }
 
 # Reads registers with mbpoll and prints them as hex words on one line
@@ -475,6 +529,39 @@ om_start_office_aggregator() {
     om_start_aggregator "$OM_TMP/agg.yaml"
     OM_DB="$OM_TMP/agg.db"
     om_wait_aggregator_subscribed "$OM_BROKER_PORT" sim-office gw1 "$OM_DB"
+}
+
+# The rig of the aggregator tests: a broker that queues up to 100 000
+# messages per client (their bursts are larger than mosquitto's default
+# queue) and the test office's aggregator on it (om_start_office_aggregator:
+# OM_BROKER_PORT, OM_DB). Extra arguments are extra aggregator config lines.
+om_start_aggregator_rig() {
+    OM_BROKER_EXTRA="max_queued_messages 100000" om_start_broker
+    om_start_office_aggregator "$@"
+}
+
+# agg_replay.py, the stand-in gateway that keeps every poll until it is
+# acknowledged (see its --help).
+om_replay() {
+    python3 "$OM_SOURCE_DIR/tests/integration/agg_replay.py" "$@"
+}
+
+# om_start_burst EPOCH POLLS VALUES AFTER [agg_replay.py args...]: the
+# stand-in gateway sends POLLS polls of VALUES readings each (100 polls a
+# message, 20 messages in flight, resent after 1.5 s) in the background,
+# and this returns once AFTER messages are acknowledged: the moment to break
+# something. Sets OM_BURST_PID; the rows it expects stored are in
+# $OM_TMP/burst.rows, its summary goes to $OM_TMP/burst.json.
+om_start_burst() {
+    local epoch=$1 polls=$2 values=$3 after=$4
+    shift 4
+    om_replay publish --port "$OM_BROKER_PORT" --epoch "$epoch" --polls "$polls" \
+        --per-message 100 --values "$values" --resend-s 1.5 --window 20 \
+        --expected "$OM_TMP/burst.rows" --progress "$OM_TMP/progress" --progress-after "$after" \
+        --timeout 60 "$@" >"$OM_TMP/burst.json" &
+    OM_BURST_PID=$!
+    om_track "$OM_BURST_PID"
+    om_wait_file "$OM_TMP/progress" 20 "$OM_BURST_PID"
 }
 
 # Publishes a retained birth for SITE/GATEWAY on PORT and waits until the

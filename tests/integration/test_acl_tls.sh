@@ -129,8 +129,6 @@ om_log "mosquitto with TLS listeners, the generated ACL and passwords"
 PORT=$(om_free_port)
 PORT_CERT=$(om_free_port)
 PORT_WRONG=$(om_free_port)
-while [ "$PORT_CERT" = "$PORT" ]; do PORT_CERT=$(om_free_port); done
-while [ "$PORT_WRONG" = "$PORT" ] || [ "$PORT_WRONG" = "$PORT_CERT" ]; do PORT_WRONG=$(om_free_port); done
 {
     # As root, mosquitto would drop to its own user, which cannot read the
     # test's private folder.

@@ -11,11 +11,10 @@ set -euo pipefail
 om_setup
 
 site="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
-OM_BROKER_EXTRA="max_queued_messages 100000" om_start_broker
-port=$OM_BROKER_PORT
 om_start_office_sim
 buses=("${OM_BUSES[@]}")
-om_start_office_aggregator
+om_start_aggregator_rig
+port=$OM_BROKER_PORT
 db=$OM_DB
 om_agent_config "$OM_TMP/agent.yaml" "$site" gw1
 # Everything the agent publishes, recorded beside the aggregator.

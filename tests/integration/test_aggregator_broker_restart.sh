@@ -8,18 +8,12 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 om_setup
 
-OM_BROKER_EXTRA="max_queued_messages 100000" om_start_broker
+om_start_aggregator_rig
 port=$OM_BROKER_PORT
-om_start_office_aggregator
 db=$OM_DB
-replay() { python3 "$OM_SOURCE_DIR/tests/integration/agg_replay.py" "$@"; }
 
-replay publish --port "$port" --epoch 00000000000000b1 --polls 30000 --per-message 100 \
-    --values 2 --resend-s 1.5 --window 20 --expected "$OM_TMP/burst.rows" \
-    --progress "$OM_TMP/progress" --progress-after 100 --timeout 60 >"$OM_TMP/burst.json" &
-pub=$!
-om_track "$pub"
-om_wait_file "$OM_TMP/progress" 20 "$pub"
+om_start_burst 00000000000000b1 30000 2 100
+pub=$OM_BURST_PID
 kill -KILL "$OM_BROKER_PID"
 wait "$OM_BROKER_PID" 2>/dev/null || true
 stored=$(om_sql "$db" "SELECT count(*) FROM readings")
@@ -31,6 +25,6 @@ om_wait_exit "$pub" 60
 [ "$OM_EXIT_STATUS" -eq 0 ] || om_fail "not all acknowledged: $(cat "$OM_TMP/burst.json")"
 cat "$OM_TMP/burst.json" >&2
 grep -q '"reconnects": 0,' "$OM_TMP/burst.json" && om_fail "the gateway never reconnected"
-replay check --db "$db" --expected "$OM_TMP/burst.rows" >&2 || om_fail "stored rows differ"
+om_replay check --db "$db" --expected "$OM_TMP/burst.rows" >&2 || om_fail "stored rows differ"
 kill -0 "$OM_AGG_PID" || om_fail "the aggregator died with the broker"
 echo "ok"

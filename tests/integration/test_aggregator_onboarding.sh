@@ -9,9 +9,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 om_setup
 
-OM_BROKER_EXTRA="max_queued_messages 100000" om_start_broker
+om_start_aggregator_rig
 port=$OM_BROKER_PORT
-om_start_office_aggregator
 db=$OM_DB
 om="$OM_BIN/officemeter"
 topic=officemeter/v1/sim-office/gw1

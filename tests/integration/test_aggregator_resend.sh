@@ -9,28 +9,22 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 om_setup
 
-OM_BROKER_EXTRA="max_queued_messages 100000" om_start_broker
+om_start_aggregator_rig
 port=$OM_BROKER_PORT
-om_start_office_aggregator
 db=$OM_DB
-replay() { python3 "$OM_SOURCE_DIR/tests/integration/agg_replay.py" "$@"; }
 now=$(( $(date +%s) * 1000 ))
 
 om_log "duplicate delivery"
-replay publish --port "$port" --epoch 00000000000000d1 --polls 600 --per-message 40 \
+om_replay publish --port "$port" --epoch 00000000000000d1 --polls 600 --per-message 40 \
     --duplicate --t0 $((now - 400000000)) --expected "$OM_TMP/dup.rows" --timeout 20 \
     >"$OM_TMP/dup.json" || om_fail "duplicates: not all acknowledged: $(cat "$OM_TMP/dup.json")"
-replay check --db "$db" --expected "$OM_TMP/dup.rows" || om_fail "duplicates: stored rows differ"
+om_replay check --db "$db" --expected "$OM_TMP/dup.rows" || om_fail "duplicates: stored rows differ"
 dups=$(om_sql "$db" "SELECT count(*) FROM conflicts")
 [ "$dups" = 0 ] || om_fail "duplicates recorded as $dups conflicts"
 
 om_log "SIGKILL during a burst"
-replay publish --port "$port" --epoch 00000000000000d2 --polls 30000 --per-message 100 \
-    --values 3 --resend-s 1.5 --window 20 --t0 $((now - 200000000)) --expected "$OM_TMP/burst.rows" \
-    --progress "$OM_TMP/progress" --progress-after 120 --timeout 60 >"$OM_TMP/burst.json" &
-pub=$!
-om_track "$pub"
-om_wait_file "$OM_TMP/progress" 20 "$pub"
+om_start_burst 00000000000000d2 30000 3 120 --t0 $((now - 200000000))
+pub=$OM_BURST_PID
 kill -KILL "$OM_AGG_PID"
 wait "$OM_AGG_PID" 2>/dev/null || true
 stored=$(om_sql "$db" "SELECT count(*) FROM readings")
@@ -55,7 +49,7 @@ cat "$OM_TMP/burst.json" >&2
 grep -q '"resends": 0,' "$OM_TMP/burst.json" &&
     om_fail "the kill cost no resend: it did not happen during the burst"
 cat "$OM_TMP/dup.rows" "$OM_TMP/burst.rows" >"$OM_TMP/all.rows"
-replay check --db "$db" --expected "$OM_TMP/all.rows" >&2 || om_fail "burst: stored rows differ"
+om_replay check --db "$db" --expected "$OM_TMP/all.rows" >&2 || om_fail "burst: stored rows differ"
 upto=$(om_sql "$db" "SELECT upto FROM epochs WHERE epoch = '00000000000000d2'")
 [ "$upto" = 30000 ] || om_fail "stored acknowledgement state is $upto, expected 30000"
 echo "ok"

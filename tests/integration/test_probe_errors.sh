@@ -7,20 +7,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 om_setup
 
-site=$OM_SOURCE_DIR/tests/data/sites/all-models.yaml
-catalogue=$OM_SOURCE_DIR/firmware-config/meters
-state=$OM_TMP/state.json
-
-om_pty_pair "$OM_TMP/sim.tty" "$OM_TMP/client.tty"
-port_lan=$(om_free_port)
-
-om_start_sim --site "$site" --catalogue "$catalogue" --speed 0 \
-    --bus "rs485=rtu:$OM_TMP/sim.tty" --bus "lan=tcp:127.0.0.1:$port_lan" \
-    --start 2024-06-05T10:30:00+08:00 --state "$state" \
-    --fault sdm120=timeout --fault e1212=timeout --fault pm5xxx=exception:4 \
-    --fault b23=na
-
-buses=(--bus "rs485=rtu:$OM_TMP/client.tty" --bus "lan=tcp:127.0.0.1:$port_lan")
+om_start_all_models_sim 2024-06-05T10:30:00+08:00 \
+    --fault sdm120=timeout --fault e1212=timeout --fault pm5xxx=exception:4 --fault b23=na
+site=$OM_SITE catalogue=$OM_CATALOGUE state=$OM_STATE port_lan=$OM_LAN_PORT
+buses=("${OM_BUSES[@]}")
 
 # Runs probe; stdout to $OM_TMP/out, stderr to $OM_TMP/err, status to $rc.
 run_probe() {

@@ -7,20 +7,11 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 om_setup
 
-site=$OM_SOURCE_DIR/tests/data/sites/all-models.yaml
-catalogue=$OM_SOURCE_DIR/firmware-config/meters
-state=$OM_TMP/state.json
-
-om_pty_pair "$OM_TMP/sim.tty" "$OM_TMP/client.tty"
-port_lan=$(om_free_port)
-
-om_start_sim --site "$site" --catalogue "$catalogue" --speed 0 \
-    --bus "rs485=rtu:$OM_TMP/sim.tty" --bus "lan=tcp:127.0.0.1:$port_lan" \
-    --start 2024-11-20T03:15:00+08:00 --state "$state"
+om_start_all_models_sim 2024-11-20T03:15:00+08:00
+site=$OM_SITE catalogue=$OM_CATALOGUE state=$OM_STATE
 
 probe() {
-    "$OM_BIN/officemeter" probe --site "$site" --catalogue "$catalogue" \
-        --bus "rs485=rtu:$OM_TMP/client.tty" --bus "lan=tcp:127.0.0.1:$port_lan" "$@"
+    "$OM_BIN/officemeter" probe --site "$site" --catalogue "$catalogue" "${OM_BUSES[@]}" "$@"
 }
 
 rtu_meters=$("$OM_BIN/officemeter" list --site "$site" --catalogue "$catalogue" --meters |

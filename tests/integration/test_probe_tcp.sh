@@ -24,7 +24,6 @@ done
 
 port_rtu=$(om_free_port)
 port_lan=$(om_free_port)
-while [ "$port_lan" = "$port_rtu" ]; do port_lan=$(om_free_port); done
 buses=(--bus "rs485=tcp:127.0.0.1:$port_rtu" --bus "lan=tcp:127.0.0.1:$port_lan")
 
 om_start_sim --site "$site" --catalogue "$catalogue" "${buses[@]}" --speed 0 \

@@ -26,7 +26,6 @@ expect_error() {
 
 p1=$(om_free_port)
 p2=$(om_free_port)
-while [ "$p2" = "$p1" ]; do p2=$(om_free_port); done
 BUSES=(--bus "lan=tcp:127.0.0.1:$p1" --bus "rs485-1=tcp:127.0.0.1:$p2")
 expect_error 2 "unknown meter 'nope'" "${SIM[@]}" "${BUSES[@]}" --fault nope=timeout
 expect_error 2 "unknown fault mode 'sleepy'" "${SIM[@]}" "${BUSES[@]}" --fault main=sleepy

@@ -7,18 +7,11 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 om_setup
 
-SITE="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
-CAT="$OM_SOURCE_DIR/firmware-config/meters"
-lan=$(om_free_port)
-rs485=$(om_free_port)
-while [ "$rs485" = "$lan" ]; do rs485=$(om_free_port); done
 state="$OM_TMP/state.json"
-
-om_start_sim --site "$SITE" --catalogue "$CAT" \
-    --bus "lan=tcp:127.0.0.1:$lan" --bus "rs485-1=tcp:127.0.0.1:$rs485" \
-    --speed 0 --start 2024-03-04T10:00:00Z --state "$state" \
+om_start_office_sim --speed 0 --start 2024-03-04T10:00:00Z --state "$state" \
     --fault main=timeout --fault hvac=exception:4 --fault lifts=na \
     --fault kitchen-water=slow:700
+lan=$OM_LAN_PORT rs485=$OM_RTU_PORT
 om_wait_file "$state" 5 "$OM_SIM_PID"
 grep -q 'main \[timeout\]' "$OM_TMP/sim.log" || om_fail "startup log does not list the faults"
 

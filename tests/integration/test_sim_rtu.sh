@@ -20,22 +20,7 @@ om_wait_file "$state" 5 "$OM_SIM_PID"
 # The site's line settings: 9600 8N1 (mbpoll defaults to even parity).
 RTU=(-m rtu -b 9600 -d 8 -s 1 -P none)
 
-check() {
-    python3 - "$state" "$@" <<'PY'
-import json, struct, sys
-state, meter, qty, typ, scale = sys.argv[1:6]
-words = [int(w, 16) for w in sys.argv[6:]]
-raw = b"".join(struct.pack(">H", w) for w in words)
-if typ == "f32":
-    value = struct.unpack(">f", raw)[0] * float(scale)
-else:
-    value = int.from_bytes(raw, "big") * float(scale)
-expect = json.load(open(state))["meters"][meter]["registers"][qty]
-if expect is None or value != expect:
-    sys.exit(f"{meter}.{qty}: registers {sys.argv[6:]} decode to {value!r}, state says {expect!r}")
-print(f"ok {meter}.{qty} = {value!r}")
-PY
-}
+check() { om_check_registers "$state" "$@"; }
 
 tty="$OM_TMP/client.tty"
 check main energy_import_kwh f32 1 $(om_mbpoll_words "${RTU[@]}" -a 1 -r 73 -c 2 "$tty")

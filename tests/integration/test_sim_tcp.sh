@@ -11,7 +11,6 @@ SITE="$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml"
 CAT="$OM_SOURCE_DIR/firmware-config/meters"
 lan=$(om_free_port)
 rs485=$(om_free_port)
-while [ "$rs485" = "$lan" ]; do rs485=$(om_free_port); done
 state="$OM_TMP/state.json"
 
 # The RS-485 bus is served over TCP too (an override may switch the kind).
@@ -20,24 +19,7 @@ om_start_sim --site "$SITE" --catalogue "$CAT" \
     --speed 0 --start 2024-03-04T10:00:00Z --seed 7 --state "$state"
 om_wait_file "$state" 5 "$OM_SIM_PID"
 
-# check METER QUANTITY TYPE SCALE WORDS...: decode big-endian (ABCD) words
-# and compare with the state file's register value exactly.
-check() {
-    python3 - "$state" "$@" <<'PY'
-import json, struct, sys
-state, meter, qty, typ, scale = sys.argv[1:6]
-words = [int(w, 16) for w in sys.argv[6:]]
-raw = b"".join(struct.pack(">H", w) for w in words)
-if typ == "f32":
-    value = struct.unpack(">f", raw)[0] * float(scale)
-else:
-    value = int.from_bytes(raw, "big") * float(scale)
-expect = json.load(open(state))["meters"][meter]["registers"][qty]
-if expect is None or value != expect:
-    sys.exit(f"{meter}.{qty}: registers {sys.argv[6:]} decode to {value!r}, state says {expect!r}")
-print(f"ok {meter}.{qty} = {value!r}")
-PY
-}
+check() { om_check_registers "$state" "$@"; }
 
 # SDM630 (unit 1 and 2 on the RS-485 bus): f32 kWh at 0x48, W at 0x34, V at 0.
 check main energy_import_kwh f32 1 $(om_mbpoll_words -m tcp -p "$rs485" -a 1 -r 73 -c 2 127.0.0.1)

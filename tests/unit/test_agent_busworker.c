@@ -36,6 +36,8 @@
 #include "clock.h"
 #include "officemeter/daemon/log.h"
 #include "officemeter/config/busoverride.h"
+#include "officemeter/base/crc16.h"
+#include "testutil.h"
 
 #define MAX_FRAMES 256
 
@@ -54,24 +56,6 @@ typedef struct {
     frame frames[MAX_FRAMES];
     size_t nframes;
 } fake_line;
-
-static uint16_t crc16(const uint8_t *buf, size_t len)
-{
-    uint16_t crc = 0xFFFF;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= buf[i];
-        for (int b = 0; b < 8; b++)
-            crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
-    }
-    return crc;
-}
-
-static void put_crc(uint8_t *buf, size_t len)
-{
-    uint16_t crc = crc16(buf, len);
-    buf[len] = (uint8_t)(crc & 0xFF);
-    buf[len + 1] = (uint8_t)(crc >> 8);
-}
 
 static int read_byte(int fd, uint8_t *b, int timeout_ms)
 {
@@ -109,7 +93,7 @@ static void answer(fake_line *f, frame *fr)
         memset(out + 3, 0, fr->count * 2u);
         n = 3 + fr->count * 2u;
     }
-    put_crc(out, n);
+    om_test_put_crc(out, n);
     /* The reply time is taken after the write, so a silence measured from
      * it is never longer than the real one (the check stays strict). */
     if (write(f->master, out, n + 2) == (ssize_t)(n + 2) && slot < MAX_FRAMES) {
@@ -131,7 +115,7 @@ static void *line_main(void *arg)
         size_t got = 1;
         while (got < 8 && read_byte(f->master, &req[got], 100) == 0)
             got++;
-        if (got < 8 || crc16(req, 6) != (uint16_t)(req[6] | req[7] << 8))
+        if (got < 8 || om_crc16_modbus(req, 6) != (uint16_t)(req[6] | req[7] << 8))
             continue; /* noise: resynchronise on the next byte */
         frame fr = {.at_us = at,
                     .unit = req[0],

@@ -13,29 +13,23 @@
 #include "officemeter/base/calendar.h"
 #include "officemeter/config/site.h"
 #include "officemeter/base/isotime.h"
+#include "testutil.h"
 
 #define HOUR 3600000LL
 #define DAY (24 * HOUR)
-
-static int64_t iso(const char *text)
-{
-    int64_t ms;
-    assert_int_equal(om_parse_iso8601(text, &ms), 0);
-    return ms;
-}
 
 static void test_london_dst_months(void **state)
 {
     int64_t a, b;
     /* March 2024: starts in GMT, ends in BST (clocks forward 31 March). */
     assert_int_equal(om_month_bounds("Europe/London", 2024, 3, &a, &b), 0);
-    assert_int_equal(a, iso("2024-03-01T00:00:00Z"));
-    assert_int_equal(b, iso("2024-03-31T23:00:00Z"));
+    assert_int_equal(a, om_test_iso("2024-03-01T00:00:00Z"));
+    assert_int_equal(b, om_test_iso("2024-03-31T23:00:00Z"));
     assert_int_equal(b - a, 31 * DAY - HOUR);
     /* October 2024: starts in BST, ends in GMT (clocks back 27 October). */
     assert_int_equal(om_month_bounds("Europe/London", 2024, 10, &a, &b), 0);
-    assert_int_equal(a, iso("2024-09-30T23:00:00Z"));
-    assert_int_equal(b, iso("2024-11-01T00:00:00Z"));
+    assert_int_equal(a, om_test_iso("2024-09-30T23:00:00Z"));
+    assert_int_equal(b, om_test_iso("2024-11-01T00:00:00Z"));
     assert_int_equal(b - a, 31 * DAY + HOUR);
     /* The change days themselves. */
     assert_int_equal(om_day_bounds("Europe/London", om_days_from_civil(2024, 3, 31), &a, &b), 0);
@@ -44,7 +38,7 @@ static void test_london_dst_months(void **state)
     assert_int_equal(b - a, 25 * HOUR);
     /* A summer month is an ordinary one, one hour earlier than UTC. */
     assert_int_equal(om_month_bounds("Europe/London", 2024, 7, &a, &b), 0);
-    assert_int_equal(a, iso("2024-06-30T23:00:00Z"));
+    assert_int_equal(a, om_test_iso("2024-06-30T23:00:00Z"));
     assert_int_equal(b - a, 31 * DAY);
 }
 
@@ -52,12 +46,12 @@ static void test_shanghai_months(void **state)
 {
     int64_t a, b;
     assert_int_equal(om_month_bounds("Asia/Shanghai", 2024, 1, &a, &b), 0);
-    assert_int_equal(a, iso("2023-12-31T16:00:00Z"));
-    assert_int_equal(b, iso("2024-01-31T16:00:00Z"));
+    assert_int_equal(a, om_test_iso("2023-12-31T16:00:00Z"));
+    assert_int_equal(b, om_test_iso("2024-01-31T16:00:00Z"));
     assert_int_equal(om_month_bounds("Asia/Shanghai", 2024, 2, &a, &b), 0);
     assert_int_equal(b - a, 29 * DAY);
     assert_int_equal(om_year_bounds("Asia/Shanghai", 2024, &a, &b), 0);
-    assert_int_equal(a, iso("2023-12-31T16:00:00Z"));
+    assert_int_equal(a, om_test_iso("2023-12-31T16:00:00Z"));
     assert_int_equal(b - a, 366 * DAY);
     /* China kept daylight saving from 1986 to 1991: in 1988 it ran from
      * 17 April to 11 September, so April is an hour short. */
@@ -109,13 +103,13 @@ static void test_last_complete_month(void **state)
     int y;
     unsigned m;
     /* 00:30 on 1 March in Shanghai is still 29 February in London. */
-    int64_t now = iso("2024-03-01T00:30:00+08:00");
+    int64_t now = om_test_iso("2024-03-01T00:30:00+08:00");
     assert_int_equal(om_last_complete_month("Asia/Shanghai", now, &y, &m), 0);
     assert_int_equal(y, 2024);
     assert_int_equal(m, 2);
     assert_int_equal(om_last_complete_month("Europe/London", now, &y, &m), 0);
     assert_int_equal(m, 1);
-    assert_int_equal(om_last_complete_month("Europe/London", iso("2024-01-15T12:00:00Z"), &y, &m),
+    assert_int_equal(om_last_complete_month("Europe/London", om_test_iso("2024-01-15T12:00:00Z"), &y, &m),
                      0);
     assert_int_equal(y, 2023);
     assert_int_equal(m, 12);
@@ -145,8 +139,7 @@ static void test_area(void **state)
     om_area_period sh[] = {{om_days_from_civil(2022, 1, 1), 2450},
                            {om_days_from_civil(2024, 7, 1), 1980}};
     /* 2024 has 366 days: 182 at 2450 m², 184 at 1980 m². */
-    assert_true(fabs(om_area_time_weighted(sh, 2, 2024) - (182.0 * 2450 + 184.0 * 1980) / 366) <
-                1e-9);
+    om_test_assert_near(om_area_time_weighted(sh, 2, 2024), (182.0 * 2450 + 184.0 * 1980) / 366);
     assert_true(om_area_time_weighted(sh, 2, 2023) == 2450);
     assert_true(om_area_time_weighted(sh, 2, 2021) == 0);
     assert_true(om_area_year_end(sh, 2, 2024) == 1980);
@@ -155,7 +148,7 @@ static void test_area(void **state)
     assert_true(om_area_on(sh, 2, om_days_from_civil(2024, 7, 1)) == 1980);
     /* An office opened on 1 June 2022: 214 days of 365. */
     om_area_period sg[] = {{om_days_from_civil(2022, 6, 1), 860}};
-    assert_true(fabs(om_area_time_weighted(sg, 1, 2022) - 860.0 * 214 / 365) < 1e-9);
+    om_test_assert_near(om_area_time_weighted(sg, 1, 2022), 860.0 * 214 / 365);
 }
 
 static void test_active_clip_and_headcount(void **state)

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "officemeter/base/codec.h"
+#include "testutil.h"
 
 #define NORDERS OM_ORDER__COUNT
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -613,7 +614,7 @@ static void test_composite_known_pattern(void **state)
         assert_true(v.exact);
         check_i64(v.raw, 12345678901, label(&spec, "raw"));
         check_double(v.value, 12345678901 * 1e-6, label(&spec, "value"));
-        assert_true(fabs(v.value - 12345.678901) < 1e-9);
+        om_test_assert_near(v.value, 12345.678901);
 
         uint16_t regs[4] = {0xAAAA, 0xAAAA, 0xAAAA, 0xAAAA};
         assert_int_equal(om_codec_encode_raw(&spec, 12345678901, regs, 4), 0);

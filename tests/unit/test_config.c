@@ -18,6 +18,7 @@
 #include "officemeter/config/factors.h"
 #include "officemeter/base/isotime.h"
 #include "officemeter/config/site.h"
+#include "testutil.h"
 
 static const char *const expected_meters[] = {
     "tests/data/broken/meters/broken-model.yaml:7:19: interfaces[1]: unknown interface (got \"serial\", expected rtu or tcp)",
@@ -218,13 +219,6 @@ static void test_shipped_files_pass(void **state)
     om_diag_free(&diag);
 }
 
-static int64_t iso(const char *text)
-{
-    int64_t ms;
-    assert_int_equal(om_parse_iso8601(text, &ms), 0);
-    return ms;
-}
-
 static void test_good_site_values(void **state)
 {
     (void)state;
@@ -260,8 +254,8 @@ static void test_good_site_values(void **state)
     const om_meter *main1 = om_site_find_meter(&s, "main");
     const om_meter *main2 = om_site_find_meter(&s, "main2");
     assert_true(main1->active_from == OM_TIME_NONE);
-    assert_true(main1->active_until == iso("2024-06-30T23:00:00Z"));
-    assert_true(main2->active_from == iso("2024-06-30T23:00:00Z"));
+    assert_true(main1->active_until == om_test_iso("2024-06-30T23:00:00Z"));
+    assert_true(main2->active_from == om_test_iso("2024-06-30T23:00:00Z"));
     assert_true(main2->active_until == OM_TIME_NONE);
     assert_ptr_equal(main1->model, om_catalogue_find(&cat, "eastron-sdm630"));
 
@@ -275,7 +269,7 @@ static void test_good_site_values(void **state)
     assert_true(spec.scale == w->spec.scale * 10.0 / 1000.0);
 
     assert_int_equal(s.nreplacements, 1);
-    assert_true(s.replacements[0].at == iso("2024-03-15T02:00:00Z"));
+    assert_true(s.replacements[0].at == om_test_iso("2024-03-15T02:00:00Z"));
     assert_int_equal(s.replacements[0].nold_final, 1);
     assert_int_equal(s.replacements[0].old_final[0].quantity, OM_Q_ENERGY_IMPORT_KWH);
     assert_true(s.replacements[0].old_final[0].value == 123456.7);

@@ -16,6 +16,7 @@
 
 #include "officemeter/report/consumption.h"
 #include "officemeter/base/isotime.h"
+#include "testutil.h"
 
 #define DOC OM_SOURCE_DIR "/docs/methodology.md"
 
@@ -79,14 +80,6 @@ static int64_t instant(const char *blk, const char *key)
     return ms;
 }
 
-static void assert_close(double got, double want, const char *what)
-{
-    if (fabs(got - want) > 1e-9 * (fabs(want) > 1 ? fabs(want) : 1)) {
-        print_error("%s: computed %.15g, the page says %.15g\n", what, got, want);
-        fail();
-    }
-}
-
 static void test_worked_example(void **state)
 {
     char *doc = read_doc();
@@ -120,18 +113,18 @@ static void test_worked_example(void **state)
     double va, vb;
     assert_int_equal(om_counter_value_at(c, a, &va), 0);
     assert_int_equal(om_counter_value_at(c, b, &vb), 0);
-    assert_close(va, number(results, "boundary_start"), "boundary_start");
-    assert_close(vb, number(results, "boundary_end"), "boundary_end");
+    om_test_assert_near_what(va, number(results, "boundary_start"), "boundary_start");
+    om_test_assert_near_what(vb, number(results, "boundary_end"), "boundary_end");
     om_consumption r;
     assert_int_equal(om_counter_consumption(c, a, b, &r), 0);
-    assert_close(r.value, number(results, "consumption"), "consumption");
-    assert_close(r.estimated, number(results, "estimated"), "estimated");
-    assert_close(r.estimated / r.value, number(results, "estimated_share"), "estimated_share");
-    assert_close((double)r.expected_ms / 3600000, number(results, "expected_h"), "expected_h");
-    assert_close((double)r.actual_ms / 3600000, number(results, "actual_h"), "actual_h");
-    assert_close((double)r.actual_ms / (double)r.expected_ms, number(results, "coverage"),
+    om_test_assert_near_what(r.value, number(results, "consumption"), "consumption");
+    om_test_assert_near_what(r.estimated, number(results, "estimated"), "estimated");
+    om_test_assert_near_what(r.estimated / r.value, number(results, "estimated_share"), "estimated_share");
+    om_test_assert_near_what((double)r.expected_ms / 3600000, number(results, "expected_h"), "expected_h");
+    om_test_assert_near_what((double)r.actual_ms / 3600000, number(results, "actual_h"), "actual_h");
+    om_test_assert_near_what((double)r.actual_ms / (double)r.expected_ms, number(results, "coverage"),
                  "coverage");
-    assert_close((double)om_samples_count(s, n, a, b), number(results, "readings"), "readings");
+    om_test_assert_near_what((double)om_samples_count(s, n, a, b), number(results, "readings"), "readings");
 
     char want[256], got[256] = "";
     value_of(results, "events", want, sizeof want);

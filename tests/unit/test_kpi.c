@@ -16,16 +16,9 @@
 
 #include "officemeter/base/isotime.h"
 #include "officemeter/report/kpi.h"
+#include "testutil.h"
 
 #define HOUR 3600000LL
-
-static void assert_rel(double got, double want)
-{
-    if (!(fabs(got - want) <= 1e-12 * (fabs(want) > 1 ? fabs(want) : 1))) {
-        print_error("got %.17g, want %.17g\n", got, want);
-        fail();
-    }
-}
 
 /* ---- a small portfolio ---------------------------------------------------- */
 
@@ -168,11 +161,11 @@ static void test_totals_main_only_and_net_export(void **state)
     om_report r;
     compute(&w, &r);
     /* a: 1000 - 200 net; the sub-meter is a breakdown, never added. */
-    assert_rel(r.sites[0].elec.value, 800);
-    assert_rel(r.sites[0].elec.import_kwh, 1000);
-    assert_rel(r.sites[0].elec.export_kwh, 200);
-    assert_rel(r.sites[0].elec.sub_value, 300);
-    assert_rel(kpi(&r, "energy_total_mwh")->current.value, 4.8);
+    om_test_assert_near(r.sites[0].elec.value, 800);
+    om_test_assert_near(r.sites[0].elec.import_kwh, 1000);
+    om_test_assert_near(r.sites[0].elec.export_kwh, 200);
+    om_test_assert_near(r.sites[0].elec.sub_value, 300);
+    om_test_assert_near(kpi(&r, "energy_total_mwh")->current.value, 4.8);
     assert_false(r.months[0].sub_exceeds_main);
     om_report_free(&r);
 }
@@ -207,12 +200,12 @@ static void test_intensity_time_weighted_covered(void **state)
     compute(&w, &r);
     /* a: 1000 m² for 274 days (to 1 October), 500 m² for 92, of 366. */
     double area_a = (274 * 1000.0 + 92 * 500.0) / 366;
-    assert_rel(r.sites[0].area_m2, area_a);
-    assert_rel(kpi(&r, "energy_intensity_mwh_per_m2")->current.value, 30.0 / (area_a + 3000));
+    om_test_assert_near(r.sites[0].area_m2, area_a);
+    om_test_assert_near(kpi(&r, "energy_intensity_mwh_per_m2")->current.value, 30.0 / (area_a + 3000));
     /* Water covers a only: its own area, no warning. */
     const om_kpi *wi = kpi(&r, "water_intensity_t_per_m2");
-    assert_rel(wi->current.value, 600 / area_a);
-    assert_rel(wi->current.area_share, area_a / (area_a + 3000));
+    om_test_assert_near(wi->current.value, 600 / area_a);
+    om_test_assert_near(wi->current.area_share, area_a / (area_a + 3000));
     assert_false(has_note(&r, "Warning"));
     assert_true(has_note(&r, "time-weighted floor area"));
     assert_true(has_note(&r, "Water (A2.2) covers 1 of 2 sites (a;"));
@@ -231,10 +224,10 @@ static void test_intensity_year_end_whole_portfolio(void **state)
     add(&w, "a", "w", OM_UTILITY_WATER, OM_ROLE_MAIN, OM_Q_WATER_M3, 2024, 1, 600);
     om_report r;
     compute(&w, &r);
-    assert_rel(r.sites[0].area_m2, 500);
+    om_test_assert_near(r.sites[0].area_m2, 500);
     const om_kpi *wi = kpi(&r, "water_intensity_t_per_m2");
-    assert_rel(wi->current.denominator, 3500);
-    assert_rel(wi->current.value, 600.0 / 3500);
+    om_test_assert_near(wi->current.denominator, 3500);
+    om_test_assert_near(wi->current.value, 600.0 / 3500);
     assert_true(has_note(&r, "Warning: water_intensity_t_per_m2 divides by the whole portfolio"));
     /* Energy covers the whole portfolio: no warning for it. */
     assert_false(has_note(&r, "Warning: energy_intensity"));
@@ -252,15 +245,15 @@ static void test_restatement(void **state)
     compute(&w, &r);
     /* Restated: 2023's 2 MWh at 2024's 0.4 (kg/kWh = t/MWh). */
     const om_kpi *g = kpi(&r, "ghg_scope2_location_t");
-    assert_rel(g->current.value, 0.4);
-    assert_rel(g->previous.value, 0.8);
+    om_test_assert_near(g->current.value, 0.4);
+    om_test_assert_near(g->previous.value, 0.8);
     assert_true(g->previous_restated);
     om_report_free(&r);
 
     w.policy.restate_previous_year = false;
     compute(&w, &r);
     g = kpi(&r, "ghg_scope2_location_t");
-    assert_rel(g->previous.value, 1.0); /* 2 MWh at 2023's 0.5 */
+    om_test_assert_near(g->previous.value, 1.0); /* 2 MWh at 2023's 0.5 */
     assert_false(g->previous_restated);
     assert_true(has_note(&r, "uses the factors selected for its own year"));
     /* Both factors are listed, each applied to its year. */
@@ -279,7 +272,7 @@ static void test_latest_factor_not_after_year(void **state)
     om_report r;
     compute(&w, &r);
     /* R2 has only a 2023 factor: it applies to 2024. */
-    assert_rel(kpi(&r, "ghg_scope2_location_t")->current.value, 0.2);
+    om_test_assert_near(kpi(&r, "ghg_scope2_location_t")->current.value, 0.2);
     om_report_free(&r);
 }
 
@@ -294,7 +287,7 @@ static void test_region_without_factor(void **state)
     compute(&w, &r);
     const om_kpi *g = kpi(&r, "ghg_total_t");
     assert_int_equal(g->current.ncovered, 1);
-    assert_rel(g->current.value, 0.4);
+    om_test_assert_near(g->current.value, 0.4);
     /* Energy still covers both. */
     assert_int_equal(kpi(&r, "energy_total_mwh")->current.ncovered, 2);
     assert_true(has_note(&r, "b (no grid_electricity factor for NOWHERE in 2024)"));
@@ -317,15 +310,15 @@ static void test_market_based(void **state)
     compute(&w, &r);
     /* a: fully covered, 0 t, the 2 MWh excess is not carried to b; b: no
      * residual mix in R2, grid average 0.2. */
-    assert_rel(r.sites[0].ghg.market_t, 0);
-    assert_rel(kpi(&r, "ghg_scope2_market_t")->current.value, 2 * 0.2);
-    assert_rel(kpi(&r, "ghg_scope2_location_t")->current.value, 3 * 0.4 + 2 * 0.2);
+    om_test_assert_near(r.sites[0].ghg.market_t, 0);
+    om_test_assert_near(kpi(&r, "ghg_scope2_market_t")->current.value, 2 * 0.2);
+    om_test_assert_near(kpi(&r, "ghg_scope2_location_t")->current.value, 3 * 0.4 + 2 * 0.2);
     assert_true(has_flag(&r.sites[0], "Instruments (5.000 MWh) exceed the consumption"));
     om_report_free(&r);
 
     w.instr[0].mwh = 1;
     compute(&w, &r);
-    assert_rel(r.sites[0].ghg.market_t, 2 * 0.6); /* residual mix for the rest */
+    om_test_assert_near(r.sites[0].ghg.market_t, 2 * 0.6); /* residual mix for the rest */
     om_report_free(&r);
 }
 
@@ -338,8 +331,8 @@ static void test_scope3_separate(void **state)
     om_report r;
     compute(&w, &r);
     /* 100 m³ x 150 kg/m³ = 15 t, apart from the total. */
-    assert_rel(kpi(&r, "ghg_scope3_water_t")->current.value, 15);
-    assert_rel(kpi(&r, "ghg_total_t")->current.value, 0.2);
+    om_test_assert_near(kpi(&r, "ghg_scope3_water_t")->current.value, 15);
+    om_test_assert_near(kpi(&r, "ghg_total_t")->current.value, 0.2);
     assert_false(kpi(&r, "ghg_scope3_cat3_t")->current.has_value);
     assert_true(has_note(&r, "reported separately"));
     om_report_free(&r);
@@ -361,7 +354,7 @@ static void test_per_employee_and_no_data(void **state)
     assert_false(r.sites[1].elec.covered);
     assert_true(has_flag(&r.sites[1], "No electricity data in 2024"));
     assert_true(has_note(&r, "b (no data)"));
-    assert_rel(kpi(&r, "energy_intensity_mwh_per_employee")->current.value, 0.5);
+    om_test_assert_near(kpi(&r, "energy_intensity_mwh_per_employee")->current.value, 0.5);
     /* No previous year data at all: no previous values, no change. */
     assert_false(e->previous.has_value);
     double pct;
@@ -389,8 +382,8 @@ static void test_coverage_time_and_estimates(void **state)
     om_report r;
     compute(&w, &r);
     const om_kpi *e = kpi(&r, "energy_total_mwh");
-    assert_rel(e->current.time_share, (540.0 + 720) / 1440);
-    assert_rel(e->current.estimated_share, 250.0 / 4000);
+    om_test_assert_near(e->current.time_share, (540.0 + 720) / 1440);
+    om_test_assert_near(e->current.estimated_share, 250.0 / 4000);
     assert_true(has_flag(&r.sites[0], "main energy_import_kwh 2024-01: actual data for 75.00%"));
     om_report_free(&r);
 }

@@ -73,7 +73,7 @@ static int encode(const om_batch *b, size_t cap, char **buf, size_t *len, size_t
 
 /* ---- tests -------------------------------------------------------------- */
 
-/* The example of ARCHITECTURE.md, byte for byte. */
+/* The example of docs/architecture.md, byte for byte. */
 static void test_contract_example(void **state)
 {
     (void)state;

@@ -1,7 +1,7 @@
 /*
  * test_quantity.c - the canonical quantity table: names, kinds, units.
  *
- * The expected rows are the contract in ARCHITECTURE.md (payload keys and
+ * The expected rows are the contract in docs/architecture.md (payload keys and
  * their units), written out here so that a change to the table is a visible
  * change to the contract.
  */

@@ -38,6 +38,7 @@
 #include "officemeter/report/rollup.h"
 #include "officemeter/config/site.h"
 #include "officemeter/store/store.h"
+#include "testutil.h"
 
 #define FIXTURE OM_TEST_DATA "/report"
 #define STEP_MS (30 * 60 * 1000LL)
@@ -85,21 +86,11 @@ static const series_def series[] = {
 };
 #define NSERIES (sizeof series / sizeof series[0])
 
-static int64_t iso(const char *text)
-{
-    int64_t ms = 0;
-    if (om_parse_iso8601(text, &ms) < 0) {
-        fprintf(stderr, "bad timestamp %s\n", text);
-        abort();
-    }
-    return ms;
-}
-
 static double rate_at(const series_def *d, int64_t t)
 {
     double rate = 0;
     for (size_t i = 0; i < 4 && d->segs[i].from; i++)
-        if (iso(d->segs[i].from) <= t)
+        if (om_test_iso(d->segs[i].from) <= t)
             rate = d->segs[i].per_hour;
     return rate;
 }
@@ -109,8 +100,8 @@ static double integral(const series_def *d, int64_t a, int64_t b)
 {
     double sum = 0;
     for (size_t i = 0; i < 4 && d->segs[i].from; i++) {
-        int64_t from = iso(d->segs[i].from);
-        int64_t until = i + 1 < 4 && d->segs[i + 1].from ? iso(d->segs[i + 1].from) : INT64_MAX;
+        int64_t from = om_test_iso(d->segs[i].from);
+        int64_t until = i + 1 < 4 && d->segs[i + 1].from ? om_test_iso(d->segs[i + 1].from) : INT64_MAX;
         int64_t lo = a > from ? a : from, hi = b < until ? b : until;
         if (hi > lo)
             sum += d->segs[i].per_hour * (double)(hi - lo) / HOUR_MS;
@@ -158,12 +149,12 @@ static void generate(fixture *fx, size_t k)
     for (size_t i = 0; i < site->nreplacements; i++)
         if (strcmp(site->replacements[i].meter_id, d->meter) == 0)
             rep = &site->replacements[i];
-    int64_t first = iso(d->first), last = iso(d->last);
+    int64_t first = om_test_iso(d->first), last = om_test_iso(d->last);
     size_t cap = (size_t)((last - first) / STEP_MS) + 1;
     fx->counter[k] = calloc(cap, sizeof(om_sample));
     fx->rate[k] = calloc(cap, sizeof(om_sample));
-    int64_t gap_a = iso("2024-03-10T00:00:00Z"), gap_b = iso("2024-03-17T00:00:00Z");
-    int64_t glitch = iso("2024-06-05T12:00:00Z");
+    int64_t gap_a = om_test_iso("2024-03-10T00:00:00Z"), gap_b = om_test_iso("2024-03-17T00:00:00Z");
+    int64_t glitch = om_test_iso("2024-06-05T12:00:00Z");
     bool is_bravo = strcmp(d->meter, "bravo-main") == 0;
     for (int64_t t = first; t <= last; t += STEP_MS) {
         if (is_bravo && t > gap_a && t < gap_b)
@@ -278,7 +269,7 @@ static void rollup_years(fixture *fx, int year, rollups *out)
 {
     memset(out, 0, sizeof *out);
     om_rollup_source src = {mem_counter, mem_rates, fx};
-    int64_t now = iso("2025-02-01T00:00:00Z");
+    int64_t now = om_test_iso("2025-02-01T00:00:00Z");
     for (size_t s = 0; s < 3; s++)
         for (int y = year - 1; y <= year; y++)
             for (unsigned m = 1; m <= 12; m++) {
@@ -310,15 +301,6 @@ static void report_of(fixture *fx, const rollups *ru, int year, om_report *r)
 
 /* ---- hand-computed expectations ------------------------------------------ */
 
-static void assert_rel(double got, double want, const char *what)
-{
-    double tol = 1e-9 * (fabs(want) > 1e-300 ? fabs(want) : 1);
-    if (!(fabs(got - want) <= tol)) {
-        print_error("%s: got %.17g, want %.17g\n", what, got, want);
-        fail();
-    }
-}
-
 static void expect(const om_report *r, const char *key, double cur, double prev)
 {
     const om_kpi *k = om_report_kpi(r, key);
@@ -327,8 +309,8 @@ static void expect(const om_report *r, const char *key, double cur, double prev)
         print_error("%s: no value\n", key);
         fail();
     }
-    assert_rel(k->current.value, cur, key);
-    assert_rel(k->previous.value, prev, key);
+    om_test_assert_near_what(k->current.value, cur, key);
+    om_test_assert_near_what(k->previous.value, prev, key);
 }
 
 static int setup(void **state)
@@ -367,7 +349,7 @@ static void test_kpis_by_hand(void **state)
     double a24 = (20 * 182 * 24 + 15 * 184 * 24) / 1000.0, b24 = 12 * h24 / 1000,
            c24 = 8 * h24 / 1000;
     double a23 = 22 * h23 / 1000, b23 = 13 * h23 / 1000, c23 = 9 * h23 / 1000;
-    assert_rel(a24, 153.6, "alpha 2024");
+    om_test_assert_near_what(a24, 153.6, "alpha 2024");
     expect(&r, "energy_total_mwh", a24 + b24 + c24, a23 + b23 + c23); /* 329.28, 385.44 */
     expect(&r, "energy_electricity_mwh", 329.28, 385.44);
 
@@ -411,7 +393,7 @@ static void test_kpis_by_hand(void **state)
      * bravo 0.5 x 8784 = 4392; 2023: 17 520 + 0.6 x 8760 = 22 776. Charlie is
      * not metered: intensities divide by alpha's and bravo's area only. */
     double w24 = 2 * h24 + w_b24, w23 = 2 * h23 + w_b23;
-    assert_rel(w24, 21960, "water 2024");
+    om_test_assert_near_what(w24, 21960, "water 2024");
     expect(&r, "water_t", w24, w23);
     expect(&r, "water_intensity_t_per_m2", w24 / (alpha_area + 1200), w23 / 3200);
     expect(&r, "water_intensity_t_per_employee", w24 / 230, w23 / 235);
@@ -426,35 +408,35 @@ static void test_kpis_by_hand(void **state)
      * 12 kW x 168 h = 2016 kWh of 329 280 kWh. */
     const om_kpi *e = om_report_kpi(&r, "energy_total_mwh");
     assert_int_equal(e->current.ncovered, 3);
-    assert_rel(e->current.area_share, 1, "electricity area share");
-    assert_rel(e->current.time_share, (3 * h24 - 168) / (3 * h24), "electricity time share");
-    assert_rel(e->current.estimated_share, 2016 / 329280.0, "electricity estimated share");
+    om_test_assert_near_what(e->current.area_share, 1, "electricity area share");
+    om_test_assert_near_what(e->current.time_share, (3 * h24 - 168) / (3 * h24), "electricity time share");
+    om_test_assert_near_what(e->current.estimated_share, 2016 / 329280.0, "electricity estimated share");
     assert_true(e->previous_restated);
     double pct;
     assert_true(om_kpi_change_pct(e, &pct));
-    assert_rel(pct, (329.28 - 385.44) / 385.44 * 100, "change %");
+    om_test_assert_near_what(pct, (329.28 - 385.44) / 385.44 * 100, "change %");
     /* Water: alpha and bravo, (1748.63 + 1200) / (1748.63 + 2100) of the area. */
     const om_kpi *w = om_report_kpi(&r, "water_t");
     assert_int_equal(w->current.ncovered, 2);
     assert_false(w->current.covered[2]);
-    assert_rel(w->current.area_share, (alpha_area + 1200) / area24, "water area share");
-    assert_rel(w->current.time_share, 1, "water time share");
-    assert_rel(w->current.denominator, 0, "no denominator for a total");
+    om_test_assert_near_what(w->current.area_share, (alpha_area + 1200) / area24, "water area share");
+    om_test_assert_near_what(w->current.time_share, 1, "water time share");
+    om_test_assert_near_what(w->current.denominator, 0, "no denominator for a total");
     const om_kpi *wi = om_report_kpi(&r, "water_intensity_t_per_m2");
-    assert_rel(wi->current.denominator, alpha_area + 1200, "water intensity area");
+    om_test_assert_near_what(wi->current.denominator, alpha_area + 1200, "water intensity area");
 
     /* Per site. */
-    assert_rel(r.sites[0].area_m2, alpha_area, "alpha area");
-    assert_rel(r.sites[0].area_year_end, 1500, "alpha year-end area");
-    assert_rel(r.sites[1].elec.estimated, 2016, "bravo estimated kWh");
-    assert_rel(r.sites[2].ghg.instruments_mwh, 30, "charlie instruments");
+    om_test_assert_near_what(r.sites[0].area_m2, alpha_area, "alpha area");
+    om_test_assert_near_what(r.sites[0].area_year_end, 1500, "alpha year-end area");
+    om_test_assert_near_what(r.sites[1].elec.estimated, 2016, "bravo estimated kWh");
+    om_test_assert_near_what(r.sites[2].ghg.instruments_mwh, 30, "charlie instruments");
     assert_false(r.sites[2].water.metered);
     /* Sub-meters: alpha's light board at 12 kW plus HVAC at 8 kW in August
      * 2024 exceed the new main meter's 15 kW; no other month is flagged. */
     for (size_t i = 0; i < r.nmonths; i++)
         assert_int_equal(r.months[i].sub_exceeds_main, r.months[i].site == 0 && r.months[i].month == 8);
-    assert_rel(r.months[7].elec.sub_value, (12 + 8) * 31 * 24, "alpha August subs kWh");
-    assert_rel(r.months[7].elec.value, 15 * 31 * 24, "alpha August main kWh");
+    om_test_assert_near_what(r.months[7].elec.sub_value, (12 + 8) * 31 * 24, "alpha August subs kWh");
+    om_test_assert_near_what(r.months[7].elec.value, 15 * 31 * 24, "alpha August main kWh");
 
     /* Flags: each fixture event is reported once, with its site. */
     const char *want[][2] = {
@@ -489,25 +471,25 @@ static void test_rollup_months(void **state)
     /* March 2024 in London: the gap month. 31 days less the hour lost to DST
      * = 743 h at 12 kW = 8916 kWh; 168 h of it estimated. */
     assert_int_equal(om_rollup_site_month(&fx->sites[1], &fx->policy, 2024, 3,
-                                          iso("2025-02-01T00:00:00Z"), &src, &rows, &nr, &ev, &ne),
+                                          om_test_iso("2025-02-01T00:00:00Z"), &src, &rows, &nr, &ev, &ne),
                      0);
     const om_meter_month *m = NULL;
     for (size_t i = 0; i < nr; i++)
         if (strcmp(rows[i].meter, "bravo-main") == 0)
             m = &rows[i];
     assert_non_null(m);
-    assert_rel(m->consumption, 12 * 743.0, "bravo March kWh");
-    assert_rel(m->estimated, 12 * 168.0, "bravo March estimated");
+    om_test_assert_near_what(m->consumption, 12 * 743.0, "bravo March kWh");
+    om_test_assert_near_what(m->estimated, 12 * 168.0, "bravo March estimated");
     assert_int_equal(m->expected_ms, 743 * 3600000LL);
     assert_int_equal(m->actual_ms, (743 - 168) * 3600000LL);
     /* Readings in the month: every 30 minutes for 743 h, less the 335
      * dropped inside the gap. */
     assert_int_equal(m->nreadings, 743 * 2 - 335);
-    assert_rel(m->rate_min, 12, "min power");
-    assert_rel(m->rate_max, 12, "max power");
+    om_test_assert_near_what(m->rate_min, 12, "min power");
+    om_test_assert_near_what(m->rate_max, 12, "max power");
     /* Night base load from the counter: 12 kW on every complete night (the
      * nights inside the gap are not complete). */
-    assert_rel(m->night_avg, 12, "night base load");
+    om_test_assert_near_what(m->night_avg, 12, "night base load");
     assert_int_equal(m->nights, 31 - 7);
     assert_false(m->provisional);
     free(rows);
@@ -515,7 +497,7 @@ static void test_rollup_months(void **state)
 
     /* A month not over at `now` is provisional. */
     assert_int_equal(om_rollup_site_month(&fx->sites[1], &fx->policy, 2024, 12,
-                                          iso("2024-12-20T00:00:00Z"), &src, &rows, &nr, &ev, &ne),
+                                          om_test_iso("2024-12-20T00:00:00Z"), &src, &rows, &nr, &ev, &ne),
                      0);
     assert_true(rows[0].provisional);
     free(rows);
@@ -523,7 +505,7 @@ static void test_rollup_months(void **state)
 
     /* Alpha in June 2024: the old main meter only; July: the new one only. */
     assert_int_equal(om_rollup_site_month(&fx->sites[0], &fx->policy, 2024, 7,
-                                          iso("2025-02-01T00:00:00Z"), &src, &rows, &nr, &ev, &ne),
+                                          om_test_iso("2025-02-01T00:00:00Z"), &src, &rows, &nr, &ev, &ne),
                      0);
     bool old_seen = false;
     for (size_t i = 0; i < nr; i++)
@@ -563,8 +545,8 @@ static void test_gap_across_months(void **state)
      * and April 49 h; each month records its own part. */
     static om_sample s[4000];
     size_t n = 0;
-    int64_t gap_a = iso("2024-03-30T00:00:00Z"), gap_b = iso("2024-04-03T00:00:00Z");
-    for (int64_t t = iso("2024-03-20T00:00:00Z"); t <= iso("2024-04-10T00:00:00Z"); t += STEP_MS)
+    int64_t gap_a = om_test_iso("2024-03-30T00:00:00Z"), gap_b = om_test_iso("2024-04-03T00:00:00Z");
+    for (int64_t t = om_test_iso("2024-03-20T00:00:00Z"); t <= om_test_iso("2024-04-10T00:00:00Z"); t += STEP_MS)
         if (t <= gap_a || t >= gap_b)
             s[n++] = (om_sample){t, 1000 + 12 * (double)(t - gap_a) / HOUR_MS};
     one_series os = {s, n};
@@ -576,7 +558,7 @@ static void test_gap_across_months(void **state)
         om_month_event *ev;
         size_t nr, ne;
         assert_int_equal(om_rollup_site_month(bravo, &fx->policy, 2024, m,
-                                              iso("2025-01-01T00:00:00Z"), &src, &rows, &nr, &ev,
+                                              om_test_iso("2025-01-01T00:00:00Z"), &src, &rows, &nr, &ev,
                                               &ne),
                          0);
         size_t gaps = 0;
@@ -585,14 +567,14 @@ static void test_gap_across_months(void **state)
                 continue;
             gaps++;
             parts += ev[i].ev.counted;
-            assert_rel(ev[i].ev.counted, 12.0 * (m == 3 ? 47 : 49), "gap part");
-            assert_true(ev[i].ev.t == (m == 3 ? gap_a : iso("2024-03-31T23:00:00Z")));
+            om_test_assert_near_what(ev[i].ev.counted, 12.0 * (m == 3 ? 47 : 49), "gap part");
+            assert_true(ev[i].ev.t == (m == 3 ? gap_a : om_test_iso("2024-03-31T23:00:00Z")));
         }
         assert_int_equal(gaps, 1);
         free(rows);
         free(ev);
     }
-    assert_rel(parts, 12.0 * 96, "the parts add up to the gap");
+    om_test_assert_near_what(parts, 12.0 * 96, "the parts add up to the gap");
 }
 
 static void test_order_independent(void **state)

@@ -15,20 +15,14 @@
 
 #include "officemeter/base/isotime.h"
 #include "sim_profile.h"
+#include "testutil.h"
 
 #define ZONE "Europe/London"
-
-static int64_t at(const char *iso)
-{
-    int64_t ms = 0;
-    assert_int_equal(om_parse_iso8601(iso, &ms), 0);
-    return ms;
-}
 
 static void init(om_sim_profile *p, uint64_t seed, const char *id, om_utility u, om_role r,
                  const char *start)
 {
-    assert_int_equal(om_sim_profile_init(p, seed, id, u, r, ZONE, at(start)), 0);
+    assert_int_equal(om_sim_profile_init(p, seed, id, u, r, ZONE, om_test_iso(start)), 0);
 }
 
 static void test_same_seed_same_values(void **state)
@@ -37,7 +31,7 @@ static void test_same_seed_same_values(void **state)
     om_sim_profile a, b;
     init(&a, 7, "main", OM_UTILITY_ELECTRICITY, OM_ROLE_MAIN, "2024-03-04T00:00:00Z");
     init(&b, 7, "main", OM_UTILITY_ELECTRICITY, OM_ROLE_MAIN, "2024-03-04T00:00:00Z");
-    int64_t t = at("2024-03-06T13:37:12Z");
+    int64_t t = om_test_iso("2024-03-06T13:37:12Z");
     assert_true(a.initial == b.initial);
     assert_true(om_sim_profile_rate(&a, t) == om_sim_profile_rate(&b, t));
     assert_true(om_sim_profile_voltage(&a, 2, t) == om_sim_profile_voltage(&b, 2, t));
@@ -51,7 +45,7 @@ static void test_seed_and_meter_change_values(void **state)
     init(&a, 1, "main", OM_UTILITY_ELECTRICITY, OM_ROLE_MAIN, "2024-03-04T00:00:00Z");
     init(&b, 2, "main", OM_UTILITY_ELECTRICITY, OM_ROLE_MAIN, "2024-03-04T00:00:00Z");
     init(&c, 1, "main2", OM_UTILITY_ELECTRICITY, OM_ROLE_MAIN, "2024-03-04T00:00:00Z");
-    int64_t t = at("2024-03-04T10:00:00Z");
+    int64_t t = om_test_iso("2024-03-04T10:00:00Z");
     assert_true(a.initial != b.initial);
     assert_true(a.initial != c.initial);
     assert_true(om_sim_profile_rate(&a, t) != om_sim_profile_rate(&b, t));
@@ -61,7 +55,7 @@ static void test_seed_and_meter_change_values(void **state)
 /* Average power over a local hour, minute by minute. */
 static double mean_power(om_sim_profile *p, const char *hour_start)
 {
-    int64_t t0 = at(hour_start);
+    int64_t t0 = om_test_iso(hour_start);
     double sum = 0;
     for (int m = 0; m < 60; m++)
         sum += om_sim_profile_rate(p, t0 + m * 60000LL);
@@ -79,10 +73,10 @@ static void test_weekday_weekend_night(void **state)
     assert_true(weekday > 40.0 && weekday < 80.0);
     assert_true(night > 0.20 * weekday && night < 0.40 * weekday);
     assert_true(weekend > 0.20 * weekday && weekend < 0.40 * weekday);
-    assert_true(om_sim_profile_working(&p, at("2024-03-04T11:00:00Z")));
-    assert_false(om_sim_profile_working(&p, at("2024-03-02T11:00:00Z")));
-    assert_false(om_sim_profile_working(&p, at("2024-03-04T19:00:00Z")));
-    assert_true(om_sim_profile_working(&p, at("2024-03-04T08:00:00Z")));
+    assert_true(om_sim_profile_working(&p, om_test_iso("2024-03-04T11:00:00Z")));
+    assert_false(om_sim_profile_working(&p, om_test_iso("2024-03-02T11:00:00Z")));
+    assert_false(om_sim_profile_working(&p, om_test_iso("2024-03-04T19:00:00Z")));
+    assert_true(om_sim_profile_working(&p, om_test_iso("2024-03-04T08:00:00Z")));
 }
 
 static void test_working_hours_follow_local_time(void **state)
@@ -91,11 +85,11 @@ static void test_working_hours_follow_local_time(void **state)
     om_sim_profile p;
     init(&p, 1, "main", OM_UTILITY_ELECTRICITY, OM_ROLE_MAIN, "2024-01-01T00:00:00Z");
     /* 07:30 UTC is 08:30 in London summer time, 07:30 in winter. */
-    assert_true(om_sim_profile_working(&p, at("2024-07-01T07:30:00Z")));
-    assert_false(om_sim_profile_working(&p, at("2024-01-08T07:30:00Z")));
+    assert_true(om_sim_profile_working(&p, om_test_iso("2024-07-01T07:30:00Z")));
+    assert_false(om_sim_profile_working(&p, om_test_iso("2024-01-08T07:30:00Z")));
     /* 18:30 UTC is 19:30 in summer: closed; 18:30 in winter: open. */
-    assert_false(om_sim_profile_working(&p, at("2024-07-01T18:30:00Z")));
-    assert_true(om_sim_profile_working(&p, at("2024-01-08T18:30:00Z")));
+    assert_false(om_sim_profile_working(&p, om_test_iso("2024-07-01T18:30:00Z")));
+    assert_true(om_sim_profile_working(&p, om_test_iso("2024-01-08T18:30:00Z")));
 }
 
 static void test_main_peak_larger_than_sub(void **state)
@@ -116,7 +110,7 @@ static void test_voltages_near_230(void **state)
     (void)state;
     om_sim_profile p;
     init(&p, 3, "v", OM_UTILITY_ELECTRICITY, OM_ROLE_MAIN, "2024-03-04T00:00:00Z");
-    int64_t t0 = at("2024-03-04T00:00:00Z");
+    int64_t t0 = om_test_iso("2024-03-04T00:00:00Z");
     for (int m = 0; m < 2000; m += 7) {
         for (int ph = 1; ph <= 3; ph++) {
             double v = om_sim_profile_voltage(&p, ph, t0 + m * 60000LL);
@@ -135,8 +129,8 @@ static void test_water_zero_at_night_and_weekend(void **state)
     assert_true(mean_power(&p, "2024-03-04T02:00:00Z") == 0.0);
     assert_true(mean_power(&p, "2024-03-02T11:00:00Z") == 0.0);
     /* The counter stands still over a night. */
-    double before = om_sim_profile_consumed(&p, at("2024-03-04T00:00:00Z"));
-    double after = om_sim_profile_consumed(&p, at("2024-03-04T06:00:00Z"));
+    double before = om_sim_profile_consumed(&p, om_test_iso("2024-03-04T00:00:00Z"));
+    double after = om_sim_profile_consumed(&p, om_test_iso("2024-03-04T06:00:00Z"));
     assert_true(before > 0.0);
     assert_true(after == before);
 }
@@ -147,9 +141,9 @@ static void test_leak_flows_at_night(void **state)
     om_sim_profile p;
     init(&p, 1, "water", OM_UTILITY_WATER, OM_ROLE_MAIN, "2024-03-04T00:00:00Z");
     om_sim_profile_set_leak(&p, 0.25);
-    assert_true(fabs(om_sim_profile_rate(&p, at("2024-03-04T02:00:00Z")) - 0.25) < 1e-12);
+    om_test_assert_near(om_sim_profile_rate(&p, om_test_iso("2024-03-04T02:00:00Z")), 0.25);
     /* Six night hours at 0.25 m³/h. */
-    assert_true(fabs(om_sim_profile_consumed(&p, at("2024-03-04T06:00:00Z")) - 1.5) < 1e-9);
+    om_test_assert_near(om_sim_profile_consumed(&p, om_test_iso("2024-03-04T06:00:00Z")), 1.5);
 }
 
 static void test_counter_monotonic_and_integrates_rate(void **state)
@@ -157,7 +151,7 @@ static void test_counter_monotonic_and_integrates_rate(void **state)
     (void)state;
     om_sim_profile p;
     init(&p, 5, "main", OM_UTILITY_ELECTRICITY, OM_ROLE_MAIN, "2024-03-04T07:00:30Z");
-    int64_t t0 = at("2024-03-04T07:00:30Z");
+    int64_t t0 = om_test_iso("2024-03-04T07:00:30Z");
     double prev = 0.0, expect = 0.0;
     /* Rates are per hour and constant per minute: the first half minute,
      * then whole minutes. */
@@ -169,7 +163,7 @@ static void test_counter_monotonic_and_integrates_rate(void **state)
         assert_true(now > prev);
         prev = now;
     }
-    assert_true(fabs(prev - expect) < 1e-9);
+    om_test_assert_near(prev, expect);
     /* Ten hours around the start of work: between base and peak load. */
     assert_true(prev > 10 * 0.25 * p.peak * 0.95 && prev < 10 * p.peak * 1.05);
 }
@@ -180,17 +174,17 @@ static void test_counter_does_not_depend_on_read_pattern(void **state)
     om_sim_profile a, b;
     init(&a, 9, "m", OM_UTILITY_ELECTRICITY, OM_ROLE_MAIN, "2024-03-04T00:00:00Z");
     init(&b, 9, "m", OM_UTILITY_ELECTRICITY, OM_ROLE_MAIN, "2024-03-04T00:00:00Z");
-    int64_t t = at("2024-03-05T17:45:12.345Z");
+    int64_t t = om_test_iso("2024-03-05T17:45:12.345Z");
     /* a is read often at odd times, b once; then a backwards read. */
-    for (int64_t s = at("2024-03-04T00:00:00Z"); s < t; s += 7777)
+    for (int64_t s = om_test_iso("2024-03-04T00:00:00Z"); s < t; s += 7777)
         om_sim_profile_consumed(&a, s);
     assert_true(om_sim_profile_consumed(&a, t) == om_sim_profile_consumed(&b, t));
-    int64_t earlier = at("2024-03-04T12:00:00Z");
+    int64_t earlier = om_test_iso("2024-03-04T12:00:00Z");
     double e = om_sim_profile_consumed(&a, earlier);
     om_sim_profile c;
     init(&c, 9, "m", OM_UTILITY_ELECTRICITY, OM_ROLE_MAIN, "2024-03-04T00:00:00Z");
     assert_true(e == om_sim_profile_consumed(&c, earlier));
-    assert_true(om_sim_profile_consumed(&a, at("2024-03-03T00:00:00Z")) == 0.0);
+    assert_true(om_sim_profile_consumed(&a, om_test_iso("2024-03-03T00:00:00Z")) == 0.0);
 }
 
 /* The oracle of a period (--oracle-year) integrates afresh from the
@@ -202,12 +196,12 @@ static void test_between_matches_running_counter(void **state)
     (void)state;
     om_sim_profile p;
     init(&p, 7, "main", OM_UTILITY_ELECTRICITY, OM_ROLE_MAIN, "2024-02-27T13:17:11Z");
-    int64_t a = at("2024-03-01T00:00:00Z"), b = at("2024-03-08T17:30:30.250Z");
+    int64_t a = om_test_iso("2024-03-01T00:00:00Z"), b = om_test_iso("2024-03-08T17:30:30.250Z");
     double ca = om_sim_profile_consumed(&p, a);
     double cb = om_sim_profile_consumed(&p, b);
     double between = om_sim_profile_between(&p, a, b);
     assert_true(between > 1000.0); /* a week of an office: MWh, not zero */
-    assert_true(fabs(between - (cb - ca)) <= 1e-9 * cb);
+    om_test_assert_near(between, cb - ca);
     assert_int_equal(p.cursor_ms, b - (b % 60000)); /* cursor untouched by between() */
     /* Reversed or empty periods consume nothing. */
     assert_true(om_sim_profile_between(&p, b, a) == 0.0);

@@ -5,7 +5,7 @@
  * A poll is appended (and committed to disk) before it is published, handed
  * out in batches for publishing, and deleted only when the aggregator's
  * cumulative acknowledgement for this outbox's epoch covers its seq
- * (ARCHITECTURE.md, "end-to-end acknowledgement"). Unacknowledged polls are
+ * (docs/architecture.md, "The acknowledgement"). Unacknowledged polls are
  * handed out again after a resend timeout, or at once after
  * om_outbox_mark_unsent (a reconnect), always in seq order.
  *

@@ -4,7 +4,7 @@
  * A poll is what one meter said at one instant: a sequence number, the meter,
  * the time and a set of canonical values. The agent's outbox hands out polls
  * in batches; this module encodes a batch as the readings payload of
- * ARCHITECTURE.md:
+ * docs/architecture.md:
  *
  *   {"v":1,"site":"shanghai","gateway":"sh-gw1","epoch":"5f0c9a1e2b7d4c88",
  *    "polls":[{"seq":1024,"meter":"sh-main","t":1718000000000,

@@ -1,5 +1,5 @@
 /*
- * topic.h - the MQTT topics of the contract (docs/architecture.md, "MQTT").
+ * topic.h - the MQTT topics of the contract (docs/architecture.md, "MQTT topics").
  *
  *   officemeter/v1/{site}/{gateway}/readings   agent -> aggregator
  *   officemeter/v1/{site}/{gateway}/status     agent (birth, last will)

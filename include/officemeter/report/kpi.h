@@ -9,7 +9,7 @@
  * sites it covers, their share of floor area and the share of time with
  * actual data, and intensities divide by the area (or headcount) of
  * exactly those sites unless the policy asks for the whole portfolio.
- * Methodology: docs/methodology.md; report JSON: ARCHITECTURE.md.
+ * Methodology: docs/methodology.md; report JSON: docs/architecture.md and docs/methodology.md.
  */
 #ifndef OFFICEMETER_KPI_H
 #define OFFICEMETER_KPI_H
@@ -185,7 +185,7 @@ const om_kpi *om_report_kpi(const om_report *r, const char *key);
 bool om_kpi_change_pct(const om_kpi *k, double *pct);
 
 /* Writers of the report (the xlsx writer lives with the CLI, which links
- * libxlsxwriter). JSON carries full precision (ARCHITECTURE.md, report
+ * libxlsxwriter). JSON carries full precision (docs/methodology.md, report
  * schema); Markdown and CSV are rounded as shown. Return 0, or -1 when
  * writing failed. */
 int om_report_write_json(const om_report *r, FILE *out);
