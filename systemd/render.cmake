@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # render.cmake - copy units and configuration files with their install paths.
 #
 # The files in systemd/ and firmware-config/ name the paths of a Debian

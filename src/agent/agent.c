@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * agent.c - the daemon's life: init, connect, run, reload, once, shutdown.
  * (State diagram in agent.h; the delivery steps are in deliver.c.)

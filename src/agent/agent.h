@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * agent.h - the gateway daemon: bus workers, outbox, MQTT, and the loop
  * that joins them.

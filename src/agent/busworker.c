@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * busworker.c - polling one bus: ticks, requests, silences, backoff.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * busworker.h - one thread per bus: the only code that talks to meters.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * busworker_int.h - a bus worker's insides, shared by its two drivers.
  *

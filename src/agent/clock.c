@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * clock.c - wall and monotonic clocks, the build-date plausibility check,
  * and the simulated clock of demos and drills.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * clock.h - the agent's two clocks, and whether the wall clock can be trusted.
  *

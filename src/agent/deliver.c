@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * deliver.c - from queued polls to the aggregator and back: store, publish,
  * acknowledge, report.

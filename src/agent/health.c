@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * health.c - the retained health message: what a facilities team or the
  * status command needs to see without logging in to the gateway.

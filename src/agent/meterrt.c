@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * meterrt.c - a meter's plans, exception-2 re-planning, and decoding.
  *

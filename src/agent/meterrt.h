@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * meterrt.h - one meter at run time: its request plans, what it taught the
  * planner, its counters and its backoff.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pollq.c - a mutex-protected growable array of poll results.
  */

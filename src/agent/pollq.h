@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pollq.h - polls on their way from the bus workers to the outbox.
  *

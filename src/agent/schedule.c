@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * schedule.c - wall-clock aligned ticks and dead-meter backoff.
  */

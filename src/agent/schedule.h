@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * schedule.h - when a bus polls, and what: wall-clock aligned ticks.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * setup.c - load and cross-check agent.yaml, catalogue, site, credentials.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * setup.h - everything the agent needs before it can start, loaded and
  * checked together: agent.yaml, the catalogue, the site file, the gateway,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tcpmux.c - one thread, many Modbus TCP buses, one request in flight each.
  *

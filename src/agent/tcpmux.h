@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tcpmux.h - every Modbus TCP bus of the agent served by one thread.
  *

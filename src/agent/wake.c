@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wake.c - an eventfd as the delivery loop's alarm clock.
  */

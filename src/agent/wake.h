@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wake.h - what the delivery loop sleeps on.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * agg_group.c - hold judged messages, write them in one transaction, commit,
  * acknowledge.

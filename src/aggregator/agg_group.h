@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * agg_group.h - group commit: messages judged as they arrive, written and
  * committed together, then acknowledged.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * aggregator.h - the central daemon: subscribe, judge, group-commit,
  * acknowledge, reload sites on request.

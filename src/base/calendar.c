@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * calendar.c - local days, months and years as UTC instants.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * codec.c - Modbus registers <-> canonical values, for every type and word order.
  *

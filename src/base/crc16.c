@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * crc16.c - CRC-16/MODBUS, bit by bit (crc16.h). Frames are a few dozen
  * bytes, so a table would buy nothing worth its 512 bytes.

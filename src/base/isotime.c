@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * isotime.c - strict ISO 8601 parsing and formatting, no time zone database.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * numfmt.c - doubles as the shortest text that reads back as the same
  * double, for JSON (the readings payload, the report) and CSV.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * simclock.c - simulated time, and the clock file that shares it.
  */

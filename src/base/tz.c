@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tz.c - time zone conversion through the C library and the TZ variable.
  *

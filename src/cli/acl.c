@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * acl.c - `officemeter acl`: the broker's access control, from the site files.
  *

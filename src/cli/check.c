@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check.c - `officemeter check [PATHS...]`: validate configuration files.
  */

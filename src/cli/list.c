@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * list.c - `officemeter list`: a site's buses and meters, one per line.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * probe.c - `officemeter probe`: read one meter once and show what it says.
  *

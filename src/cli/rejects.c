@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rejects.c - `officemeter rejects`: what the aggregator refused and why,
  * newest first; the counts per gateway and reason; the quarantined polls.

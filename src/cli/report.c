@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report.c - `officemeter report`: the annual KPI report from monthly
  * rollups, in Markdown, CSV, JSON or XLSX.

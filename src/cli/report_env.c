@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report_env.c - the portfolio and the database for `rollup` and `report`,
  * and the rule for when a stored month must be computed again.

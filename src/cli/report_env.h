@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report_env.h - what `officemeter rollup` and `officemeter report` share:
  * their common options, the portfolio (site files, catalogue, factors,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * requeue.c - `officemeter requeue`: judge quarantined polls again against
  * the current site files, and store those that now belong.

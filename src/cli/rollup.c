@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rollup.c - `officemeter rollup`: compute and store one month per site,
  * and write each site's month as a CSV file for its facilities team.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_cmd.c - `officemeter sim`: options, signals and the main loop.
  *

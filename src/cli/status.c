@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * status.c - `officemeter status`: every gateway and meter, how fresh its
  * data is, and an exit status that monitoring can use.

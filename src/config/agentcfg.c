@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * agentcfg.c - load agent.yaml with the declared-config loader.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * aggcfg.c - load aggregator.yaml with the declared-config loader.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * brokercfg.c - MQTT broker settings: URI, identity, credentials, TLS.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * brokercfg.h - what agent.yaml and aggregator.yaml share: the `broker:`
  * mapping, the log level, and path resolution, so both daemons validate and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * busoverride.c - "[GATEWAY/]BUS=rtu:DEVICE" and "...=tcp:HOST:PORT".
  *

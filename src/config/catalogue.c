@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * catalogue.c - load meter model files (firmware-config/meters/NAME.yaml).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * factors.c - load emission factors and the reporting policy, and choose
  * the factor for a region, kind and year.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * site.c - load and cross-check a site file (sites/NAME.yaml).
  *

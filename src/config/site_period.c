@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * site_period.c - what a site file says about a period: the floor area in
  * force, a meter's service life, the headcount of a year.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * yamlcfg.c - the schema-driven YAML loader behind every config file.
  *

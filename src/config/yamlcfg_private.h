@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * yamlcfg.h - declared configuration: YAML documents into plain C structs.
  *

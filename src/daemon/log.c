@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * om_log.c - levelled, rate-limited logging to stderr (see om_log.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * notify.c - send sd_notify messages to $NOTIFY_SOCKET (see notify.h).
  *

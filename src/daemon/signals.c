@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * daemon.c - signal set-up shared by officemeter-agent and -aggregator.
  */

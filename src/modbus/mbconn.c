@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mbconn.c - one way to turn a site bus into a connected libmodbus client.
  *

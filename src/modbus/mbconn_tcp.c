@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mbconn_tcp.c - Modbus TCP through libmodbus without blocking.
  *

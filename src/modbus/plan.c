@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * plan.c - plan the read requests of one meter, and re-plan it after an
  * exception 2.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * plan_bus.c - request plans per bus and per gateway, and their totals.
  *

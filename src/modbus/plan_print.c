@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * plan_print.c - the request plan as text, for `officemeter-agent --plan`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * plan_wire.c - what a read costs on the wire: bytes, character times, the
  * RTU inter-frame silence, and the line time of one request.

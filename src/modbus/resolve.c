@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * resolve.c - a host name resolved on a thread of its own (resolve.h).
  *

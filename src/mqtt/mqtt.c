@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * om_mqtt.c - one MQTT connection over paho's MQTTAsync (see om_mqtt.h for
  * the state diagram).

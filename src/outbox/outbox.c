@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox.c - the agent's durable outbox: open, append, hand out, acknowledge.
  *

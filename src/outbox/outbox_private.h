@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox_private.h - what outbox.c, outbox_sql.c and outbox_quota.c share:
  * the handle, its prepared statements, and the functions that keep

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox_quota.c - thinning the outbox when a long outage fills its quota.
  *

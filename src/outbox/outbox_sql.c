@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox_sql.c - every SQL statement of the outbox, in one table.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ack.c - the acknowledgement, written and read (ack.h).
  */

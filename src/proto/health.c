@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * health.c - what the aggregator reads of a gateway's health message: its
  * outbox depth and the error counters of its meters (the agent writes the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * message.c - what every message from a gateway goes through before its
  * content is looked at: a size cap, a depth cap, JSON with duplicate keys

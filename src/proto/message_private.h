@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * message_private.h - the guards every message kind goes through (message.c),
  * shared by the readings, status and health parsers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * topic.c - building and reading the contract's topics (topic.h).
  */

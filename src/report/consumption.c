@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * consumption.c - the clean cumulative curve of a counter, and periods of it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kpi.c - site totals, emissions and the KPI figures of the annual report.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kpi_csv.c - the report as one tidy CSV table, rounded as shown.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kpi_json.c - the report as JSON (schema officemeter.report.v1).
  *

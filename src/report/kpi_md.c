@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kpi_md.c - the report as Markdown, for people: rounded as shown, one
  * table per section (KPIs, sites, months, factors), then the notes and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kpi_notes.c - the report's trail in words: which factors were applied,
  * the notes on method and coverage, and each site's estimates and flags.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kpi_private.h - the parts of the KPI report shared by kpi.c and
  * kpi_notes.c (not a public API).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report_xlsx.c - the annual report as a workbook: one sheet for the KPI
  * table, one per-site, one monthly, one for the factors, notes and each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rollup.c - one meter's month from its counter readings (pure).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_device.c - register map of one unit id, assembled from its meters.
  *

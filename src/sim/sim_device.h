@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_device.h - one Modbus unit id on a simulated bus: its register map.
  *

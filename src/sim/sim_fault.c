@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_fault.c - parsing and describing --fault METER=MODE.
  *

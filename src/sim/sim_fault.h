@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_fault.h - fault modes a simulated meter can be given (--fault).
  *

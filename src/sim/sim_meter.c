@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_meter.c - a simulated meter's quantities, with faults applied.
  *

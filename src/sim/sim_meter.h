@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_meter.h - one simulated meter: its profile, faults and registers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_private.h - the simulator's internals, shared by its files only.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_profile.c - office load shapes, seeded noise and exact integration.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_profile.h - deterministic office load profiles for simulated meters.
  *

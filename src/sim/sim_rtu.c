@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_rtu.c - Modbus RTU server: one thread per serial line.
  *

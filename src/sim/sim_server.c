@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_server.c - what TCP and RTU servers share: the endpoint, its devices,
  * and the answer to one request.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_state.c - the oracle: what every register holds and what was truly
  * consumed, at one simulated instant.

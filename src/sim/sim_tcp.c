@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_tcp.c - Modbus TCP server: one listening socket per endpoint, one
  * thread per client connection.

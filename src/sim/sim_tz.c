@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_tz.c - cached UTC offsets on top of core's om_tz.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_tz.h - a site's UTC offset for every simulated minute, cheaply.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_year.c - the oracle for a calendar year: what every simulated meter
  * truly consumed in it, integrated afresh from the profiles.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sql.c - small SQLite helpers shared by the outbox and the store (sql.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store.c - the SQLite backend: opening, schema versions, group commit.
  *

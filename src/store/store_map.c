@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_map.c - a small string-keyed hash map (open addressing, FNV-1a)
  * for the store's caches of meter, gateway and epoch rows. Entries are only

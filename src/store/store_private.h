@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_private.h - the SQLite backend of store.h: the handle, its prepared
  * statements and its caches (not a public API).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_read.c - queries for the CLI: gateways, meters, rejects, quarantine,
  * totals and readings. Each prepares its statement on demand (readers are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_rollup.c - monthly rollups in the aggregator's SQLite database.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_write.c - the writer's hot path: readings, sequence state, rejects,
  * quarantine and gateway rows, through the caches of store_private.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * agent_bench_fill.c - fill an agent outbox with an outage's worth of polls,
  * for the catch-up benchmark (run_agent_bench.sh).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * agent_tick_bench.c - the delivery loop's work for one poll cycle, without
  * threads, MQTT or Modbus: append a cycle of polls to the outbox, hand them

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench_aggregator_ingest.sh - ingest throughput of officemeter-aggregator,
 # end to end through mosquitto, next to two raw baselines measured in the
 # same run on the same messages and rows:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_rollup_gen.c - a synthetic portfolio and its readings for the
  * rollup and report benchmarks (tests/bench/run_rollup_bench.sh).

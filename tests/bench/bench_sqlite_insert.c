@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_sqlite_insert.c - the baseline for the aggregator's ingest
  * benchmark: bare SQLite inserting the same rows as the aggregator stores

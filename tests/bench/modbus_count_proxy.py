@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """modbus_count_proxy.py - a Modbus TCP proxy that counts what crosses it.
 
 Listens on LISTEN_PORT, forwards every connection to 127.0.0.1:TARGET_PORT,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run_agent_bench.sh - officemeter-agent benchmarks (issue 3). Not a test:
 # prints figures. Run after a build:
 #

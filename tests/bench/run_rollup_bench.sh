@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run_rollup_bench.sh - benchmarks of the monthly rollup and the annual report
 # (not a ctest test: it takes minutes and a few GB of disk).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test_demo.sh - README command one, the demo, end to end (label "demo").
 #
 # 1. Ctrl-C while it backfills: it exits at once (130) and leaves no process

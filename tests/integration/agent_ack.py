@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """agent_ack.py - plays the aggregator for the agent's integration tests.
 
 Reads `mosquitto_sub -v` lines ("topic payload") of readings messages from

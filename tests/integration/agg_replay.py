@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """agg_replay.py - a stand-in gateway for the aggregator's tests and benchmark.
 
 It behaves like the agent's outbox toward the aggregator: polls numbered

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # lib.sh - shared helpers for the integration tests (source it, then call
 # om_setup). Every process a test starts is registered with om_track and
 # stopped by the EXIT trap; every temporary file lives under $OM_TMP.

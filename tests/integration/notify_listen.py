@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """notify_listen.py - stand in for systemd's notification socket.
 
 Binds an AF_UNIX datagram socket at PATH (as systemd does for a Type=notify

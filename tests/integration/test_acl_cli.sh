@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `officemeter acl` as a command: the demo portfolio through --sites and
 # through an aggregator config gives the same rules; -o writes the file;
 # and it refuses, with a clear line and no ACL, a gateway id declared by two

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # TLS and per-gateway access control at a real broker. Two sites (alpha with
 # gateway gw-a, beta with gw-b); `officemeter acl` writes the mosquitto ACL
 # and a password template; the test makes a CA, a server certificate and a

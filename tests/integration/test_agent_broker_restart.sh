@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The broker goes away (3 s) while the agent polls, and comes back: first a broker
 # without persistence (everything it held is gone), then one with
 # persistence. Every poll made meanwhile must arrive, with its sequence

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A gateway whose clock is obviously wrong (before this program's build date,
 # as after a boot without a battery-backed clock or NTP) polls its meters but
 # does not stamp or store readings, and says why: in its log, in the health

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A dead meter on a shared RS-485 bus (Modbus RTU over a pseudo-terminal
 # pair): the two live meters keep their 2 s interval, the dead one costs at
 # most one timeout per cycle (one request, never its other two) and is backed

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # What goes wrong at startup is said in one clear line (or one line per
 # error of a file, as file:line:col: key: message), with a non-zero exit:
 # bad usage, a broken agent config, an unknown meter model, a credentials

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A meter refuses a merged block with exception 2 (illegal data address): the
 # agent's catalogue says the model has an L1 voltage next to energy and power
 # (one read of 10 registers), but the firmware variant the simulator serves

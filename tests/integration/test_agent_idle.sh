@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Between polls the agent's delivery loop sleeps until its next deadline
 # instead of waking every second: an idle agent's main thread does not wake
 # for seconds on end, yet SIGHUP and SIGTERM still act at once (the signal

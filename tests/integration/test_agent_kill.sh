@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The agent is SIGKILLed in the middle of publishing a backlog, and started
 # again on the same outbox: nothing is lost (every seq arrives), the epoch is
 # the same, and numbering continues where it stopped (no seq reused for a

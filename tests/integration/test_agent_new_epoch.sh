@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The outbox file is deleted between two runs: the agent starts a new epoch
 # at seq 1, so the aggregator (tracking sequences per gateway and epoch)
 # never mistakes the new polls for old, already acknowledged ones. A stale

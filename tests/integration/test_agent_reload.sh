@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # SIGHUP reloads the configuration: a configuration with errors is refused
 # (its errors logged with file:line:col) and the running one kept, polling
 # on; a good one is applied (a longer interval; then a new client id, which

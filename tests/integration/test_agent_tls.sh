@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # MQTT over TLS with server verification: a test CA signs the broker's
 # certificate for 127.0.0.1; the agent, given the CA, publishes and gets its
 # acknowledgement (--once exits 0). Given another CA, or a broker URI whose

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The agent publishes exactly what the meters hold, for every catalogue model:
 # one meter of each model (tests/data/sites/all-models.yaml), the RS-485 bus
 # over a pseudo-terminal pair (Modbus RTU) and the LAN bus over TCP, a frozen

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # End to end: simulator -> officemeter-agent -> mosquitto -> officemeter-aggregator.
 #  1. `officemeter-agent --once`: every meter polled once, N polls made, N
 #     stored, the acknowledgement empties the outbox.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The broker restarted without persistence in the middle of a burst: what it
 # held in memory (queued, in flight) is gone, yet nothing is lost, because
 # only the aggregator's commit acknowledges a poll: the stand-in gateway

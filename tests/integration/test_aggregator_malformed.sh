@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The aggregator against malformed and forged input, published with
 # mosquitto_pub to a real broker: each message or poll is refused with a
 # precise recorded reason, an undeclared meter is quarantined, the daemon

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Onboarding and operations: polls of a meter not yet declared are
 # quarantined (and acknowledged); after the site file is fixed, SIGHUP makes
 # the daemon store new polls of that meter directly and `officemeter

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end acknowledgement against a real broker, with a stand-in gateway
 # (agg_replay.py) that keeps every poll until it is acknowledged and resends:
 #  1. duplicate delivery (every message published twice): stored once;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The aggregator's database restored from a backup, as README "Backups"
 # describes: the polls acknowledged after the backup are gone from the
 # database and from the gateway's outbox, so their seqs never come again.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `officemeter check` as a user runs it: the shipped catalogue, portfolio,
 # factors and policy pass; broken files fail with exit 1 and precise lines;
 # bad usage exits 2.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian packages: CPack, run on the build tree being tested (no second
 # build: `cpack --config $OM_BUILD_DIR/CPackConfig.cmake -B scratch`; its
 # "preinstall" step finds the tree up to date when ctest runs), makes
@@ -107,6 +108,12 @@ has_file usr/lib/sysusers.d/officemeter.conf 644
 has_file usr/lib/tmpfiles.d/officemeter.conf 644
 grep -q '^u officemeter ' "$root/usr/lib/sysusers.d/officemeter.conf" || om_fail "sysusers.d: no officemeter user"
 has_file usr/share/doc/officemeter/README.md
+has_file usr/share/doc/officemeter/LICENSE
+for p in "${packages[@]}"; do
+    has_file "usr/share/doc/$p/copyright"
+    cmp -s "$OM_SOURCE_DIR/packaging/deb/copyright" "$root/usr/share/doc/$p/copyright" ||
+        om_fail "$p: its copyright file differs from packaging/deb/copyright"
+done
 has_file usr/share/doc/officemeter/docs/deployment.md
 has_file usr/share/doc/officemeter/docs/sites.md
 [ -d "$root/etc/officemeter/sites" ] || om_fail "no /etc/officemeter/sites folder"

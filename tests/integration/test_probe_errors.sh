@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test_probe_errors.sh - how `officemeter probe` fails, and its diagnostics:
 # connection refused, no answer (RTU and TCP), Modbus exceptions, a gateway
 # with no such unit, a bad CRC, "not available" values, an optional quantity

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test_probe_rtu.sh - `officemeter probe` reads every RS-485 meter of
 # tests/data/sites/all-models.yaml over Modbus RTU (a socat pseudo-terminal
 # pair stands in for the line) and decodes exactly the values the simulator

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test_probe_tcp.sh - `officemeter probe` reads every catalogue model over
 # Modbus TCP and decodes exactly the values the simulator serves; mbpoll, an
 # independent Modbus client, reads the same raw registers as the probe.

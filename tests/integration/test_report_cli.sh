@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test_report_cli.sh - `officemeter rollup` and `officemeter report` on the
 # fixture portfolio's database (the readings of tests/unit/test_report.c):
 # the report built from stored rollups equals the golden files byte for

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test_report_e2e.sh - the whole chain: the simulator in accelerated time (600
 # simulated seconds per real second) -> officemeter-agent -> mosquitto ->
 # officemeter-aggregator -> officemeter rollup -> officemeter report, and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `officemeter sim` as a command: --help, one clear error line and a non-zero
 # exit for every mistake (unknown meter, bad override, port in use, missing
 # device), and simulated time: --speed, the state file (SIGUSR1, hourly,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fault modes seen from a Modbus client: a timeout meter never answers, an
 # exception meter answers its exception, a slow meter answers late, an "na"
 # meter answers its "not available" pattern (null in the state file), and a

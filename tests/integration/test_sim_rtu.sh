@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The simulator over Modbus RTU on a pseudo-terminal pair: several unit ids
 # on one line, values identical to the state file, silence for unknown unit
 # ids (as on a real RS-485 line), and the line keeps working afterwards.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The simulator over Modbus TCP: with time frozen (--speed 0), mbpoll reads
 # exactly the values the state file says, encoded as the catalogue says;
 # unknown unit ids, undefined registers and oversized reads get the

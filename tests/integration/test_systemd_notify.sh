@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Each daemon, started with its unit's ExecStart command line (taken from
 # systemd/*.service and rendered by systemd/render.cmake with the build's bin
 # folder and a test config folder, since CI does not run systemd), talks the

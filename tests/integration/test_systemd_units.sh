@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The systemd units in systemd/ are valid and stay hardened:
 #  - `systemd-analyze verify` accepts every unit without a single warning
 #    about it. verify also checks that each Exec*= command exists, so the

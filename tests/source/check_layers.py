@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Checks the layering of src/ and include/ against the layer table.
 
 The table is written by CMake from the om_library()/om_program() calls of

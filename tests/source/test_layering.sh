@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The layering check passes on the tree, and fails, naming the file, the
 # line and the rule, on each kind of forbidden arrow planted in a copy:
 # the agent using the store, a lower library using a higher one, a private

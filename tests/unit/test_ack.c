@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_ack.c - the acknowledgement as the aggregator writes it and the agent
  * reads it: the parser's checks, and encoder and parser as a pair.

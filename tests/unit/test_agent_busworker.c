@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_agent_busworker.c - the bus worker on a serial line it does not know
  * is fake.

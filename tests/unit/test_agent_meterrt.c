@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_agent_meterrt.c - a meter's plans at run time: the three plan sets,
  * decoding with dropped values counted by reason, and exception 2 learnt in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_agent_pollq.c - the queue between bus workers and the delivery
  * loop: polls wait for their cycle's end (one wake-up and one fsync per

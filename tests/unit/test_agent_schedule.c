@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_agent_schedule.c - wall-clock aligned ticks, what each tick reads,
  * missed ticks, dead-meter backoff, and the clock plausibility check.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_agent_setup.c - agent.yaml, site, catalogue and credentials loaded
  * together: defaults of the delivery and interval keys, the gateway's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_agent_simclock.c - the agent's simulated wall clock (--sim-clock):
  * it follows the simulator's clock file, stands at the start before the

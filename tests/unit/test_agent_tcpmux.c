@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_agent_tcpmux.c - one thread serving many Modbus TCP buses.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_agent_wake.c - the delivery loop's wake-up: a wake from another
  * thread or a signal handler ends the sleep at once, a wake before the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_aggregator_config.c - aggregator.yaml: the shipped example loads
  * with its defaults and resolved paths; a broken file yields one precise

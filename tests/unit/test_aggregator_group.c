@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_aggregator_group.c - group commit without a broker: messages judged,
  * written in one transaction, acknowledged only after the commit; the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_calendar.c - a site's months and years in its own zone (with and
  * without daylight saving), time-weighted floor area, service life.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_config.c - the declared-config loaders: every defect in the broken
  * fixtures (tests/data/broken/) gives exactly one precise message naming

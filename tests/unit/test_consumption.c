@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_consumption.c - the clean counter curve: boundary interpolation,
  * gaps, rollover, reset, glitch, replacement, active periods, and the

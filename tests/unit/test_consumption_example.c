@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_consumption_example.c - the worked example of docs/methodology.md:
  * its settings and readings are read from the page, run through the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_ingest.c - judging what gateways send (ingest.h), table-driven.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_kpi.c - the KPI rules one at a time on small hand-made portfolios:
  * net export, sub-meters, the intensity denominators (time-weighted, year

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_mbconn.c - what a failed Modbus read means: the classification the
  * agent's bus workers and the probe share, and the line a failure is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_mqtt_client.c - the MQTT layer against a real mosquitto on loopback.
  *

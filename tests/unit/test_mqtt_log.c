@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_mqtt_log.c - the daemons' log: levels, and repeated failures
  * rate-limited but never silenced.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_notify.c - the sd_notify messages, received on a real AF_UNIX
  * datagram socket that the test binds, as systemd would: a path socket and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_payload.c - the readings message: shape, exact doubles, size cap.
  *

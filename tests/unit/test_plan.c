@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_plan.c - the request planner: merging rules, exception-2 re-plans,
  * wire arithmetic, bus totals on the real catalogue, and the --plan text.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_quantity.c - the canonical quantity table: names, kinds, units.
  *

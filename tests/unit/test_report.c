@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_report.c - the fixture portfolio (tests/data/report/sites) from
  * readings to the annual report: every KPI against figures computed by

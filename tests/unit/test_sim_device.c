@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_sim_device.c - simulated meters' registers, exceptions and faults,
  * with the real catalogue and tests/data/sites/sim-office.yaml.

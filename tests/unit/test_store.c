@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_store.c - the aggregator's database (store.h): schema versions,
  * idempotent readings, conflicts kept and recorded, the cumulative

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_topic.c - the contract's topics: built, read, and refused.
  */

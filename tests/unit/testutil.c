@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * testutil.c - shared helpers of the unit tests (testutil.h).
  */

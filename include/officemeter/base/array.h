@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * array.h - growing an array by doubling, the one way the project does it.
  *

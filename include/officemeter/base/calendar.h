@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * calendar.h - local days, months and years in an IANA time zone, as
  * [start, end) instants in ms UTC.

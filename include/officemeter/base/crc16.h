@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * crc16.h - the CRC of Modbus RTU frames (CRC-16/MODBUS: polynomial 0xA001
  * reflected, initial value 0xFFFF), sent low byte first after the frame.

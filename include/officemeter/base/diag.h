@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * diag.h - collected diagnostics: every error of a file, then refuse.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * id.h - the ids people give sites, gateways, buses and meters.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * isotime.h - ISO 8601 dates and timestamps <-> int64 milliseconds UTC.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * numfmt.h - numbers as text that reads back exactly.
  *

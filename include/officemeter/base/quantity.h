@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * quantity.h - the canonical quantities that flow from meters to reports.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * simclock.h - simulated time: start + monotonic elapsed x speed.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tz.h - a site's local calendar: IANA time zones at period boundaries.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * agentcfg.h - the gateway agent's configuration (agent.yaml).
  *

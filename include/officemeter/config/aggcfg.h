@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * aggcfg.h - the central aggregator's configuration (aggregator.yaml).
  *

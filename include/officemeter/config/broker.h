@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * broker.h - how a daemon reaches the MQTT broker: the `broker:` mapping
  * that agent.yaml and aggregator.yaml share (URI, identity, credentials,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * busoverride.h - point a site's bus somewhere else, for tests and drills.
  *

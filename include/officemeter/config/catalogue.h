@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * catalogue.h - meter models as data (firmware-config/meters/NAME.yaml).
  *

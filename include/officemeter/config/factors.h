@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * factors.h - emission factors and the reporting policy (sites/).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * site.h - one office: gateways, buses, meters, floor area, replacements.
  *

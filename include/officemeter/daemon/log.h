@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * om_log.h - the daemons' log: one line per event on stderr, with a level.
  *

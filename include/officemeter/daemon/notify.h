@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * notify.h - tell systemd how a daemon is doing (the sd_notify protocol).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mbconn.h - open a libmodbus client context for a site bus.
  *

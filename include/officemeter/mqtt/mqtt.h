@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * om_mqtt.h - the daemons' MQTT connection: paho-mqtt-c's asynchronous
  * client behind a small interface.

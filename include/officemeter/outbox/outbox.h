@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox.h - the agent's durable outbox: every poll, from the meter to the
  * aggregator's acknowledgement.

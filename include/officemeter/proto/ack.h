@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ack.h - the aggregator's acknowledgement, written by the aggregator after
  * every commit and read by the agent:

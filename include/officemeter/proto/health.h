@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * health.h - what the aggregator reads of a gateway's retained health
  * message (officemeter/v1/{site}/{gateway}/health; docs/agent.md, "Health").

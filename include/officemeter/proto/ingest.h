@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ingest.h - validation of what gateways send: topics, readings, status and
  * health messages, judged before anything is stored.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * payload.h - polls, batches of polls, and the readings message that carries them.
  *

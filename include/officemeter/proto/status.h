@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * status.h - the gateway's status message (birth and last will), retained on
  * officemeter/v1/{site}/{gateway}/status:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * topic.h - the MQTT topics of the contract (docs/architecture.md, "MQTT topics").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * verdict.h - what the aggregator decides about a message or a poll, and why.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * consumption.h - consumption from a cumulative counter over any period.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kpi.h - the annual KPI report, computed from monthly rollups (pure).
  *

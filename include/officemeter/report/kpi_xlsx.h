@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report_xlsx.h - the annual report as an Excel workbook (libxlsxwriter).
  *

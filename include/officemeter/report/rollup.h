@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rollup.h - one meter's month: the unit the annual report is built from.
  *

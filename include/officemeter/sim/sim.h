@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim.h - the meter simulator: the meters of one or more site files, served
  * over Modbus TCP and RTU, with a deterministic oracle.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sql.h - the few things every SQLite user of the project does the same
  * way: run a script, read one number, prepare a table of statements once.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rollupdb.h - monthly rollups in the aggregator's database.
  *

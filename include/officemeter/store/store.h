@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store.h - the aggregator's database: readings, sequence state, rejects,
  * quarantine, gateways. The one interface to it.
