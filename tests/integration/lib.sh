@@ -491,7 +491,8 @@ print(json.dumps(v))' "$3"
 # ---- MQTT broker and aggregator ------------------------------------------
 
 # Writes an aggregator config FILE for broker PORT: sites from SITES_DIR,
-# the shipped catalogue, database $OM_TMP/agg.db, plus any extra lines.
+# the shipped catalogue, database $OM_TMP/agg.db, commits every 50 ms (or
+# $OM_AGG_COMMIT_MS), plus any extra lines.
 om_write_agg_config() {
     local file=$1 port=$2 sites=$3
     shift 3
@@ -500,7 +501,7 @@ om_write_agg_config() {
         echo "catalogue: $OM_SOURCE_DIR/firmware-config/meters"
         echo "database: $OM_TMP/agg.db"
         echo "broker: {uri: mqtt://127.0.0.1:$port, client_id: agg-test-$$}"
-        echo "commit_interval_ms: 50"
+        echo "commit_interval_ms: ${OM_AGG_COMMIT_MS:-50}"
         local line
         for line in "$@"; do echo "$line"; done
     } >"$file"

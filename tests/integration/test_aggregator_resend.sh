@@ -10,7 +10,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 om_setup
 
-om_start_aggregator_rig
+# Groups held for a second: a SIGKILL then almost surely finds received,
+# PUBACKed and uncommitted messages to lose, which only a resend repairs
+# (with 50 ms groups, under load, the kill often found nothing in flight).
+OM_AGG_COMMIT_MS=1000 om_start_aggregator_rig
 port=$OM_BROKER_PORT
 db=$OM_DB
 now=$(( $(date +%s) * 1000 ))
