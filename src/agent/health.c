@@ -12,7 +12,8 @@
  *    "delivery":{"stored":...,"unstamped":0,"messages":...,"polls_sent":...,"acks":...},
  *    "buses":{"rs485-1":{"cycles":...,"overruns":0,"connect_failures":0,"last_cycle_ms":...}},
  *    "meters":{"sh-main":{"bus":"rs485-1","requests":...,"timeouts":...,"crc_errors":...,
- *              "exceptions":...,"last_good":...,"latency_ms":{...},"dropped":{...},...}}}
+ *              "exceptions":...,"last_good":...,"latency_ms":{...},"dropped":{...},
+ *              "unsupported":[...],"counters_refused":[...],...}}}
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -64,6 +65,13 @@ static json_t *meter_json(const om_bus *bus, const om_meter_counters *c,
         if (unsupported & OM_QSET(q))
             json_array_append_new(uns, json_string(om_quantity_get((om_quantity)q)->name));
     json_object_set_new(m, "unsupported", uns);
+    /* The counters the annual figures need, refused with exception 2 even
+     * alone: asked again with backoff, and flagged until they answer. */
+    json_t *refused = json_array();
+    for (int q = 0; q < OM_Q__COUNT; q++)
+        if (unsupported & om_qset_of_kind(OM_KIND_COUNTER) & OM_QSET(q))
+            json_array_append_new(refused, json_string(om_quantity_get((om_quantity)q)->name));
+    json_object_set_new(m, "counters_refused", refused);
     json_object_set_new(m, "last_error", c->last_error[0] ? json_string(c->last_error)
                                                           : json_null());
     return m;
