@@ -9,7 +9,8 @@
  *    "outbox":{"epoch":"...","polls":12,"unsent":0,"oldest_t":...,"next_seq":1044,
  *              "acked_upto":1031,"bytes":...,"quota_bytes":...,"appended":...,"acked":...,
  *              "resent":...,"thinned":{"instant_values":0,"instant_polls":0,"counter_polls":0}},
- *    "delivery":{"stored":...,"unstamped":0,"messages":...,"polls_sent":...,"acks":...},
+ *    "delivery":{"stored":...,"unstamped":0,"storing":true,"store_failures":0,"held":0,
+ *                "lost":0,"messages":...,"polls_sent":...,"acks":...},
  *    "buses":{"rs485-1":{"cycles":...,"overruns":0,"connect_failures":0,"last_cycle_ms":...}},
  *    "meters":{"sh-main":{"bus":"rs485-1","requests":...,"timeouts":...,"crc_errors":...,
  *              "exceptions":...,"last_good":...,"latency_ms":{...},"dropped":{...},
@@ -111,7 +112,12 @@ static json_t *delivery_json(om_agent *a)
     json_t *d = json_object();
     json_object_set_new(d, "stored", json_integer((json_int_t)a->n.polls_stored));
     json_object_set_new(d, "unstamped", json_integer((json_int_t)a->n.polls_unstamped));
+    /* A full disk under the outbox: whether storing works, the polls held
+     * in memory meanwhile, and those let go of (heldpolls.h). */
+    json_object_set_new(d, "storing", json_boolean(!a->store_failing));
     json_object_set_new(d, "store_failures", json_integer((json_int_t)a->n.store_failures));
+    json_object_set_new(d, "held", json_integer((json_int_t)a->held.n));
+    json_object_set_new(d, "lost", json_integer((json_int_t)a->n.polls_lost));
     pthread_mutex_lock(&a->q.lock);
     json_object_set_new(d, "queue_dropped", json_integer((json_int_t)a->q.dropped));
     pthread_mutex_unlock(&a->q.lock);
