@@ -245,6 +245,7 @@ int om_agent_init(om_agent *a, const om_agent_options *opts, om_diag *diag, char
     a->starting = 1;
     a->started_ms = om_clock_wall_ms();
     om_pollq_init(&a->q);
+    om_held_polls_init(&a->held);
     a->q.notify = on_polls;
     a->q.notify_ctx = a;
     om_batch_init(&a->batch);
@@ -653,6 +654,12 @@ void om_agent_shutdown(om_agent *a)
     if (!a->ob)
         return;
     om_agent_store_polls(a);
+    if (a->held.n > 0) {
+        a->n.polls_lost += a->held.n;
+        om_log(OM_LOG_ERROR, "stopping with %zu polls held in memory that the outbox could "
+               "not store: they are lost", a->held.n);
+        om_held_polls_clear(&a->held);
+    }
     if (a->mq && om_mqtt_is_connected(a->mq)) {
         /* Flush: what is due goes out, and for a moment the acknowledgement
          * is awaited, so that a clean stop leaves little to resend. */
@@ -688,6 +695,7 @@ void om_agent_free(om_agent *a)
     om_outbox_close(a->ob);
     om_agent_setup_free(&a->setup);
     om_pollq_destroy(&a->q);
+    om_held_polls_free(&a->held);
     om_batch_free(&a->batch);
     free(a->buf);
     om_wake_close(&a->wake);

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "busworker.h"
+#include "heldpolls.h"
 #include "officemeter/mqtt/mqtt.h"
 #include "officemeter/outbox/outbox.h"
 #include "officemeter/proto/topic.h"
@@ -45,7 +46,8 @@ typedef struct {
 typedef struct {
     uint64_t polls_stored;
     uint64_t polls_unstamped;  /* not stored: the wall clock is before the build date */
-    uint64_t store_failures;
+    uint64_t store_failures;   /* appends that failed (a full disk): polls held in memory */
+    uint64_t polls_lost;       /* polls let go of while the outbox could not store them */
     uint64_t messages_published;
     uint64_t polls_published;  /* resends included */
     uint64_t publish_failures;
@@ -69,6 +71,8 @@ typedef struct om_agent {
     size_t nworkers;
     struct om_tcp_mux *tcp_mux;    /* drives the Modbus TCP buses' workers */
     om_pollq q;
+    om_held_polls held;            /* while the outbox cannot store (heldpolls.h) */
+    bool store_failing;            /* logged: the outbox cannot store */
     om_wake wake;                  /* the delivery loop sleeps on it */
     om_agent_counters n;
 
@@ -128,7 +132,11 @@ void om_agent_free(om_agent *a);
 
 /* ---- delivery steps (deliver.c) ----------------------------------------- */
 
-/* Queued polls into the outbox, in one transaction. Returns the number stored. */
+/* Queued polls into the outbox, in one transaction, after the polls held
+ * in memory since storing last failed. When storing fails, the newest poll
+ * of each meter (and its newest counter reading) is held for the next
+ * attempt, the rest counted as lost; logged once when storing fails and
+ * once when it works again. Returns the number stored. */
 size_t om_agent_store_polls(om_agent *a);
 /* Due polls out, as far as pacing allows. Returns messages published. */
 size_t om_agent_publish_due(om_agent *a);

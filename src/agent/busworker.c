@@ -12,7 +12,8 @@
  *       wait for the line's silence          (RTU: t3.5 + models' min gap)
  *       read                                 -> decode, collect values
  *       timeout / gateway target failed      -> count, stop this meter
- *       exception 2                          -> split or drop, restart plan
+ *       exception 2                          -> split or drop, restart plan;
+ *                                               asked again later (meterrt.h)
  *       other exception, CRC, short answer   -> count, next request
  *       connection error                     -> count, close, stop the cycle
  *   values collected -> sink; none -> failure, exponential backoff
@@ -164,24 +165,52 @@ static void note_error(om_bus_worker *w, om_meter_rt *rt, const char *err)
     om_log_limited(key, OM_LOG_REPEAT_MS, OM_LOG_WARNING, "meter %s: %s", rt->meter->id, err);
 }
 
-static void log_exception2(const om_meter_rt *rt, const om_plan_request *req, om_plan_exc2 what)
+static void list_quantities(om_quantity_set qs, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int q = 0; q < OM_Q__COUNT && used < len; q++)
+        if (qs & OM_QSET(q))
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+                                     om_quantity_get((om_quantity)q)->name);
+}
+
+static om_quantity_set request_quantities(const om_plan_request *req)
+{
+    om_quantity_set qs = 0;
+    for (size_t i = 0; i < req->nitems; i++)
+        qs |= OM_QSET(req->items[i].quantity);
+    return qs;
+}
+
+/* A refusal worth a line (om_meter_rt_refused): the first split of a
+ * block, or a quantity given up. A counter given up costs the annual
+ * figures: an error, and the health's counters_refused says so until the
+ * meter answers again. */
+static void log_exception2(const om_meter_rt *rt, const om_plan_request *req, om_plan_exc2 what,
+                           int64_t retry_in_ms)
 {
     char quantities[256];
-    size_t used = 0;
-    quantities[0] = '\0';
-    for (size_t i = 0; i < req->nitems && used < sizeof quantities; i++)
-        used += (size_t)snprintf(quantities + used, sizeof quantities - used, "%s%s",
-                                 i ? ", " : "", om_quantity_get(req->items[i].quantity)->name);
+    om_quantity_set qs = request_quantities(req);
+    list_quantities(qs, quantities, sizeof quantities);
+    long long retry_s = (long long)((retry_in_ms + 999) / 1000);
     if (what == OM_PLAN_EXC2_SPLIT)
         om_log(OM_LOG_WARNING,
                "meter %s refused the merged read of function %u, 0x%04X+%u (%s) with exception "
                "2 (illegal data address): reading these quantities one per request from now on",
                rt->meter->id, req->function, req->address, req->count, quantities);
+    else if (qs & om_qset_of_kind(OM_KIND_COUNTER))
+        om_log(OM_LOG_ERROR,
+               "meter %s refused %s (function %u, 0x%04X+%u) with exception 2 (illegal data "
+               "address) even alone: the annual figures need this counter; asking again in "
+               "%lld s, then less and less often (health: counters_refused)",
+               rt->meter->id, quantities, req->function, req->address, req->count, retry_s);
     else
         om_log(OM_LOG_WARNING,
                "meter %s refused %s (function %u, 0x%04X+%u) with exception 2 (illegal data "
-               "address): this meter does not have it; no longer read",
-               rt->meter->id, quantities, req->function, req->address, req->count);
+               "address): this meter does not have it, or not for now; asking again in %lld s, "
+               "then less and less often",
+               rt->meter->id, quantities, req->function, req->address, req->count, retry_s);
 }
 
 static bool all_read(const om_plan_request *req, om_quantity_set got)
@@ -227,9 +256,16 @@ om_bw_step om_bw_poll_answer(om_bus_worker *w, om_bw_poll *p, const om_plan_requ
             rt->c.max_latency_us = lat;
         rt->c.latency_sum_us += lat;
         rt->c.latency_count++;
-        p->got |= om_meter_rt_decode(rt, req, regs, p->res.values, &p->res.nvalues);
+        om_quantity_set got = om_meter_rt_decode(rt, req, regs, p->res.values, &p->res.nvalues);
+        om_quantity_set back = om_meter_rt_answered(rt, req, got);
         pthread_mutex_unlock(&w->lock);
+        p->got |= got;
         p->answered = true;
+        if (back) {
+            char quantities[256];
+            list_quantities(back, quantities, sizeof quantities);
+            om_log(OM_LOG_INFO, "meter %s answers %s again", rt->meter->id, quantities);
+        }
         return OM_BW_NEXT;
     }
     unsigned exc = 0;
@@ -249,9 +285,16 @@ om_bw_step om_bw_poll_answer(om_bus_worker *w, om_bw_poll *p, const om_plan_requ
         const om_plan_request refused = *req;
         size_t index = (size_t)(req - rt->plans[p->set].requests);
         om_plan_exc2 what = om_meter_rt_exception2(rt, p->set, index);
+        bool news = what != OM_PLAN_EXC2_NONE &&
+                    om_meter_rt_refused(rt, &refused, what, p->res.t_ms, base_interval_ms(w),
+                                        w->cfg.backoff_max_ms);
+        int64_t retry_in = rt->re.retry_at_ms[refused.items[0].quantity] - p->res.t_ms;
         pthread_mutex_unlock(&w->lock);
-        if (what != OM_PLAN_EXC2_NONE)
-            log_exception2(rt, &refused, what);
+        if (news)
+            log_exception2(rt, &refused, what, retry_in);
+        else if (what != OM_PLAN_EXC2_NONE)
+            om_log(OM_LOG_DEBUG, "meter %s refused function %u, 0x%04X+%u with exception 2 "
+                   "again", rt->meter->id, refused.function, refused.address, refused.count);
         if (what != OM_PLAN_EXC2_NONE && p->restarts++ < 2 * OM_Q__COUNT)
             p->next = 0; /* walk the new plan; what was read is skipped */
         return OM_BW_NEXT;
@@ -385,7 +428,20 @@ void om_bus_worker_cycle(om_bus_worker *w, int64_t tick_ms, bool counters, bool 
 bool om_bw_meter_due(om_bus_worker *w, om_meter_rt *rt, om_pset set, int64_t tick_ms,
                      bool ignore_backoff)
 {
-    if (!meter_active(rt->meter, tick_ms) || rt->plans[set].nrequests == 0)
+    if (!meter_active(rt->meter, tick_ms))
+        return false;
+    if (rt->re.next_ms && tick_ms >= rt->re.next_ms) {
+        /* Before the plan is looked at: a meter that refused everything
+         * has an empty plan until then. */
+        pthread_mutex_lock(&w->lock);
+        om_quantity_set again = om_meter_rt_reprobe(rt, tick_ms);
+        pthread_mutex_unlock(&w->lock);
+        char quantities[256];
+        list_quantities(again, quantities, sizeof quantities);
+        om_log(OM_LOG_DEBUG, "meter %s: asking again for %s, refused with exception 2 before",
+               rt->meter->id, quantities);
+    }
+    if (rt->plans[set].nrequests == 0)
         return false;
     if (!ignore_backoff && rt->c.retry_at_ms > tick_ms) {
         pthread_mutex_lock(&w->lock);
@@ -536,7 +592,7 @@ void om_bus_worker_meter_snapshot(om_bus_worker *w, size_t index, const om_meter
     if (out)
         *out = w->meters[index].c;
     if (unsupported)
-        *unsupported = w->meters[index].hints.unsupported;
+        *unsupported = om_meter_rt_unsupported(&w->meters[index]);
     pthread_mutex_unlock(&w->lock);
 }
 

@@ -13,7 +13,8 @@
  * plus the models' minimum gap before every request. A meter that times out
  * is dropped for the rest of the cycle and backed off, so a dead meter costs
  * at most one timeout per cycle. Exception 2 to a merged block splits it
- * (meterrt.h) and the poll goes on with the new plan. Whatever a poll got is
+ * (meterrt.h) and the poll goes on with the new plan; what was refused is
+ * asked again later, with backoff. Whatever a poll got is
  * handed to the sink, even when some quantities are missing.
  */
 #ifndef OM_AGENT_BUSWORKER_H

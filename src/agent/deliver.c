@@ -44,50 +44,98 @@ static void log_bad_clock(om_agent *a, int64_t t_ms)
     a->clock_bad = true;
 }
 
+/* Storing failed: everything of this attempt waits in memory, as far as
+ * heldpolls.h keeps it; said once, until storing works again. */
+static void store_failed(om_agent *a, const om_poll_result *items, size_t n)
+{
+    int64_t build = om_clock_build_ms();
+    a->n.store_failures++;
+    for (size_t i = 0; i < n; i++)
+        if (om_clock_plausible(items[i].t_ms, build)) /* the others are never stored */
+            a->n.polls_lost += om_held_polls_add(&a->held, &items[i]);
+    if (a->store_failing)
+        return;
+    a->store_failing = true;
+    om_log(OM_LOG_ERROR,
+           "cannot store polls in the outbox: %s; keeping the newest poll of each meter (and "
+           "its newest counter reading) in memory until storing works again, older ones are "
+           "lost and counted (health: delivery.lost)",
+           om_outbox_errmsg(a->ob));
+}
+
+static void store_resumed(om_agent *a, size_t held)
+{
+    if (!a->store_failing)
+        return;
+    a->store_failing = false;
+    om_log(OM_LOG_WARNING,
+           "storing polls in the outbox again: %zu polls kept in memory are stored; %" PRIu64
+           " polls lost since the agent started (health: delivery.lost)",
+           held, a->n.polls_lost);
+}
+
+/* The polls of this attempt: those held since storing last failed (oldest
+ * first), then the queued ones with a plausible clock. */
+static size_t gather(om_agent *a, const om_poll_result *queued, size_t nq,
+                     const om_held_poll **held, size_t *nheld, om_outbox_entry *entries)
+{
+    int64_t build = om_clock_build_ms();
+    size_t k = 0;
+    *nheld = om_held_polls_sorted(&a->held, held);
+    for (size_t i = 0; i < *nheld; i++)
+        entries[k++] = (om_outbox_entry){(*held)[i].meter, (*held)[i].t_ms,
+                                         (*held)[i].values, (*held)[i].nvalues};
+    size_t stamped = 0;
+    for (size_t i = 0; i < nq; i++) {
+        if (!om_clock_plausible(queued[i].t_ms, build)) {
+            a->n.polls_unstamped++;
+            log_bad_clock(a, queued[i].t_ms);
+            continue;
+        }
+        entries[k++] = (om_outbox_entry){queued[i].meter->id, queued[i].t_ms, queued[i].values,
+                                         queued[i].nvalues};
+        stamped++;
+    }
+    if (stamped > 0 && a->clock_bad) {
+        om_log_recovered("clock before build", OM_LOG_INFO,
+                         "the clock is plausible again: readings are stored");
+        a->clock_bad = false;
+    }
+    return k;
+}
+
 size_t om_agent_store_polls(om_agent *a)
 {
     __atomic_store_n(&a->polls_event, 0, __ATOMIC_RELEASE);
     om_poll_result *items = NULL;
     size_t n = om_pollq_take(&a->q, &items);
-    if (n == 0) {
+    if (n == 0 && a->held.n == 0) {
         free(items);
         return 0;
     }
-    om_outbox_entry *entries = calloc(n, sizeof *entries);
-    size_t k = 0;
-    int64_t build = om_clock_build_ms();
-    for (size_t i = 0; entries && i < n; i++) {
-        if (!om_clock_plausible(items[i].t_ms, build)) {
-            a->n.polls_unstamped++;
-            log_bad_clock(a, items[i].t_ms);
-            continue;
-        }
-        entries[k].meter = items[i].meter->id;
-        entries[k].t_ms = items[i].t_ms;
-        entries[k].values = items[i].values;
-        entries[k].nvalues = items[i].nvalues;
-        k++;
-    }
-    if (k > 0 && a->clock_bad) {
-        om_log_recovered("clock before build", OM_LOG_INFO,
-                         "the clock is plausible again: readings are stored");
-        a->clock_bad = false;
-    }
+    om_outbox_entry *entries = calloc(n + a->held.n, sizeof *entries);
     if (!entries) {
-        a->n.store_failures += n;
+        a->n.polls_lost += n;
         om_log(OM_LOG_ERROR, "out of memory: %zu polls lost", n);
-    } else if (k > 0) {
+        free(items);
+        return 0;
+    }
+    const om_held_poll *held;
+    size_t nheld;
+    size_t k = gather(a, items, n, &held, &nheld, entries);
+    if (k > 0) {
         int64_t first = 0;
         if (om_outbox_append_many(a->ob, entries, k, &first) < 0) {
-            a->n.store_failures += k;
-            om_log_limited("outbox append", OM_LOG_REPEAT_MS, OM_LOG_ERROR,
-                           "cannot store %zu polls in the outbox: %s", k,
-                           om_outbox_errmsg(a->ob));
+            /* The held ones are still held; the queued ones join them. */
+            store_failed(a, items, n);
+            k = 0;
         } else {
             a->n.polls_stored += k;
             a->publish_pending = true;
             om_log(OM_LOG_DEBUG, "stored %zu polls, seq %" PRId64 "..%" PRId64, k, first,
                    first + (int64_t)k - 1);
+            om_held_polls_clear(&a->held);
+            store_resumed(a, nheld);
         }
     }
     free(entries);

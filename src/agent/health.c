@@ -9,10 +9,12 @@
  *    "outbox":{"epoch":"...","polls":12,"unsent":0,"oldest_t":...,"next_seq":1044,
  *              "acked_upto":1031,"bytes":...,"quota_bytes":...,"appended":...,"acked":...,
  *              "resent":...,"thinned":{"instant_values":0,"instant_polls":0,"counter_polls":0}},
- *    "delivery":{"stored":...,"unstamped":0,"messages":...,"polls_sent":...,"acks":...},
+ *    "delivery":{"stored":...,"unstamped":0,"storing":true,"store_failures":0,"held":0,
+ *                "lost":0,"messages":...,"polls_sent":...,"acks":...},
  *    "buses":{"rs485-1":{"cycles":...,"overruns":0,"connect_failures":0,"last_cycle_ms":...}},
  *    "meters":{"sh-main":{"bus":"rs485-1","requests":...,"timeouts":...,"crc_errors":...,
- *              "exceptions":...,"last_good":...,"latency_ms":{...},"dropped":{...},...}}}
+ *              "exceptions":...,"last_good":...,"latency_ms":{...},"dropped":{...},
+ *              "unsupported":[...],"counters_refused":[...],...}}}
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -64,6 +66,13 @@ static json_t *meter_json(const om_bus *bus, const om_meter_counters *c,
         if (unsupported & OM_QSET(q))
             json_array_append_new(uns, json_string(om_quantity_get((om_quantity)q)->name));
     json_object_set_new(m, "unsupported", uns);
+    /* The counters the annual figures need, refused with exception 2 even
+     * alone: asked again with backoff, and flagged until they answer. */
+    json_t *refused = json_array();
+    for (int q = 0; q < OM_Q__COUNT; q++)
+        if (unsupported & om_qset_of_kind(OM_KIND_COUNTER) & OM_QSET(q))
+            json_array_append_new(refused, json_string(om_quantity_get((om_quantity)q)->name));
+    json_object_set_new(m, "counters_refused", refused);
     json_object_set_new(m, "last_error", c->last_error[0] ? json_string(c->last_error)
                                                           : json_null());
     return m;
@@ -103,7 +112,12 @@ static json_t *delivery_json(om_agent *a)
     json_t *d = json_object();
     json_object_set_new(d, "stored", json_integer((json_int_t)a->n.polls_stored));
     json_object_set_new(d, "unstamped", json_integer((json_int_t)a->n.polls_unstamped));
+    /* A full disk under the outbox: whether storing works, the polls held
+     * in memory meanwhile, and those let go of (heldpolls.h). */
+    json_object_set_new(d, "storing", json_boolean(!a->store_failing));
     json_object_set_new(d, "store_failures", json_integer((json_int_t)a->n.store_failures));
+    json_object_set_new(d, "held", json_integer((json_int_t)a->held.n));
+    json_object_set_new(d, "lost", json_integer((json_int_t)a->n.polls_lost));
     pthread_mutex_lock(&a->q.lock);
     json_object_set_new(d, "queue_dropped", json_integer((json_int_t)a->q.dropped));
     pthread_mutex_unlock(&a->q.lock);

@@ -48,10 +48,28 @@ typedef struct {
     char last_error[320];
 } om_meter_counters;
 
+/* Exception 2 is not forever. A meter may refuse for a while what it has
+ * (a firmware update, a restart, a gateway that answers exception 2 while
+ * its serial side is busy): every quantity a refusal touched is asked
+ * again, as if nothing had been learnt about it, base × 2^(refusals − 1)
+ * after the refusal, at most max later (the agent passes its shorter
+ * interval and backoff_max_s, as for a dead meter). A meter that truly
+ * lacks a register costs one refused request every few minutes; one that
+ * recovers is read again within that time. A quantity's refusals are
+ * forgotten once it is read in a request planned without hints about it. */
+typedef struct {
+    unsigned refusals[OM_Q__COUNT];
+    int64_t retry_at_ms[OM_Q__COUNT]; /* wall ms at which its hints are forgotten; 0: none */
+    int64_t next_ms;                  /* the earliest retry_at_ms; 0: none */
+    om_quantity_set given_up;     /* refused even alone (and logged so) until read again */
+    om_quantity_set split_logged; /* its first split was logged: later ones are not */
+} om_reprobe;
+
 typedef struct {
     const om_meter *meter;
     om_meter_plan plans[OM_PSET__COUNT];
     om_plan_hints hints;
+    om_reprobe re;
     om_meter_counters c;
 } om_meter_rt;
 
@@ -67,6 +85,25 @@ om_pset om_pset_for(bool counters, bool instant);
 /* Request `index` of plan `set` was refused with exception 2: record it,
  * re-plan every set, count it. Returns what changed. */
 om_plan_exc2 om_meter_rt_exception2(om_meter_rt *rt, om_pset set, size_t index);
+
+/* After om_meter_rt_exception2 returned `what` (not NONE) for `req`:
+ * schedules re-probes of its quantities from t_ms (base_ms, max_ms: see
+ * om_reprobe). Returns true when the event is news worth a log line: the
+ * first split of one of its quantities, or a quantity given up that was not
+ * given up already. */
+bool om_meter_rt_refused(om_meter_rt *rt, const om_plan_request *req, om_plan_exc2 what,
+                         int64_t t_ms, int64_t base_ms, int64_t max_ms);
+/* At tick_ms: forgets the hints whose re-probe is due and re-plans. Returns
+ * the quantities asked again (0 when none was due: cheap). */
+om_quantity_set om_meter_rt_reprobe(om_meter_rt *rt, int64_t tick_ms);
+/* `got` was read in answer to `req`: forgets the refusals of what was read
+ * without hints. Returns the quantities that had been given up and answer
+ * again. */
+om_quantity_set om_meter_rt_answered(om_meter_rt *rt, const om_plan_request *req,
+                                     om_quantity_set got);
+/* What the meter does not give now: refused alone, or given up and being
+ * asked again. */
+om_quantity_set om_meter_rt_unsupported(const om_meter_rt *rt);
 
 /* Decode one answered request into values (appended to out, *n updated;
  * out holds OM_Q__COUNT), counting dropped values in rt->c. Returns the

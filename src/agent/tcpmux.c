@@ -4,15 +4,29 @@
  *
  * Each bus is a slot that walks its meters as the blocking worker does
  * (busworker_int.h has the shared steps) but never waits itself: it starts
- * a connection or sends a request, then the cycle's loop waits in poll(2)
- * for whichever slot's socket is ready first, or its deadline:
+ * a connection or sends a request, then the thread's loop waits in poll(2)
+ * for whichever slot's socket is ready first, a slot's deadline, or the
+ * next tick:
  *
  *   IDLE --(no connection)--> CONNECTING --writable--> IDLE (send)
  *   IDLE --(no connection, a host name)--> RESOLVING --answer--> CONNECTING
- *   IDLE --send--> AWAITING --readable--> IDLE (next request or meter)
+ *   IDLE --send--> AWAITING --readable, answer whole--> IDLE (next request
+ *                     ^  |                                 or meter)
+ *                     +--+ readable, answer not whole yet (or a stale frame)
  *   RESOLVING/CONNECTING/AWAITING --deadline--> the meter (or the bus)
  *                              fails, as a timeout does in a blocking read
- *   IDLE --last meter--> DONE
+ *   IDLE --last meter--> DONE --tick--> IDLE (the slot's next cycle)
+ *
+ * Every slot keeps the ticks on its own: a tick starts a cycle on each slot
+ * that is DONE, and a slot still busy with an earlier cycle (a slow device,
+ * a dribbled answer, meters timing out one after the other) skips it,
+ * counted as an overrun of that bus and logged naming it. So a slow bus
+ * never takes a tick from another one.
+ *
+ * The deadline of a request covers its whole answer: whatever the socket
+ * holds is read and judged each time it becomes readable (mbconn.h), so a
+ * device that dribbles its answer a byte at a time costs the thread one
+ * wake-up per byte and its own bus the timeout, never a wait.
  *
  * A host name is looked up on a thread of its own (resolve.h), so that a
  * resolver that does not answer holds up its bus only, like a host that is
@@ -20,9 +34,11 @@
  * to connect takes its answer. The host's addresses are tried in turn
  * while they fail at once (IPv6 refused, IPv4 listening).
  *
- * A connection whose request timed out or brought a garbled answer is
- * closed, so that an answer read later can only be to the request just
- * sent (libmodbus's transaction-id check lives inside its blocking read).
+ * Every request carries a transaction id of its own, and a frame of
+ * another transaction is dropped, not decoded. A connection whose request
+ * timed out or brought a garbled answer is closed all the same: the device
+ * or gateway behind it is in a state not to be trusted, and a dead gateway
+ * is found at the reconnect rather than by a timeout per meter.
  */
 #include "tcpmux.h"
 #include "officemeter/base/clock.h"
@@ -33,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "busworker_int.h"
 #include "clock.h"
@@ -53,10 +70,13 @@ typedef enum {
 typedef struct {
     om_bus_worker *w;
     slot_state state;
+    int64_t tick_ms;            /* the tick of the slot's cycle */
+    om_pset set;                /* what that tick reads */
     size_t meter;               /* next meter of the cycle */
     bool polling;               /* p is a meter's poll in progress */
     om_bw_poll p;
     const om_plan_request *req; /* to send, or awaiting its answer */
+    om_mb_pending io;           /* the request on the wire and its answer so far */
     modbus_t *connecting;       /* a context whose connection is under way */
     om_resolve *lookup;         /* the host name's, running or answered */
     const struct addrinfo *next_addr; /* of lookup's answer: the next to try */
@@ -71,8 +91,8 @@ struct om_tcp_mux {
     size_t n;
     struct pollfd *pfds;
     size_t *pfd_slot;
-    int64_t tick_ms;
-    om_pset set;
+    int64_t tick_ms; /* the latest tick: cycles of earlier ones are late */
+    bool ended;      /* a cycle ended since the last cycle_end call */
 
     pthread_t thread;
     bool running;
@@ -97,8 +117,25 @@ static unsigned meter_timeout_ms(const mux_slot *s)
 
 static void end_cycle(om_tcp_mux *mx, mux_slot *s)
 {
-    om_bw_cycle_done(s->w, mx->tick_ms, om_mono_us() - s->cycle_start_us);
+    om_bw_cycle_done(s->w, s->tick_ms, om_mono_us() - s->cycle_start_us);
     s->state = SLOT_DONE;
+    mx->ended = true;
+}
+
+/* Tells the sink once the cycles of the latest tick are over, so that
+ * every bus's polls of a tick go to the outbox in one go (the workers share
+ * a sink); a slot still busy with an earlier tick does not hold that up. */
+static void tell_sink(om_tcp_mux *mx)
+{
+    if (!mx->ended || mx->n == 0)
+        return;
+    for (size_t i = 0; i < mx->n; i++)
+        if (mx->slots[i].state != SLOT_DONE && mx->slots[i].tick_ms == mx->tick_ms)
+            return;
+    mx->ended = false;
+    const om_bus_worker_config *cfg = &mx->slots[0].w->cfg;
+    if (cfg->cycle_end)
+        cfg->cycle_end(cfg->sink_ctx);
 }
 
 /* The meter's poll is over: its bookkeeping, then the next meter. Returns
@@ -106,7 +143,7 @@ static void end_cycle(om_tcp_mux *mx, mux_slot *s)
  * (every other meter would fail the same way). */
 static bool end_meter(om_tcp_mux *mx, mux_slot *s, om_bw_outcome out)
 {
-    om_bw_finish_poll(s->w, &s->p, mx->tick_ms, out);
+    om_bw_finish_poll(s->w, &s->p, s->tick_ms, out);
     s->polling = false;
     s->req = NULL;
     s->meter++;
@@ -217,8 +254,8 @@ static om_bw_step send_request(mux_slot *s)
     om_bus_worker *w = s->w;
     char err[300];
     const om_plan_request *req = s->req;
-    if (om_mbconn_send_read(w->ctx, w->cfg.bus, s->p.rt->meter->unit_id, req->function,
-                            req->address, req->count, err, sizeof err) == 0) {
+    if (om_mbconn_tcp_send(w->ctx, w->cfg.bus, s->p.rt->meter->unit_id, req->function,
+                           req->address, req->count, &s->io, err, sizeof err) == 0) {
         s->fd = modbus_get_socket(w->ctx);
         s->sent_us = om_mono_us();
         s->deadline_us = s->sent_us + (int64_t)meter_timeout_ms(s) * 1000;
@@ -281,11 +318,11 @@ static void advance(om_tcp_mux *mx, mux_slot *s)
         if (stopping(mx) || s->meter >= w->nmeters)
             break;
         om_meter_rt *rt = &w->meters[s->meter];
-        if (!om_bw_meter_due(w, rt, mx->set, mx->tick_ms, false)) {
+        if (!om_bw_meter_due(w, rt, s->set, s->tick_ms, false)) {
             s->meter++;
             continue;
         }
-        om_bw_poll_begin(&s->p, rt, mx->set);
+        om_bw_poll_begin(&s->p, rt, s->set);
         s->polling = true;
         s->req = NULL;
     }
@@ -332,16 +369,15 @@ static void on_answer(om_tcp_mux *mx, mux_slot *s)
 {
     om_bus_worker *w = s->w;
     uint16_t regs[OM_BW_MAX_REGS];
-    char err[300];
+    char err[400];
     const om_plan_request *req = s->req;
-    int rc = om_mbconn_recv_read(w->ctx, w->cfg.bus, s->p.rt->meter->unit_id, req->function,
-                                 req->address, req->count, regs, err, sizeof err);
+    int rc = om_mbconn_tcp_receive(w->ctx, w->cfg.bus, &s->io, regs, err, sizeof err);
+    if (rc == 1)
+        return; /* not whole yet: wait on, with the same deadline */
     int e = errno;
     int64_t latency = om_mono_us() - s->sent_us;
     s->req = NULL;
     om_bw_step step = om_bw_poll_answer(w, &s->p, req, rc, rc == 0 ? 0 : e, regs, latency, err);
-    if (rc != 0 && e == ETIMEDOUT)
-        om_bw_close(w); /* a frame cut short: the rest may still come */
     if (!after_step(mx, s, step)) {
         end_cycle(mx, s);
         return;
@@ -372,8 +408,8 @@ static void on_deadline(om_tcp_mux *mx, mux_slot *s)
         return;
     }
     const om_plan_request *req = s->req;
-    om_mbconn_describe_failure(w->ctx, w->cfg.bus, s->p.rt->meter->unit_id, req->function,
-                               req->address, ETIMEDOUT, err, sizeof err);
+    om_mbconn_describe_timeout(w->cfg.bus, s->p.rt->meter->unit_id, req->function,
+                               req->address, meter_timeout_ms(s), s->io.len, err, sizeof err);
     s->req = NULL;
     om_bw_step step = om_bw_poll_answer(w, &s->p, req, -1, ETIMEDOUT, NULL, 0, err);
     om_bw_close(w); /* the answer may still come: not on this connection */
@@ -390,19 +426,91 @@ static bool waiting(const mux_slot *s)
            s->state == SLOT_AWAITING;
 }
 
-void om_tcp_mux_cycle(om_tcp_mux *mx, int64_t tick_ms, bool counters, bool instant)
+static void start_cycle(om_tcp_mux *mx, mux_slot *s, int64_t tick_ms, om_pset set)
 {
-    mx->tick_ms = tick_ms;
-    mx->set = om_pset_for(counters, instant);
+    s->tick_ms = tick_ms;
+    s->set = set;
+    s->meter = 0;
+    s->polling = false;
+    s->req = NULL;
+    s->cycle_start_us = om_mono_us();
+    advance(mx, s);
+}
+
+/* The slot is still busy when `missed` more ticks come: they are skipped
+ * on its bus only, counted and logged naming the bus and the meter it is
+ * polling. */
+static void overrun(mux_slot *s, uint64_t missed)
+{
+    om_bus_worker *w = s->w;
+    pthread_mutex_lock(&w->lock);
+    w->stats.overruns += missed;
+    pthread_mutex_unlock(&w->lock);
+    char key[128], doing[160] = "";
+    snprintf(key, sizeof key, "bus %s overrun", w->cfg.bus->id);
+    if (s->polling)
+        snprintf(doing, sizeof doing, " (still polling meter %s)", s->p.rt->meter->id);
+    om_log_limited(key, OM_LOG_REPEAT_MS, OM_LOG_WARNING,
+                   "bus %s: a poll cycle took longer than the interval%s; %llu tick(s) skipped "
+                   "on this bus, the other buses keep theirs",
+                   w->cfg.bus->id, doing, (unsigned long long)missed);
+}
+
+/* The wall clock reached `tick`: every slot that is done starts its cycle,
+ * every other one skips the tick. Returns the tick after it. */
+static int64_t on_tick(om_tcp_mux *mx, const om_schedule *sched, int64_t tick)
+{
+    int64_t now = om_clock_wall_ms();
+    int64_t after = om_schedule_next(sched, tick);
+    if (after <= now) {
+        /* More than an interval late: the clock was set forward, or the
+         * machine stalled. Skip to the next tick, everywhere. */
+        uint64_t missed = om_schedule_missed(sched, tick - 1, now);
+        for (size_t i = 0; i < mx->n; i++) {
+            om_bus_worker *w = mx->slots[i].w;
+            pthread_mutex_lock(&w->lock);
+            w->stats.overruns += missed;
+            pthread_mutex_unlock(&w->lock);
+        }
+        om_log_limited("tcp buses late", OM_LOG_REPEAT_MS, OM_LOG_WARNING,
+                       "Modbus TCP buses: the clock is more than an interval past a tick (set "
+                       "forward?); %llu tick(s) skipped",
+                       (unsigned long long)missed);
+        return om_schedule_next(sched, now);
+    }
+    if (stopping(mx))
+        return after;
+    mx->tick_ms = tick;
+    om_pset set = om_pset_for(om_schedule_counters_due(sched, tick),
+                              om_schedule_instant_due(sched, tick));
     for (size_t i = 0; i < mx->n; i++) {
         mux_slot *s = &mx->slots[i];
-        s->meter = 0;
-        s->polling = false;
-        s->req = NULL;
-        s->cycle_start_us = om_mono_us();
-        advance(mx, s);
+        if (s->state == SLOT_DONE)
+            start_cycle(mx, s, tick, set);
+        else
+            overrun(s, 1);
     }
+    return after;
+}
+
+/* The thread's real time until the wall clock reaches tick_ms, in ms. */
+static int ms_until(int64_t tick_ms)
+{
+    struct timespec at = om_clock_system_deadline(tick_ms), now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t us = ((int64_t)at.tv_sec - now.tv_sec) * 1000000 + (at.tv_nsec - now.tv_nsec) / 1000;
+    if (us <= 0)
+        return 0;
+    return us >= (int64_t)INT32_MAX * 1000 ? INT32_MAX : (int)((us + 999) / 1000);
+}
+
+/* Waits for the slots' sockets and deadlines and moves the slots on until
+ * every cycle is over. With a schedule, the ticks that come meanwhile are
+ * served by on_tick, and *next is the tick after the last one served. */
+static void serve(om_tcp_mux *mx, const om_schedule *sched, int64_t *next)
+{
     for (;;) {
+        tell_sink(mx);
         size_t npfd = 0;
         int64_t first = INT64_MAX;
         for (size_t i = 0; i < mx->n; i++) {
@@ -419,6 +527,11 @@ void om_tcp_mux_cycle(om_tcp_mux *mx, int64_t tick_ms, bool counters, bool insta
             break;
         int64_t left_us = first - om_mono_us();
         int timeout = left_us <= 0 ? 0 : (int)((left_us + 999) / 1000);
+        if (sched) {
+            int to_tick = ms_until(*next);
+            if (to_tick < timeout)
+                timeout = to_tick;
+        }
         int ready = poll(mx->pfds, npfd, timeout);
         if (ready < 0) /* EINTR (a signal for the main thread): look again */
             for (size_t k = 0; k < npfd; k++)
@@ -441,11 +554,18 @@ void om_tcp_mux_cycle(om_tcp_mux *mx, int64_t tick_ms, bool counters, bool insta
             if (!mx->pfds[k].revents && waiting(s) && s->deadline_us <= now)
                 on_deadline(mx, s);
         }
+        if (sched && om_clock_wall_ms() >= *next)
+            *next = on_tick(mx, sched, *next);
     }
-    /* Every bus's polls of the tick in one go (the workers share a sink). */
-    const om_bus_worker_config *cfg = mx->n ? &mx->slots[0].w->cfg : NULL;
-    if (cfg && cfg->cycle_end)
-        cfg->cycle_end(cfg->sink_ctx);
+}
+
+void om_tcp_mux_cycle(om_tcp_mux *mx, int64_t tick_ms, bool counters, bool instant)
+{
+    mx->tick_ms = tick_ms;
+    om_pset set = om_pset_for(counters, instant);
+    for (size_t i = 0; i < mx->n; i++)
+        start_cycle(mx, &mx->slots[i], tick_ms, set);
+    serve(mx, NULL, NULL);
 }
 
 /* ---- the thread -------------------------------------------------------- */
@@ -455,37 +575,15 @@ static bool wait_tick(om_tcp_mux *mx, int64_t tick_ms)
     return om_clock_wait_tick(&mx->lock, &mx->tick_cond, &mx->stop, tick_ms);
 }
 
-/* The tick after `tick`; a cycle that ran past ticks skips them, counted
- * on every bus and logged once. */
-static int64_t next_tick(om_tcp_mux *mx, const om_schedule *sched, int64_t tick)
-{
-    int64_t now = om_clock_wall_ms();
-    int64_t next = om_schedule_next(sched, tick);
-    if (next > now)
-        return next;
-    uint64_t missed = om_schedule_missed(sched, tick, now);
-    for (size_t i = 0; i < mx->n; i++) {
-        om_bus_worker *w = mx->slots[i].w;
-        pthread_mutex_lock(&w->lock);
-        w->stats.overruns += missed;
-        pthread_mutex_unlock(&w->lock);
-    }
-    om_log_limited("tcp buses overrun", OM_LOG_REPEAT_MS, OM_LOG_WARNING,
-                   "Modbus TCP buses: a poll cycle took longer than the interval; %llu tick(s) "
-                   "skipped",
-                   (unsigned long long)missed);
-    return om_schedule_next(sched, now);
-}
-
 static void *mux_main(void *arg)
 {
     om_tcp_mux *mx = arg;
     const om_schedule *sched = &mx->slots[0].w->cfg.schedule;
     int64_t tick = om_schedule_next(sched, om_clock_wall_ms());
+    /* Every slot is done whenever the thread waits here. */
     while (wait_tick(mx, tick)) {
-        om_tcp_mux_cycle(mx, tick, om_schedule_counters_due(sched, tick),
-                         om_schedule_instant_due(sched, tick));
-        tick = next_tick(mx, sched, tick);
+        tick = on_tick(mx, sched, tick);
+        serve(mx, sched, &tick);
     }
     for (size_t i = 0; i < mx->n; i++)
         om_bw_close(mx->slots[i].w);

@@ -252,40 +252,17 @@ void om_mbconn_describe_failure(modbus_t *ctx, const om_bus *bus, unsigned unit_
     }
 }
 
-int om_mbconn_read(modbus_t *ctx, const om_bus *bus, unsigned unit_id, unsigned function,
-                   uint16_t address, uint16_t count, uint16_t *dest, char *err, size_t errlen)
+void om_mbconn_describe_timeout(const om_bus *bus, unsigned unit_id, unsigned function,
+                                uint16_t address, unsigned timeout_ms, size_t received,
+                                char *err, size_t errlen)
 {
     char target[300];
-    if (function != 3 && function != 4) {
-        om_mbconn_describe(bus, target, sizeof target);
-        snprintf(err, errlen, "unit %u on %s: unsupported function %u (expected 3 or 4)",
-                 unit_id, target, function);
-        errno = EINVAL;
-        return -1;
-    }
-    if (modbus_set_slave(ctx, (int)unit_id) < 0) {
-        int saved = errno;
-        om_mbconn_describe(bus, target, sizeof target);
-        snprintf(err, errlen, "%s: invalid unit id %u", target, unit_id);
-        errno = saved;
-        return -1;
-    }
-    int n = function == 3 ? modbus_read_registers(ctx, address, count, dest)
-                          : modbus_read_input_registers(ctx, address, count, dest);
-    if (n < 0) {
-        int saved = errno;
-        om_mbconn_describe_failure(ctx, bus, unit_id, function, address, saved, err, errlen);
-        errno = saved;
-        return -1;
-    }
-    if (n != (int)count) {
-        om_mbconn_describe(bus, target, sizeof target);
-        snprintf(err, errlen,
-                 "unit %u on %s answered %d registers instead of %u to function %u, "
-                 "address 0x%04X",
-                 unit_id, target, n, (unsigned)count, function, address);
-        errno = EMBBADDATA;
-        return -1;
-    }
-    return 0;
+    om_mbconn_describe(bus, target, sizeof target);
+    if (received == 0)
+        snprintf(err, errlen, "no answer from unit %u on %s within %u ms (function %u, "
+                 "address 0x%04X)", unit_id, target, timeout_ms, function, address);
+    else
+        snprintf(err, errlen, "incomplete answer from unit %u on %s within %u ms (function %u, "
+                 "address 0x%04X): %zu bytes came, a frame cut short or dribbled too slowly",
+                 unit_id, target, timeout_ms, function, address, received);
 }

@@ -1,28 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * mbconn_tcp.c - Modbus TCP through libmodbus without blocking.
+ * mbconn_tcp.c - Modbus TCP without blocking.
  *
  * libmodbus's calls block: modbus_connect() until the TCP handshake ends
  * (a host that is down costs the whole timeout), a read until the answer
- * comes. An agent with 64 Modbus TCP meters would need 64 threads to keep a
- * dead one from holding up the rest. Here the blocking points are split
- * off so that one thread can wait for all of them with poll(2): the socket
- * is connected without blocking and handed to libmodbus, which then frames
- * the request (modbus_send_raw_request) and reads the answer
- * (modbus_receive_confirmation) when it is already there. (An answer split
- * across TCP segments is completed by libmodbus's own wait for the rest,
- * bounded by its byte timeout: a short pause of the one thread.)
- *
- * libmodbus matches an answer to its request by transaction id inside
- * modbus_read_registers(); receiving separately, that check is the
- * caller's: one request outstanding per connection, and a connection whose
- * request timed out is closed, so an answer can only be to the request
- * just sent.
+ * comes, and every further byte of an answer up to its byte timeout. An
+ * agent with 64 Modbus TCP meters would need 64 threads to keep a dead or
+ * trickling one from holding up the rest. Here the blocking points are
+ * split off so that one thread can wait for all of them with poll(2): the
+ * socket is connected without blocking and stays so; a request is sent
+ * with a transaction id of its own, and whatever the socket holds is read
+ * and judged (answer.h) each time it becomes readable, until the answer is
+ * whole or the caller's deadline passes. A frame with another transaction
+ * id (a device's extra frame, an answer that came after its request timed
+ * out) is dropped as it comes; bytes after the answer are dropped with it.
  */
-#include "officemeter/modbus/mbconn.h"
+#include "mbconn_private.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -120,14 +115,8 @@ int om_mbconn_tcp_connected(modbus_t *ctx, const om_bus *bus, char *err, size_t 
     socklen_t len = sizeof soerr;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
         soerr = errno;
-    if (soerr == 0) {
-        /* libmodbus waits with select() itself: give it the blocking socket
-         * it expects for the partial reads of a frame. */
-        int flags = fcntl(fd, F_GETFL);
-        if (flags >= 0)
-            fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-        return 0;
-    }
+    if (soerr == 0)
+        return 0; /* stays non-blocking: requests and answers never wait */
     char target[300];
     om_mbconn_describe(bus, target, sizeof target);
     snprintf(err, errlen, "cannot connect to %s: %s", target, strerror(soerr));
@@ -135,50 +124,44 @@ int om_mbconn_tcp_connected(modbus_t *ctx, const om_bus *bus, char *err, size_t 
     return -1;
 }
 
-int om_mbconn_send_read(modbus_t *ctx, const om_bus *bus, unsigned unit_id, unsigned function,
-                        uint16_t address, uint16_t count, char *err, size_t errlen)
+int om_mbconn_tcp_send(modbus_t *ctx, const om_bus *bus, unsigned unit_id, unsigned function,
+                       uint16_t address, uint16_t count, om_mb_pending *p, char *err,
+                       size_t errlen)
 {
-    char target[300];
-    if ((function != 3 && function != 4) || unit_id > 255) {
-        om_mbconn_describe(bus, target, sizeof target);
-        snprintf(err, errlen, "unit %u on %s: unsupported request (function %u)", unit_id,
-                 target, function);
-        errno = EINVAL;
+    if (om_mb_pending_init(p, bus, unit_id, function, address, count, err, errlen) < 0)
         return -1;
-    }
-    uint8_t raw[6] = {(uint8_t)unit_id, (uint8_t)function, (uint8_t)(address >> 8),
-                      (uint8_t)address, (uint8_t)(count >> 8), (uint8_t)count};
-    if (modbus_send_raw_request(ctx, raw, sizeof raw) < 0) {
+    p->req.transaction = om_mb_next_transaction();
+    uint8_t frame[OM_MB_TCP_REQUEST_LEN];
+    size_t n = om_mb_encode_tcp(&p->req, frame);
+    /* Twelve bytes always fit an empty send buffer; one that is full holds
+     * requests the device has not read: as good as a broken connection. */
+    ssize_t w = send(modbus_get_socket(ctx), frame, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w == (ssize_t)n)
+        return 0;
+    int saved = w < 0 ? errno : EIO;
+    if (saved == EAGAIN || saved == EWOULDBLOCK)
+        saved = EIO;
+    om_mbconn_describe_failure(ctx, bus, unit_id, function, address, saved, err, errlen);
+    errno = saved;
+    return -1;
+}
+
+int om_mbconn_tcp_receive(modbus_t *ctx, const om_bus *bus, om_mb_pending *p, uint16_t *dest,
+                          char *err, size_t errlen)
+{
+    ssize_t n = recv(modbus_get_socket(ctx), p->buf + p->len, sizeof p->buf - p->len,
+                     MSG_DONTWAIT);
+    if (n == 0)
+        return om_mb_pending_closed(p, bus, err, errlen);
+    if (n < 0) {
         int saved = errno;
-        om_mbconn_describe_failure(ctx, bus, unit_id, function, address, saved, err, errlen);
+        if (saved == EAGAIN || saved == EWOULDBLOCK || saved == EINTR)
+            return 1; /* woken for nothing: wait on */
+        om_mbconn_describe_failure(ctx, bus, p->req.unit, p->req.function, p->req.address,
+                                   saved, err, errlen);
         errno = saved;
         return -1;
     }
-    return 0;
-}
-
-int om_mbconn_recv_read(modbus_t *ctx, const om_bus *bus, unsigned unit_id, unsigned function,
-                        uint16_t address, uint16_t count, uint16_t *dest, char *err,
-                        size_t errlen)
-{
-    uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
-    int n = modbus_receive_confirmation(ctx, rsp);
-    int code = 0;
-    int hl = modbus_get_header_length(ctx);
-    if (n < 0)
-        code = errno;
-    else if (n < hl + 2 || rsp[2] != 0 || rsp[3] != 0)
-        code = EMBBADDATA; /* too short, or not the Modbus protocol id */
-    else if (rsp[hl] == (function | 0x80u))
-        code = MODBUS_ENOBASE + rsp[hl + 1];
-    else if (rsp[hl] != function || rsp[hl + 1] != 2u * count || n != hl + 2 + 2 * (int)count)
-        code = EMBBADDATA;
-    if (code) {
-        om_mbconn_describe_failure(ctx, bus, unit_id, function, address, code, err, errlen);
-        errno = code;
-        return -1;
-    }
-    for (uint16_t i = 0; i < count; i++)
-        dest[i] = (uint16_t)(rsp[hl + 2 + 2 * i] << 8 | rsp[hl + 3 + 2 * i]);
-    return 0;
+    p->len += (size_t)n;
+    return om_mb_pending_judge(p, bus, true, dest, err, errlen);
 }

@@ -12,9 +12,11 @@
  * address order, because a request reads everything between its ends.
  *
  * Exception 2 is learnt, not guessed: hints.isolated quantities always get a
- * request of their own, hints.unsupported ones are left out. Both only grow,
- * so a meter settles after at most one split per merged block and one refusal
- * per quantity.
+ * request of their own, hints.unsupported ones are left out. Exception 2
+ * only adds to them, so a meter settles after at most one split per merged
+ * block and one refusal per quantity; om_plan_hints_forget takes them back
+ * when the caller wants to ask again (the agent re-probes with backoff: a
+ * meter may refuse for a while what it has).
  */
 #include "officemeter/modbus/plan.h"
 
@@ -299,6 +301,12 @@ om_plan_exc2 om_plan_hints_exception2(om_plan_hints *hints, const om_plan_reques
         return OM_PLAN_EXC2_NONE;
     hints->isolated |= qs;
     return OM_PLAN_EXC2_SPLIT;
+}
+
+void om_plan_hints_forget(om_plan_hints *hints, om_quantity_set qs)
+{
+    hints->isolated &= ~qs;
+    hints->unsupported &= ~qs;
 }
 
 om_plan_exc2 om_plan_exception2(om_meter_plan *plan, size_t index)

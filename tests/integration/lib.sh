@@ -13,6 +13,7 @@
 OM_SOURCE_DIR=${OM_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 OM_BIN=${OM_BIN:-$OM_SOURCE_DIR/build/bin}
 OM_TRACKED_PIDS=()
+OM_MOUNTS=()
 OM_TMP=
 
 om_fail() {
@@ -46,6 +47,10 @@ om_cleanup() {
     local rc=$? pid
     for pid in "${OM_TRACKED_PIDS[@]}"; do
         om_stop_pid "$pid"
+    done
+    local dir
+    for dir in "${OM_MOUNTS[@]}"; do
+        umount "$dir" 2>/dev/null || umount -l "$dir" 2>/dev/null || true
     done
     if [ -n "$OM_TMP" ] && [ -d "$OM_TMP" ]; then
         if [ "$rc" -ne 0 ] && [ -n "${OM_KEEP_TMP:-}" ]; then
@@ -114,6 +119,28 @@ om_wait_exit() {
         sleep 0.05
     done
     om_fail "process $pid still running after ${timeout}s"
+}
+
+# Mounts a tmpfs of SIZE (e.g. 8m) on DIR (created), unmounted at exit: a
+# small disk to fill up. Mounting needs root (CI runs as root): otherwise
+# this prints "SKIP: ..." naming WHAT and ends the test with status 0.
+om_small_disk() {
+    local dir=$1 size=$2 what=$3
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "SKIP: $what: mounting a tmpfs needs root"
+        exit 0
+    fi
+    mkdir -p "$dir"
+    mount -t tmpfs -o "size=$size,mode=0700" tmpfs "$dir" || om_fail "cannot mount a tmpfs on $dir"
+    OM_MOUNTS+=("$dir")
+}
+
+# Fills the file system of DIR until it has no space left (FILE holds it).
+om_fill_disk() {
+    local file=$1
+    dd if=/dev/zero of="$file" bs=64k status=none 2>/dev/null || true
+    # What dd's last partial block left, and the blocks freed meanwhile.
+    head -c 1048576 /dev/zero >>"$file" 2>/dev/null || true
 }
 
 # A pseudo-terminal pair joined by socat, reachable as the links A and B.

@@ -111,9 +111,10 @@ expect 1 "exception 2 \(illegal data address\) to function 4, address 0x0156" "r
 
 # A bad CRC: a fake meter on a second line answers with a corrupted checksum.
 om_pty_pair "$OM_TMP/crc-meter.tty" "$OM_TMP/crc-client.tty"
-python3 - "$OM_TMP/crc-meter.tty" <<'PY' &
+python3 - "$OM_TMP/crc-meter.tty" "$OM_TMP/crc-meter.ready" <<'PY' &
 import os, sys
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
+open(sys.argv[2], "w").write("ready\n")
 buf = b""
 while True:
     try:
@@ -131,6 +132,9 @@ while True:
         os.write(fd, frame)
 PY
 om_track $!
+# A request written before the fake meter has its end of the line open is
+# lost (a loaded machine starts python slowly).
+om_wait_file "$OM_TMP/crc-meter.ready" 10 $!
 run_probe --site "$site" --catalogue "$catalogue" --bus "rs485=rtu:$OM_TMP/crc-client.tty" \
     --meter sdm630 --timeout 500
 expect 1 "meter sdm630: bad CRC in the answer from unit 1 on .*crc-client\.tty \(bus rs485\) \(function 4, address 0x0048\)" \

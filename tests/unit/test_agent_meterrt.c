@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_agent_meterrt.c - a meter's plans at run time: the three plan sets,
- * decoding with dropped values counted by reason, and exception 2 learnt in
- * one plan applied to the others.
+ * decoding with dropped values counted by reason, exception 2 learnt in
+ * one plan applied to the others, and what was refused asked again with
+ * backoff (a window of refusals must not disable a meter for good).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,6 +170,95 @@ static void test_exception2_shared(void **state)
     assert_int_equal(om_meter_rt_exception2(&rt, OM_PSET_BOTH, 99), OM_PLAN_EXC2_NONE);
 }
 
+/* Refuses the first request of plan `set` with exception 2 as the bus
+ * worker does at time t; returns what changed. */
+static om_plan_exc2 refuse_first(om_meter_rt *rt, om_pset set, int64_t t, bool *news)
+{
+    om_plan_request req = rt->plans[set].requests[0];
+    om_plan_exc2 what = om_meter_rt_exception2(rt, set, 0);
+    if (what != OM_PLAN_EXC2_NONE)
+        *news = om_meter_rt_refused(rt, &req, what, t, 1000, 4000);
+    return what;
+}
+
+/* Issue 13, defect 6: a window of exception 2 to everything must not
+ * disable the meter for good. */
+static void test_exception2_window_is_asked_again(void **state)
+{
+    (void)state;
+    om_meter m = meter_of("eastron-sdm630");
+    om_meter_rt rt;
+    char err[256];
+    assert_int_equal(om_meter_rt_init(&rt, &m, &rtu_bus, NULL, err, sizeof err), 0);
+    size_t planned = rt.plans[OM_PSET_BOTH].nrequests;
+    const om_quantity_set counters = om_qset_of_kind(OM_KIND_COUNTER);
+    bool news = false;
+    /* Every request refused, split ones included, until nothing is left. */
+    int events = 0;
+    while (rt.plans[OM_PSET_BOTH].nrequests > 0) {
+        assert_int_not_equal(refuse_first(&rt, OM_PSET_BOTH, 10000, &news), OM_PLAN_EXC2_NONE);
+        assert_true(news); /* each a first: a split, or a quantity given up */
+        assert_true(++events < 40);
+    }
+    assert_int_equal(rt.plans[OM_PSET_COUNTERS].nrequests, 0);
+    assert_true((om_meter_rt_unsupported(&rt) & counters) == (rt.plans[OM_PSET_BOTH].wanted & counters));
+    /* Nothing is asked again before its time ... */
+    assert_int_equal(om_meter_rt_reprobe(&rt, 10999), 0);
+    assert_int_equal(rt.plans[OM_PSET_BOTH].nrequests, 0);
+    /* ... at it, the quantities refused once are (a merged block split,
+     * then each alone: twice refused, 2 s) */
+    assert_int_equal(rt.re.next_ms, 11000);
+    om_quantity_set again = om_meter_rt_reprobe(&rt, 12000);
+    assert_int_equal(again, rt.plans[OM_PSET_BOTH].wanted);
+    assert_int_equal(rt.plans[OM_PSET_BOTH].nrequests, planned);
+    assert_int_equal(rt.re.next_ms, 0);
+    /* Still reported as not given until read: health stays steady. */
+    assert_true(om_meter_rt_unsupported(&rt) & OM_QSET(OM_Q_ENERGY_IMPORT_KWH));
+    /* The energy answers: it is back, and its refusals are forgotten. */
+    const om_plan_request *req = NULL;
+    for (size_t i = 0; i < rt.plans[OM_PSET_BOTH].nrequests; i++)
+        for (size_t k = 0; k < rt.plans[OM_PSET_BOTH].requests[i].nitems; k++)
+            if (rt.plans[OM_PSET_BOTH].requests[i].items[k].quantity == OM_Q_ENERGY_IMPORT_KWH)
+                req = &rt.plans[OM_PSET_BOTH].requests[i];
+    assert_non_null(req);
+    om_quantity_set back = om_meter_rt_answered(&rt, req, OM_QSET(OM_Q_ENERGY_IMPORT_KWH));
+    assert_int_equal(back, OM_QSET(OM_Q_ENERGY_IMPORT_KWH));
+    assert_false(om_meter_rt_unsupported(&rt) & OM_QSET(OM_Q_ENERGY_IMPORT_KWH));
+    assert_int_equal(rt.re.refusals[OM_Q_ENERGY_IMPORT_KWH], 0);
+}
+
+/* A quantity the meter truly lacks: asked again less and less often, up to
+ * the cap, and logged once. */
+static void test_exception2_backoff(void **state)
+{
+    (void)state;
+    om_meter m = meter_of("eastron-sdm630");
+    om_meter_rt rt;
+    char err[256];
+    assert_int_equal(om_meter_rt_init(&rt, &m, &rtu_bus, NULL, err, sizeof err), 0);
+    int64_t t = 100000;
+    static const int64_t delays[] = {2000, 4000, 4000, 4000};
+    for (size_t round = 0; round < 4; round++) {
+        bool news = false;
+        /* The counters request: energy import and export, merged. */
+        assert_int_equal(refuse_first(&rt, OM_PSET_COUNTERS, t, &news), OM_PLAN_EXC2_SPLIT);
+        assert_true(news == (round == 0));
+        assert_int_equal(refuse_first(&rt, OM_PSET_COUNTERS, t, &news), OM_PLAN_EXC2_UNSUPPORTED);
+        assert_true(news == (round == 0)); /* still given up: no new line */
+        /* The export answers alone: */
+        const om_plan_request *exp = &rt.plans[OM_PSET_COUNTERS].requests[0];
+        assert_int_equal(exp->items[0].quantity, OM_Q_ENERGY_EXPORT_KWH);
+        om_meter_rt_answered(&rt, exp, OM_QSET(OM_Q_ENERGY_EXPORT_KWH));
+        assert_int_equal(rt.re.retry_at_ms[OM_Q_ENERGY_IMPORT_KWH] - t, delays[round]);
+        /* Asked again merged, as at first (the export's merge was due
+         * earlier: refused merged, its refusals grow too). */
+        t = rt.re.retry_at_ms[OM_Q_ENERGY_IMPORT_KWH];
+        om_meter_rt_reprobe(&rt, t);
+        assert_int_equal(rt.plans[OM_PSET_COUNTERS].nrequests, 1);
+        assert_int_equal(rt.plans[OM_PSET_COUNTERS].requests[0].nitems, 2);
+    }
+}
+
 static void test_sort(void **state)
 {
     (void)state;
@@ -186,6 +276,8 @@ int main(void)
         cmocka_unit_test(test_plan_follows_declared_line),
         cmocka_unit_test(test_decode_drops),
         cmocka_unit_test(test_exception2_shared),
+        cmocka_unit_test(test_exception2_window_is_asked_again),
+        cmocka_unit_test(test_exception2_backoff),
         cmocka_unit_test(test_sort),
     };
     return cmocka_run_group_tests(tests, load, unload);

@@ -27,7 +27,8 @@
  * meter plan's hints that the block's quantities are to be read one per
  * request from now on, and re-plans; a single quantity that still answers
  * exception 2 is marked unsupported and left out of later plans. Each call
- * says what changed, so the caller logs the event once.
+ * says what changed, so the caller logs the event once. What was learnt can
+ * be forgotten (om_plan_hints_forget), for the agent to ask again later.
  *
  * Bus plans add up requests, registers and bytes on the wire per poll cycle,
  * and for serial buses an estimate of the time the cycle occupies the line,
@@ -159,6 +160,11 @@ typedef enum {
 /* Record in hints that `req` was answered with exception 2 and say what that
  * changes. Does not re-plan. */
 om_plan_exc2 om_plan_hints_exception2(om_plan_hints *hints, const om_plan_request *req);
+
+/* Forget what exception 2 taught about qs: they are planned as if never
+ * refused (merged with their neighbours, read again). Does not re-plan. A
+ * re-plan with fewer hints cannot fail: the plan without any planned. */
+void om_plan_hints_forget(om_plan_hints *hints, om_quantity_set qs);
 
 /* Request `index` of `plan` was answered with exception 2: update the plan's
  * hints and re-plan it in place (request indexes change). Returns the action
