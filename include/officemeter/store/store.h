@@ -32,6 +32,9 @@
 #define OM_STORE_SCHEMA_VERSION 2
 /* Raw payloads kept with a reject are cut at this many bytes. */
 #define OM_STORE_RAW_CAP 4096
+/* Ranges of dealt-with seqs kept above the acknowledgement of one epoch
+ * (om_store_seq_done); beyond it the highest are forgotten. */
+#define OM_STORE_SEQ_RANGES_MAX 65536
 
 typedef struct om_store om_store;
 
