@@ -41,3 +41,50 @@ set -e
 rmdir "$empty"
 [ "$rc" -eq 1 ] || fail "no catalogue: exit $rc, expected 1: $out"
 echo "$out" | grep -q "meters cannot be checked (give --catalogue DIR)" || fail "no catalogue: $out"
+
+# Hostile files (issue 13, defect 10). `officemeter check` and the
+# aggregator's --check take the same files of a sites folder as site files:
+# one that lost its `site:` key fails both.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/sites"
+cp sites/london.yaml "$work/sites/"
+sed '/^site:/d' sites/london.yaml >"$work/sites/lost.yaml"
+printf 'sites_dir: %s/sites\ncatalogue: %s/firmware-config/meters\ndatabase: %s/agg.db\nbroker: {uri: mqtt://127.0.0.1}\n' \
+    "$work" "$OM_SOURCE_DIR" "$work" >"$work/agg.yaml"
+set +e
+out=$("$OM_BIN/officemeter-aggregator" --config "$work/agg.yaml" --check 2>&1); rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "aggregator --check passed a site file without site: ($out)"
+echo "$out" | grep -qF "$work/sites/lost.yaml:" || fail "aggregator --check: $out"
+set +e
+out=$($om check "$work/sites" 2>&1); rc=$?
+set -e
+[ "$rc" -eq 1 ] && echo "$out" | grep -qF "lost.yaml" || fail "check passed lost.yaml: $out"
+
+# A YAML syntax error in an agent config is that error alone (no false
+# "no meter models" line), from a folder without a catalogue.
+printf 'site_file: x.yaml\ngateway: [gw1\n' >"$work/agent.yaml"
+set +e
+out=$(cd "$work" && $om check "$work/agent.yaml" 2>&1); rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "syntax error: exit $rc"
+echo "$out" | grep -q 'YAML syntax error' && ! echo "$out" | grep -q 'no meter models' &&
+    echo "$out" | grep -q '; 1 error$' || fail "syntax error not alone: $out"
+
+# 100 000 levels of nesting are refused at once (they took minutes), a NUL
+# inside a string is an error naming the key.
+python3 -c "import sys; n = 100000; sys.stdout.write('site: ' + '[' * n + ']' * n + '\n')" >"$work/deep.yaml"
+start=$(date +%s%N)
+set +e
+out=$($om check "$work/deep.yaml" 2>&1); rc=$?
+set -e
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$rc" -eq 1 ] && echo "$out" | grep -q 'nested deeper than 32 levels' || fail "deep nesting: $out"
+[ "$ms" -lt 5000 ] || fail "deep nesting took $ms ms"
+printf 'site: "sg-it\\0evil"\nname: x\n' >"$work/nul.yaml"
+set +e
+out=$($om check "$work/nul.yaml" 2>&1); rc=$?
+set -e
+echo "$out" | grep -qF "nul.yaml:1:7: site: contains a NUL character" || fail "NUL: $out"
+echo "ok"
