@@ -76,6 +76,41 @@ static int load_sites(const om_agg_config *cfg, om_agg_sites *out)
     return rc;
 }
 
+/* ---- the broker connection (callbacks on paho's threads: log only) ------- */
+
+/* Monotonic ms when the connection was lost; 0 while connected or before
+ * the first connection. Written and read by paho's threads only. */
+static int64_t lost_at_ms;
+
+static void on_connected(void *ctx, unsigned count)
+{
+    const om_agg_config *cfg = ctx;
+    int64_t since = __atomic_exchange_n(&lost_at_ms, 0, __ATOMIC_ACQ_REL);
+    if (count > 1 && since > 0)
+        om_log(OM_LOG_INFO, "reconnected to %s after %.1f s without it; acknowledging again",
+               cfg->broker.uri, (double)(om_mono_ms() - since) / 1000.0);
+    else if (count > 1)
+        om_log(OM_LOG_INFO, "reconnected to %s", cfg->broker.uri);
+    om_log_recovered("mqtt connect", OM_LOG_INFO, "broker %s reachable again", cfg->broker.uri);
+}
+
+static void on_lost(void *ctx, const char *why)
+{
+    const om_agg_config *cfg = ctx;
+    __atomic_store_n(&lost_at_ms, om_mono_ms(), __ATOMIC_RELEASE);
+    om_log(OM_LOG_WARNING, "connection to %s lost (%s): reconnecting within %u ms to %u s; "
+           "nothing is acknowledged meanwhile (the gateways keep their polls)",
+           cfg->broker.uri, why, cfg->reconnect_min_ms, cfg->reconnect_max_s);
+}
+
+static void on_connect_failed(void *ctx, const char *why, unsigned retry_ms)
+{
+    const om_agg_config *cfg = ctx;
+    om_log_limited("mqtt connect", OM_LOG_REPEAT_MS, OM_LOG_WARNING,
+                   "cannot connect to %s: %s (retrying in %u ms, then at most every %u s)",
+                   cfg->broker.uri, why, retry_ms, cfg->reconnect_max_s);
+}
+
 static om_mqtt *make_client(const om_agg_config *cfg)
 {
     const om_broker_config *b = &cfg->broker;
@@ -102,7 +137,13 @@ static om_mqtt *make_client(const om_agg_config *cfg)
     o.clean_session = false;
     o.max_inflight = 1024; /* one acknowledgement per gateway per commit */
     o.inbox_capacity = INBOX_CAPACITY;
-    om_mqtt *m = om_mqtt_new(&o, NULL, err, sizeof err);
+    o.min_retry_ms = cfg->reconnect_min_ms;
+    o.max_retry_ms = cfg->reconnect_max_s * 1000u;
+    om_mqtt_callbacks cb = {.ctx = (void *)cfg,
+                            .connected = on_connected,
+                            .lost = on_lost,
+                            .connect_failed = on_connect_failed};
+    om_mqtt *m = om_mqtt_new(&o, &cb, err, sizeof err);
     if (pass)
         memset(pass, 0, strlen(pass));
     free(user);
