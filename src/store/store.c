@@ -29,10 +29,12 @@
  * with both numbers; the schema itself is documented in docs/aggregator.md.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "store_private.h"
 #include "officemeter/sql/sql.h"
@@ -134,15 +136,43 @@ static const char *const sql[S__COUNT] = {
 
 /* ---- errors --------------------------------------------------------------- */
 
+/* Result codes that say the database cannot be written now, whatever is
+ * written: the disk, the file system or a lock, not the data. */
+static bool unavailable_code(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int store_fail(om_store *st, const char *what)
 {
     snprintf(st->err, sizeof st->err, "%s: %s: %s", st->path, what,
              st->db ? sqlite3_errmsg(st->db) : "cannot open");
+    st->unavailable = !st->db || unavailable_code(sqlite3_extended_errcode(st->db));
     return -1;
+}
+
+bool om_store_unavailable(const om_store *st)
+{
+    return st && st->unavailable;
 }
 
 int store_failf(om_store *st, const char *fmt, ...)
 {
+    st->unavailable = false;
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
@@ -410,6 +440,33 @@ int om_store_checkpoint(om_store *st)
         return 0;
     int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return rc == SQLITE_OK ? 0 : store_fail(st, "checkpoint");
+}
+
+int64_t om_store_disk_free(const om_store *st)
+{
+    /* The folder, not the file: the write-ahead log is created beside it. */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", st->path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir ? 1 : 0] = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    struct statvfs vfs;
+    if (statvfs(dir, &vfs) < 0)
+        return -1;
+    return (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+}
+
+int om_store_checkpoint_truncate(om_store *st)
+{
+    if (st->in_group || st->readonly)
+        return 0;
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    if (rc != SQLITE_OK)
+        return store_fail(st, "checkpoint");
+    return 0;
 }
 
 void om_store_set_rejects_keep(om_store *st, uint64_t keep)

@@ -113,6 +113,7 @@ struct om_store {
     size_t ndirty, dirty_cap;
     uint64_t rejects_keep;
     bool rejects_added;
+    bool unavailable; /* the last failure was the database's, not the data's */
     char err[768];
 };
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "officemeter/store/store.h"
+#include "officemeter/store/writer_state.h"
 
 #define EPOCH "5f0c9a1e2b7d4c88"
 #define EPOCH2 "00000000000000aa"
@@ -548,6 +549,50 @@ static void test_sparse_ranges_bounded(void **state)
     sqlite3_close(db);
 }
 
+/* The writer's state file: written in place at one size, read back; a
+ * file of something else is refused, a missing one is "none". */
+static void test_writer_state(void **state)
+{
+    char err[256];
+    om_writer_state got;
+    unlink(path);
+    char file[160];
+    snprintf(file, sizeof file, "%s-state", path);
+    unlink(file);
+    assert_int_equal(om_writer_state_read(path, &got, err, sizeof err), 0);
+    om_writer_state_file *f = om_writer_state_open(path, err, sizeof err);
+    assert_non_null(f);
+    struct stat sb;
+    assert_int_equal(stat(file, &sb), 0);
+    assert_int_equal(sb.st_size, OM_WRITER_STATE_BYTES);
+    om_writer_state ws = {.pid = 4242, .phase = OM_WRITER_NOT_STORING, .since_ms = 1718000000000,
+                          .updated_ms = 1718000005000, .held = 12, .not_held = 3};
+    snprintf(ws.reason, sizeof ws.reason, "agg.db: commit: database or disk is full\nsecond");
+    assert_int_equal(om_writer_state_write(f, &ws), 0);
+    assert_int_equal(stat(file, &sb), 0);
+    assert_int_equal(sb.st_size, OM_WRITER_STATE_BYTES); /* written in place */
+    assert_int_equal(om_writer_state_read(path, &got, err, sizeof err), 1);
+    assert_int_equal(got.pid, 4242);
+    assert_int_equal(got.phase, OM_WRITER_NOT_STORING);
+    assert_int_equal(got.since_ms, 1718000000000);
+    assert_int_equal(got.held, 12);
+    assert_int_equal(got.not_held, 3);
+    assert_string_equal(got.reason, "agg.db: commit: database or disk is full second");
+    ws.phase = OM_WRITER_STORING;
+    ws.reason[0] = '\0';
+    assert_int_equal(om_writer_state_write(f, &ws), 0);
+    assert_int_equal(om_writer_state_read(path, &got, err, sizeof err), 1);
+    assert_int_equal(got.phase, OM_WRITER_STORING);
+    assert_string_equal(got.reason, "");
+    om_writer_state_close(f);
+    FILE *other = fopen(file, "w");
+    fputs("pid 1\nstate storing\n", other);
+    fclose(other);
+    assert_int_equal(om_writer_state_read(path, &got, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a state file"));
+    unlink(file);
+}
+
 /* A reader's snapshot stays the same while the writer commits; the writer
  * is never blocked by it (WAL). */
 static void test_reader_snapshot(void **state)
@@ -593,6 +638,7 @@ int main(void)
         cmocka_unit_test(test_seq_range),
         cmocka_unit_test(test_foreign_file_untouched),
         cmocka_unit_test(test_sparse_ranges_bounded),
+        cmocka_unit_test(test_writer_state),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
