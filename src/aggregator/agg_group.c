@@ -25,6 +25,9 @@
 #include "officemeter/proto/health.h"
 #include "officemeter/proto/status.h"
 
+/* A gateway's online/offline lines: at most one a minute per gateway. */
+#define STATE_LOG_MS 60000
+
 typedef struct {
     char *topic;
     char *payload;
@@ -319,7 +322,14 @@ static int write_entry(agg_group *g, om_store *st, const entry *e, agg_counts *c
             return 0;
         if (om_store_gateway_seen(st, e->t.site, e->t.gateway, e->received_ms) < 0)
             return -1;
-        om_log(OM_LOG_INFO, "gateway %s/%s is %s", e->t.site, e->t.gateway, e->state);
+        {
+            /* Rate-limited per gateway: a flapping (or forged) status must not
+             * write a line per message; the database has every state. */
+            char key[160];
+            snprintf(key, sizeof key, "state %s/%s", e->t.site, e->t.gateway);
+            om_log_limited(key, STATE_LOG_MS, OM_LOG_INFO, "gateway %s/%s is %s", e->t.site,
+                           e->t.gateway, e->state);
+        }
         return om_store_gateway_state(st, e->t.site, e->t.gateway, e->state, e->received_ms);
     case OM_TOPIC_HEALTH:
         if (e->verdict.fate == OM_FATE_REJECT)
