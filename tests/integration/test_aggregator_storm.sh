@@ -39,7 +39,7 @@ om_replay check --db "$db" --expected "$OM_TMP/burst.rows" --only-meters main,hv
 # Refusals are recorded with their codes; the log is rate-limited.
 counts=$("$OM_BIN/officemeter" rejects --db "$db" --counts)
 for code in bad_json bad_seq too_deep bad_topic; do
-    echo "$counts" | grep -q " $code " || { echo "$counts" >&2; om_fail "no $code among the rejects"; }
+    grep -q " $code " <<<"$counts" || { echo "$counts" >&2; om_fail "no $code among the rejects"; }
 done
 total=$(om_sql "$db" "SELECT sum(count) FROM reject_counts")
 lines=$(wc -l <"$log")
