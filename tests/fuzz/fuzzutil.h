@@ -33,6 +33,13 @@ double fuzz_double(fuzz_input *in);
  * key: message" or "file: message"); fails otherwise. */
 void fuzz_check_diag(const void *diag, const char *path);
 
+/* What every judged readings message (om_readings_msg, proto/ingest.h)
+ * keeps: a refused envelope stores nothing and says why; every counted seq
+ * and skipped range lies in 1 .. 2^53, ranges sorted and below the highest
+ * seq; a stored poll has a seq and finite values within the plausibility
+ * bound; nstore and nreadings count what is stored. */
+void fuzz_check_judged(const void *msg);
+
 /* An invariant broke: prints the message and aborts (libFuzzer saves the
  * input as the reproducer). */
 void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
