@@ -25,6 +25,9 @@
 #include "officemeter/proto/health.h"
 #include "officemeter/proto/status.h"
 
+/* A gateway's online/offline lines: at most one a minute per gateway. */
+#define STATE_LOG_MS 60000
+
 typedef struct {
     char *topic;
     char *payload;
@@ -50,6 +53,7 @@ struct agg_group {
     entry *entries;
     size_t n, cap;
     size_t readings;
+    size_t bytes;         /* payloads held */
     touched *acks;
     size_t nacks, acks_cap;
 };
@@ -77,7 +81,20 @@ static void clear(agg_group *g)
         entry_free(&g->entries[i]);
     g->n = 0;
     g->readings = 0;
+    g->bytes = 0;
     g->nacks = 0;
+}
+
+/* Forgets entries [0, k) (written or dropped); the rest move to the front. */
+static void forget_first(agg_group *g, size_t k)
+{
+    for (size_t i = 0; i < k; i++) {
+        g->readings -= g->entries[i].rd.nreadings;
+        g->bytes -= g->entries[i].len;
+        entry_free(&g->entries[i]);
+    }
+    memmove(g->entries, g->entries + k, (g->n - k) * sizeof *g->entries);
+    g->n -= k;
 }
 
 void agg_group_free(agg_group *g)
@@ -98,6 +115,11 @@ size_t agg_group_messages(const agg_group *g)
 size_t agg_group_readings(const agg_group *g)
 {
     return g->readings;
+}
+
+size_t agg_group_bytes(const agg_group *g)
+{
+    return g->bytes;
 }
 
 static int judge(entry *e, const om_ingest_rules *rules)
@@ -146,6 +168,7 @@ int agg_group_add(agg_group *g, const om_ingest_rules *rules, const char *topic,
         return -1;
     }
     g->readings += e->rd.nreadings;
+    g->bytes += e->len;
     g->n++;
     return 0;
 }
@@ -299,7 +322,14 @@ static int write_entry(agg_group *g, om_store *st, const entry *e, agg_counts *c
             return 0;
         if (om_store_gateway_seen(st, e->t.site, e->t.gateway, e->received_ms) < 0)
             return -1;
-        om_log(OM_LOG_INFO, "gateway %s/%s is %s", e->t.site, e->t.gateway, e->state);
+        {
+            /* Rate-limited per gateway: a flapping (or forged) status must not
+             * write a line per message; the database has every state. */
+            char key[160];
+            snprintf(key, sizeof key, "state %s/%s", e->t.site, e->t.gateway);
+            om_log_limited(key, STATE_LOG_MS, OM_LOG_INFO, "gateway %s/%s is %s", e->t.site,
+                           e->t.gateway, e->state);
+        }
         return om_store_gateway_state(st, e->t.site, e->t.gateway, e->state, e->received_ms);
     case OM_TOPIC_HEALTH:
         if (e->verdict.fate == OM_FATE_REJECT)
@@ -368,24 +398,43 @@ int agg_group_commit(agg_group *g, om_store *st, agg_ack_fn ack, void *ctx, agg_
     agg_counts *c = counts ? counts : &scratch;
     if (g->n == 0)
         return 0;
+    if (write_range(g, st, 0, g->n, c) == 0) {
+        send_acks(g, st, ack, ctx);
+        clear(g);
+        return 0;
+    }
+    if (om_store_unavailable(st)) {
+        /* The disk, not a message: every message would fail alike. All are
+         * kept for the caller to try again; nothing is acknowledged. */
+        g->nacks = 0;
+        return AGG_COMMIT_UNAVAILABLE;
+    }
+    om_log_limited("group commit", OM_LOG_REPEAT_MS, OM_LOG_ERROR,
+                   "committing %zu messages failed (%s); trying them one by one", g->n,
+                   om_store_errmsg(st));
+    size_t ok = 0, done = 0;
     int rc = 0;
-    if (write_range(g, st, 0, g->n, c) < 0) {
-        om_log_limited("group commit", OM_LOG_REPEAT_MS, OM_LOG_ERROR,
-                       "committing %zu messages failed (%s); trying them one by one", g->n,
-                       om_store_errmsg(st));
-        size_t ok = 0;
-        for (size_t i = 0; i < g->n; i++) {
-            if (write_range(g, st, i, i + 1, c) == 0) {
-                ok++;
-                continue;
-            }
-            c->dropped++;
-            om_log(OM_LOG_ERROR, "dropped a message on %s (not acknowledged, the gateway will "
-                   "send it again): %s", g->entries[i].topic, om_store_errmsg(st));
+    for (; done < g->n; done++) {
+        if (write_range(g, st, done, done + 1, c) == 0) {
+            ok++;
+            continue;
         }
-        rc = ok ? 0 : -1;
+        if (om_store_unavailable(st)) {
+            rc = AGG_COMMIT_UNAVAILABLE; /* this one and the rest are kept */
+            break;
+        }
+        c->dropped++;
+        char key[200];
+        snprintf(key, sizeof key, "dropped %s", g->entries[done].topic);
+        om_log_limited(key, OM_LOG_REPEAT_MS, OM_LOG_ERROR,
+                       "dropped a message on %s (not acknowledged, the gateway will send it "
+                       "again): %s", g->entries[done].topic, om_store_errmsg(st));
     }
     send_acks(g, st, ack, ctx);
+    if (rc == AGG_COMMIT_UNAVAILABLE) {
+        forget_first(g, done);
+        return rc;
+    }
     clear(g);
-    return rc;
+    return ok ? 0 : -1;
 }

@@ -52,13 +52,21 @@ int agg_group_add(agg_group *g, const om_ingest_rules *rules, const char *topic,
 size_t agg_group_messages(const agg_group *g);
 /* Readings to store in the group (the early-commit threshold). */
 size_t agg_group_readings(const agg_group *g);
+/* Bytes of payload held (the bound while the database cannot be written). */
+size_t agg_group_bytes(const agg_group *g);
+
+/* agg_group_commit: the database cannot be written now (om_store_unavailable). */
+#define AGG_COMMIT_UNAVAILABLE (-2)
 
 /* Writes the group in one transaction and commits it; then calls ack.
- * When the group's transaction fails, each message is tried again in its
- * own transaction and the ones that still fail are dropped with an error
- * in the log (their polls are not acknowledged, so gateways send them
- * again). The group is empty afterwards. Returns 0, or -1 when nothing
- * could be committed. */
+ * When the group's transaction fails because of a message, each message is
+ * tried again in its own transaction and the ones that still fail are
+ * dropped with an error in the log (rate-limited per topic; their polls are
+ * not acknowledged, so gateways send them again). Returns 0 (the group is
+ * empty), -1 when nothing could be committed (empty too), or
+ * AGG_COMMIT_UNAVAILABLE when the database cannot be written now (disk
+ * full, I/O error): the messages not committed stay in the group, in
+ * order, unacknowledged, for the caller to commit once it can. */
 int agg_group_commit(agg_group *g, om_store *st, agg_ack_fn ack, void *ctx, agg_counts *counts);
 
 #endif

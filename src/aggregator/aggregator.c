@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "agg_group.h"
+#include "agg_hold.h"
 #include "officemeter/proto/ack.h"
 #include "officemeter/store/store.h"
 #include "officemeter/daemon/log.h"
@@ -57,6 +58,8 @@ struct om_aggregator {
     int64_t deadline; /* monotonic ms: when the group must be committed */
     pending_ack *acks; /* of the last commit, published after it */
     size_t nacks, acks_cap;
+    agg_hold hold;     /* storing, or held while the database cannot be written */
+    bool low_space;    /* less than OM_STORE_LOG_ROOM free: checkpoint every commit */
 };
 
 static void log_diag(const om_diag *d)
@@ -74,6 +77,41 @@ static int load_sites(const om_agg_config *cfg, om_agg_sites *out)
         log_diag(&diag);
     om_diag_free(&diag);
     return rc;
+}
+
+/* ---- the broker connection (callbacks on paho's threads: log only) ------- */
+
+/* Monotonic ms when the connection was lost; 0 while connected or before
+ * the first connection. Written and read by paho's threads only. */
+static int64_t lost_at_ms;
+
+static void on_connected(void *ctx, unsigned count)
+{
+    const om_agg_config *cfg = ctx;
+    int64_t since = __atomic_exchange_n(&lost_at_ms, 0, __ATOMIC_ACQ_REL);
+    if (count > 1 && since > 0)
+        om_log(OM_LOG_INFO, "reconnected to %s after %.1f s without it; acknowledging again",
+               cfg->broker.uri, (double)(om_mono_ms() - since) / 1000.0);
+    else if (count > 1)
+        om_log(OM_LOG_INFO, "reconnected to %s", cfg->broker.uri);
+    om_log_recovered("mqtt connect", OM_LOG_INFO, "broker %s reachable again", cfg->broker.uri);
+}
+
+static void on_lost(void *ctx, const char *why)
+{
+    const om_agg_config *cfg = ctx;
+    __atomic_store_n(&lost_at_ms, om_mono_ms(), __ATOMIC_RELEASE);
+    om_log(OM_LOG_WARNING, "connection to %s lost (%s): reconnecting within %u ms to %u s; "
+           "nothing is acknowledged meanwhile (the gateways keep their polls)",
+           cfg->broker.uri, why, cfg->reconnect_min_ms, cfg->reconnect_max_s);
+}
+
+static void on_connect_failed(void *ctx, const char *why, unsigned retry_ms)
+{
+    const om_agg_config *cfg = ctx;
+    om_log_limited("mqtt connect", OM_LOG_REPEAT_MS, OM_LOG_WARNING,
+                   "cannot connect to %s: %s (retrying in %u ms, then at most every %u s)",
+                   cfg->broker.uri, why, retry_ms, cfg->reconnect_max_s);
 }
 
 static om_mqtt *make_client(const om_agg_config *cfg)
@@ -102,7 +140,13 @@ static om_mqtt *make_client(const om_agg_config *cfg)
     o.clean_session = false;
     o.max_inflight = 1024; /* one acknowledgement per gateway per commit */
     o.inbox_capacity = INBOX_CAPACITY;
-    om_mqtt *m = om_mqtt_new(&o, NULL, err, sizeof err);
+    o.min_retry_ms = cfg->reconnect_min_ms;
+    o.max_retry_ms = cfg->reconnect_max_s * 1000u;
+    om_mqtt_callbacks cb = {.ctx = (void *)cfg,
+                            .connected = on_connected,
+                            .lost = on_lost,
+                            .connect_failed = on_connect_failed};
+    om_mqtt *m = om_mqtt_new(&o, &cb, err, sizeof err);
     if (pass)
         memset(pass, 0, strlen(pass));
     free(user);
@@ -127,6 +171,7 @@ om_aggregator *om_aggregator_new(const om_agg_config *cfg)
         goto fail;
     }
     om_store_set_rejects_keep(a->store, cfg->rejects_keep);
+    agg_hold_init(&a->hold, cfg->database);
     a->group = agg_group_new();
     if (!a->group || !(a->mqtt = make_client(cfg)))
         goto fail;
@@ -144,6 +189,7 @@ void om_aggregator_free(om_aggregator *a)
     om_mqtt_free(a->mqtt);
     agg_group_free(a->group);
     free(a->acks);
+    agg_hold_free(&a->hold);
     om_store_close(a->store);
     om_agg_sites_free(&a->sites);
     free(a);
@@ -199,6 +245,12 @@ static void take(om_aggregator *a, om_mqtt_message *msg)
         .sites = a->sites.sites,
         .nsites = a->sites.nsites,
     };
+    if (a->hold.held && (agg_group_messages(a->group) >= AGG_HOLD_MAX_MESSAGES ||
+                         agg_group_bytes(a->group) >= AGG_HOLD_MAX_BYTES ||
+                         agg_group_readings(a->group) >= a->cfg->commit_max_readings)) {
+        agg_hold_leave(&a->hold); /* not acknowledged: its gateway sends it again */
+        return;
+    }
     if (agg_group_messages(a->group) == 0)
         a->deadline = om_mono_ms() + a->cfg->commit_interval_ms;
     if (agg_group_add(a->group, &rules, msg->topic, msg->payload, msg->len, rules.now_ms) < 0)
@@ -230,12 +282,58 @@ static void flush_acks(om_aggregator *a)
     a->nacks = 0;
 }
 
+/* With less free space than the write-ahead log may grow to, a passive
+ * checkpoint after every commit: the log is then reused from its start
+ * instead of growing into the last free space (which would leave the
+ * checkpoint itself no room, and every write failing). */
+static void mind_space(om_aggregator *a)
+{
+    int64_t free_bytes = om_store_disk_free(a->store);
+    bool low = free_bytes >= 0 && free_bytes < OM_STORE_LOG_ROOM;
+    if (low && !a->low_space)
+        om_log(OM_LOG_WARNING, "only %.1f MiB free on the disk of %s: checkpointing after every "
+               "commit, so that the write-ahead log stays small", free_bytes / 1048576.0,
+               a->cfg->database);
+    else if (!low && a->low_space)
+        om_log(OM_LOG_INFO, "%.1f MiB free on the disk of %s again: checkpointing as usual",
+               free_bytes / 1048576.0, a->cfg->database);
+    a->low_space = low;
+    if (low)
+        om_store_checkpoint(a->store);
+}
+
+/* Commits the group and publishes its acknowledgements. When the database
+ * cannot be written, the group is held (agg_hold.h) and tried again by
+ * retry_held; the first commit that goes through ends the hold. */
 static void commit(om_aggregator *a)
 {
-    if (agg_group_messages(a->group) == 0)
+    size_t before = agg_group_messages(a->group);
+    if (before == 0)
         return;
-    agg_group_commit(a->group, a->store, queue_ack, a, &a->counts);
+    int rc = agg_group_commit(a->group, a->store, queue_ack, a, &a->counts);
+    if (rc == AGG_COMMIT_UNAVAILABLE) {
+        if (a->hold.held)
+            agg_hold_still(&a->hold, agg_group_messages(a->group), om_store_errmsg(a->store));
+        else
+            agg_hold_begin(&a->hold, om_store_errmsg(a->store), agg_group_messages(a->group));
+    } else {
+        agg_hold_end(&a->hold, before);
+        mind_space(a);
+    }
     flush_acks(a);
+}
+
+/* Held: first the checkpoint that moves the whole log into the database
+ * and truncates the log file (the space a full disk needs back: otherwise
+ * every write appends to a log that can never be reused), then the group. */
+static void retry_held(om_aggregator *a)
+{
+    om_store_checkpoint_truncate(a->store);
+    if (agg_group_messages(a->group) > 0) {
+        commit(a);
+    } else if (!om_store_unavailable(a->store)) {
+        agg_hold_end(&a->hold, 0);
+    }
 }
 
 static void log_counts(om_aggregator *a)
@@ -347,7 +445,7 @@ int om_aggregator_run(om_aggregator *a, om_aggregator_signals *sig, const char *
             reload(a);
         }
         int64_t now = om_mono_ms();
-        bool holding = agg_group_messages(a->group) > 0;
+        bool holding = agg_group_messages(a->group) > 0 && !a->hold.held;
         unsigned wait = WAKE_MS;
         if (holding)
             wait = a->deadline > now ? (unsigned)(a->deadline - now < WAKE_MS ? a->deadline - now
@@ -362,14 +460,17 @@ int om_aggregator_run(om_aggregator *a, om_aggregator_signals *sig, const char *
             break;
         }
         now = om_mono_ms();
-        if (agg_group_messages(a->group) > 0 &&
-            (now >= a->deadline ||
-             agg_group_readings(a->group) >= a->cfg->commit_max_readings)) {
+        if (a->hold.held) {
+            if (agg_hold_retry_due(&a->hold, now))
+                retry_held(a);
+        } else if (agg_group_messages(a->group) > 0 &&
+                   (now >= a->deadline ||
+                    agg_group_readings(a->group) >= a->cfg->commit_max_readings)) {
             commit(a);
             last_commit = now;
             checkpointed = false;
         }
-        if (!checkpointed && got == 0 && agg_group_messages(a->group) == 0 &&
+        if (!checkpointed && got == 0 && agg_group_messages(a->group) == 0 && !a->hold.held &&
             now - last_commit >= IDLE_CHECKPOINT_MS) {
             om_store_checkpoint(a->store);
             checkpointed = true;
@@ -391,7 +492,10 @@ int om_aggregator_run(om_aggregator *a, om_aggregator_signals *sig, const char *
         if (agg_group_messages(a->group) == 0)
             break;
         commit(a);
+        if (a->hold.held)
+            break; /* the database cannot be written: nothing more to do */
     }
+    agg_hold_stop(&a->hold, agg_group_messages(a->group));
     log_counts(a);
     om_mqtt_stop(a->mqtt, 2000);
     om_log(OM_LOG_INFO, "stopped");

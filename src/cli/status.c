@@ -8,9 +8,13 @@
  * knows but no site declares is listed as undeclared. With --db alone only
  * what the database has seen is listed. Everything is read in one read
  * transaction, so the figures agree with each other while the daemon writes.
+ * The first line is the aggregator's own state (store/writer_state.h): a
+ * daemon that runs and cannot write its database is an alarm too.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +28,7 @@
 #include "officemeter/proto/ingest.h"
 #include "officemeter/base/isotime.h"
 #include "officemeter/store/store.h"
+#include "officemeter/store/writer_state.h"
 
 om_store *om_cli_open_store(const char *cmd, const char *db, const char *config, unsigned flags,
                             om_agg_config *cfg, bool *have_cfg)
@@ -217,6 +222,47 @@ static void print_tables(judge *j, const om_agg_sites *sites, const gateway_heal
     }
 }
 
+/* Whether process pid exists (EPERM: it does, under another user). */
+static bool process_alive(long pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/* The aggregator's own state (store/writer_state.h), one line before the
+ * tables. Returns true when it is running and not storing: an alarm like
+ * a stale gateway. */
+static bool print_writer(const char *database, int64_t now)
+{
+    om_writer_state ws;
+    char err[512], when[40];
+    int got = om_writer_state_read(database, &ws, err, sizeof err);
+    if (got < 0) {
+        printf("aggregator: unknown (%s)\n\n", err);
+        return false;
+    }
+    if (got == 0)
+        return false;
+    bool alive = process_alive(ws.pid);
+    om_format_iso8601(ws.since_ms, when, sizeof when);
+    if (ws.phase == OM_WRITER_STOPPED) {
+        printf("aggregator: stopped (since %s)\n\n", when);
+        return false;
+    }
+    if (!alive) {
+        printf("aggregator: not running (its last state: %s, pid %ld)\n\n",
+               om_writer_phase_name(ws.phase), ws.pid);
+        return false;
+    }
+    if (ws.phase == OM_WRITER_STORING) {
+        printf("aggregator: storing (pid %ld, since %s)\n\n", ws.pid, when);
+        return false;
+    }
+    printf("aggregator: NOT STORING since %s (%" PRId64 " s; pid %ld): %s; %" PRIu64
+           " messages held, %" PRIu64 " left to their gateways; nothing is acknowledged\n\n",
+           when, (now - ws.since_ms) / 1000, ws.pid, ws.reason, ws.held, ws.not_held);
+    return true;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -225,7 +271,8 @@ static void usage(FILE *out)
             "Per site, gateway and meter: last reading time and age, online/offline, errors\n"
             "and outbox depth (from the gateway's health message). With --config, the site\n"
             "files say which gateways and meters are expected. Exits 1 when any of them is\n"
-            "stale (nothing newer than the threshold), so cron and monitoring can use it.\n"
+            "stale (nothing newer than the threshold), or when the aggregator cannot write\n"
+            "its database (disk full), so cron and monitoring can use it.\n"
             "\n"
             "  --db FILE        the aggregator's database\n"
             "  --config FILE    aggregator.yaml (its database, site files and stale_after_s)\n"
@@ -314,12 +361,15 @@ int om_cmd_status(int argc, char **argv)
     om_store_read_end(st);
     if (rc == 0) {
         gateway_health gh = {gws, health, health ? ngw : 0};
+        bool not_storing = print_writer(om_store_path(st), om_wall_ms());
         print_tables(&j, have_cfg ? &sites : NULL, &gh, meters, nm);
         printf("\n%" PRIu64 " readings, %" PRIu64 " conflicts, %" PRIu64 " rejects, %" PRIu64
                " quarantined polls; %zu stale (threshold %lds)\n",
                tot.readings, tot.conflicts, tot.rejects, tot.quarantined, j.stale,
                (long)(j.stale_ms / 1000));
-        rc = j.stale ? 1 : 0;
+        if (not_storing)
+            printf("the aggregator is not storing: see the first line\n");
+        rc = j.stale || not_storing ? 1 : 0;
     }
     for (size_t i = 0; health && i < ngw; i++)
         free(health[i]);

@@ -33,8 +33,14 @@ static const om_cfg_field delivery_fields[] = {
     OM_F_UINT(om_delivery, reconnect_min_ms, "reconnect_min_ms", 0, 10, 600000, "500"),
     OM_F_UINT(om_delivery, reconnect_max_s, "reconnect_max_s", 0, 1, 3600, "60"),
 };
+static void check_delivery(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
+{
+    const om_delivery *d = obj;
+    om_cfg_check_reconnect(ctx, node, d->reconnect_min_ms, d->reconnect_max_s);
+}
+
 static const om_cfg_schema delivery_schema =
-    OM_SCHEMA(om_delivery, "delivery", delivery_fields, NULL);
+    OM_SCHEMA(om_delivery, "delivery", delivery_fields, check_delivery);
 
 /* log_level is an enum kept as text so the logger can parse it itself. */
 static const om_cfg_field agent_fields[] = {

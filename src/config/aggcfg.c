@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "broker_private.h"
+#include "filekind_private.h"
 #include "yamlcfg_private.h"
 
 static const om_cfg_field agg_fields[] = {
@@ -31,6 +32,8 @@ static const om_cfg_field agg_fields[] = {
     OM_F_UINT(om_agg_config, rejects_keep, "rejects_keep", 0, 1, 100000000, "10000"),
     OM_F_UINT(om_agg_config, stale_after_s, "stale_after_s", 0, 1, 31536000, "900"),
     OM_F_UINT(om_agg_config, gap_close_s, "gap_close_s", 0, 0, 31536000, "3600"),
+    OM_F_UINT(om_agg_config, reconnect_min_ms, "reconnect_min_ms", 0, 10, 600000, "500"),
+    OM_F_UINT(om_agg_config, reconnect_max_s, "reconnect_max_s", 0, 1, 3600, "10"),
     OM_F_CUSTOM(om_agg_config, log_level, "log_level", 0, om_cfg_parse_log_level, om_cfg_free_string,
                 "error, warning, info or debug"),
 };
@@ -38,6 +41,7 @@ static const om_cfg_field agg_fields[] = {
 static void check_agg(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
 {
     om_agg_config *cfg = obj;
+    om_cfg_check_reconnect(ctx, node, cfg->reconnect_min_ms, cfg->reconnect_max_s);
     yaml_node_t *dir = om_cfg_get(ctx, node, "sites_dir");
     if (dir) {
         cfg->sites_dir_line = dir->start_mark.line + 1;
@@ -112,7 +116,11 @@ static char **site_files(const char *dir, size_t *n, om_diag *diag)
         }
         paths = grown;
         snprintf(path, len, "%s/%s", dir, e->d_name);
-        if (om_cfg_root_has_key(path, "site") != 0) /* a site, or unreadable: reported */
+        /* The rule of `officemeter check`: a site file (even one that lost
+         * its `site:` key), or a file that cannot be read (its error is
+         * reported); the factor file, the policy and others are skipped. */
+        om_file_kind kind = om_cfg_file_kind(path);
+        if (kind == OM_FILE_SITE || kind == OM_FILE_BROKEN)
             paths[(*n)++] = path;
         else
             free(path);

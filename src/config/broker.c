@@ -8,6 +8,7 @@
  */
 #include "broker_private.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,18 @@ static const om_cfg_field broker_fields[] = {
 const om_cfg_schema om_broker_schema =
     OM_SCHEMA(om_broker_config, "broker", broker_fields, check_broker);
 
+
+void om_cfg_check_reconnect(om_cfg_ctx *ctx, yaml_node_t *node, unsigned min_ms, unsigned max_s)
+{
+    /* Only when both values stand: a refused one has its own message. */
+    if (!om_cfg_key_valid(ctx, node, "reconnect_min_ms") ||
+        (om_cfg_get(ctx, node, "reconnect_max_s") && !om_cfg_key_valid(ctx, node, "reconnect_max_s")))
+        return;
+    if ((uint64_t)min_ms > (uint64_t)max_s * 1000u)
+        om_cfg_error(ctx, om_cfg_get(ctx, node, "reconnect_min_ms"), "reconnect_min_ms",
+                     "longer than the cap (got %u ms, expected at most reconnect_max_s: %u, "
+                     "i.e. %llu ms)", min_ms, max_s, (unsigned long long)max_s * 1000u);
+}
 
 static const char *const log_level_names[] = {"error", "warning", "info", "debug", NULL};
 

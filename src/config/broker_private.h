@@ -13,6 +13,11 @@
 /* Schema for om_broker_config (officemeter/config/broker.h). */
 extern const om_cfg_schema om_broker_schema;
 
+/* The backoff between connect attempts starts at reconnect_min_ms and
+ * doubles up to reconnect_max_s: a start above the cap is an error at
+ * reconnect_min_ms of `node` (agent.yaml's delivery, aggregator.yaml). */
+void om_cfg_check_reconnect(om_cfg_ctx *ctx, yaml_node_t *node, unsigned min_ms, unsigned max_s);
+
 /* `log_level: error | warning | info | debug`, kept as text for the logger. */
 int om_cfg_parse_log_level(om_cfg_ctx *ctx, yaml_node_t *node, void *dst, const om_cfg_field *f);
 void om_cfg_free_string(void *dst);

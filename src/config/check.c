@@ -4,7 +4,8 @@
  *
  * Order matters for cross-references: models first (sites name them),
  * factors before the policy (the policy names factors). All files are
- * checked even after errors, so one run lists every problem.
+ * checked even after errors, so one run lists every problem. What kind a
+ * file is, filekind.c decides (the aggregator uses the same rule).
  */
 #include "officemeter/config/check.h"
 
@@ -18,25 +19,15 @@
 #include "officemeter/config/catalogue.h"
 #include "officemeter/config/factors.h"
 #include "officemeter/config/site.h"
+#include "filekind_private.h"
 #include "yamlcfg_private.h"
 
-typedef enum {
-    KIND_MODEL,
-    KIND_SITE,
-    KIND_FACTORS,
-    KIND_POLICY,
-    KIND_AGENT,
-    KIND_AGGREGATOR,
-    KIND_OTHER,
-    KIND__COUNT
-} file_kind;
-
 typedef struct {
-    char **paths[KIND__COUNT];
-    size_t counts[KIND__COUNT];
+    char **paths[OM_FILE__COUNT];
+    size_t counts[OM_FILE__COUNT];
 } file_sets;
 
-static void add_path(file_sets *sets, file_kind kind, const char *path)
+static void add_path(file_sets *sets, om_file_kind kind, const char *path)
 {
     char **grown = realloc(sets->paths[kind], (sets->counts[kind] + 1) * sizeof *grown);
     if (!grown)
@@ -45,49 +36,11 @@ static void add_path(file_sets *sets, file_kind kind, const char *path)
     sets->paths[kind] = grown;
 }
 
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
 static int is_yaml(const char *name)
 {
     size_t n = strlen(name);
     return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
            (n > 4 && strcmp(name + n - 4, ".yml") == 0);
-}
-
-static int in_meters_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return 0;
-    size_t len = (size_t)(slash - path);
-    return (len == 6 && strncmp(path, "meters", 6) == 0) ||
-           (len >= 7 && strncmp(slash - 7, "/meters", 7) == 0);
-}
-
-static file_kind classify(const char *path)
-{
-    const char *base = base_name(path);
-    if (strcmp(base, "emission-factors.yaml") == 0)
-        return KIND_FACTORS;
-    if (strcmp(base, "reporting.yaml") == 0)
-        return KIND_POLICY;
-    if (om_cfg_root_has_key(path, "site_file") == 1)
-        return KIND_AGENT;
-    if (om_cfg_root_has_key(path, "sites_dir") == 1 || om_cfg_root_has_key(path, "database") == 1)
-        return KIND_AGGREGATOR;
-    int has_model = om_cfg_root_has_key(path, "model");
-    if (in_meters_dir(path) || has_model == 1)
-        return KIND_MODEL;
-    /* An unreadable or unparsable file is loaded as a site so that its
-     * error is reported, not skipped. */
-    if (has_model < 0 || om_cfg_root_has_key(path, "site") == 1 ||
-        om_cfg_root_has_key(path, "meters") == 1)
-        return KIND_SITE;
-    return KIND_OTHER;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -104,7 +57,7 @@ static void collect(file_sets *sets, const char *path, om_diag *diag, int explic
     }
     if (!S_ISDIR(st.st_mode)) {
         if (explicit_arg || is_yaml(path))
-            add_path(sets, classify(path), path);
+            add_path(sets, om_cfg_file_kind(path), path);
         return;
     }
     DIR *d = opendir(path);
@@ -145,7 +98,7 @@ static void collect(file_sets *sets, const char *path, om_diag *diag, int explic
 static void load_models(file_sets *sets, const char *catalogue_dir, om_catalogue *cat,
                         om_diag *diag)
 {
-    size_t n = sets->counts[KIND_MODEL];
+    size_t n = sets->counts[OM_FILE_MODEL];
     om_catalogue base = {0};
     if (catalogue_dir) {
         om_diag scratch;
@@ -160,10 +113,10 @@ static void load_models(file_sets *sets, const char *catalogue_dir, om_catalogue
     }
     for (size_t i = 0; i < n; i++) {
         om_model *m = &cat->models[cat->nmodels];
-        om_model_load(sets->paths[KIND_MODEL][i], m, diag);
+        om_model_load(sets->paths[OM_FILE_MODEL][i], m, diag);
         for (size_t k = 0; m->id && k < cat->nmodels; k++)
             if (cat->models[k].id && strcmp(cat->models[k].id, m->id) == 0)
-                om_diag_add(diag, sets->paths[KIND_MODEL][i], 0, 0, "model",
+                om_diag_add(diag, sets->paths[OM_FILE_MODEL][i], 0, 0, "model",
                             "duplicate model id \"%s\" (also in %s)", m->id, cat->models[k].path);
         cat->nmodels++;
     }
@@ -181,9 +134,9 @@ static void check_site_ids(file_sets *sets, om_site *sites, size_t n, om_diag *d
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < i; k++)
             if (sites[i].site && sites[k].site && strcmp(sites[i].site, sites[k].site) == 0)
-                om_diag_add(diag, sets->paths[KIND_SITE][i], 0, 0, "site",
+                om_diag_add(diag, sets->paths[OM_FILE_SITE][i], 0, 0, "site",
                             "duplicate site id \"%s\" (also in %s)", sites[i].site,
-                            sets->paths[KIND_SITE][k]);
+                            sets->paths[OM_FILE_SITE][k]);
 }
 
 /* An agent config is checked with the site file it names: the gateway
@@ -238,9 +191,9 @@ int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir,
 
     om_catalogue cat = {0};
     load_models(&sets, catalogue_dir, &cat, diag);
-    stats->models = sets.counts[KIND_MODEL];
+    stats->models = sets.counts[OM_FILE_MODEL];
 
-    size_t nsites = sets.counts[KIND_SITE];
+    size_t nsites = sets.counts[OM_FILE_SITE];
     /* Without any model, a site file's models cannot be resolved: say so
      * rather than pass a file whose meters were never checked. */
     if (nsites > 0 && cat.nmodels == 0)
@@ -249,37 +202,40 @@ int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir,
                     "meters cannot be checked (give --catalogue DIR)");
     om_site *sites = nsites ? calloc(nsites, sizeof *sites) : NULL;
     for (size_t i = 0; i < nsites; i++)
-        om_site_load(sets.paths[KIND_SITE][i], cat.nmodels ? &cat : NULL, &sites[i], diag);
+        om_site_load(sets.paths[OM_FILE_SITE][i], cat.nmodels ? &cat : NULL, &sites[i], diag);
     check_site_ids(&sets, sites, nsites, diag);
     stats->sites = nsites;
 
     om_factor_set factors = {0};
-    for (size_t i = 0; i < sets.counts[KIND_FACTORS]; i++) {
+    for (size_t i = 0; i < sets.counts[OM_FILE_FACTORS]; i++) {
         om_factors_free(&factors);
-        om_factors_load(sets.paths[KIND_FACTORS][i], &factors, diag);
+        om_factors_load(sets.paths[OM_FILE_FACTORS][i], &factors, diag);
     }
-    stats->factor_files = sets.counts[KIND_FACTORS];
-    for (size_t i = 0; i < sets.counts[KIND_POLICY]; i++) {
+    stats->factor_files = sets.counts[OM_FILE_FACTORS];
+    for (size_t i = 0; i < sets.counts[OM_FILE_POLICY]; i++) {
         om_policy policy;
-        om_policy_load(sets.paths[KIND_POLICY][i], factors.nfactors ? &factors : NULL, &policy,
+        om_policy_load(sets.paths[OM_FILE_POLICY][i], factors.nfactors ? &factors : NULL, &policy,
                        diag);
         om_policy_free(&policy);
     }
-    stats->policy_files = sets.counts[KIND_POLICY];
-    for (size_t i = 0; i < sets.counts[KIND_AGENT]; i++)
-        check_agent(sets.paths[KIND_AGENT][i], &cat, diag);
-    stats->agent_files = sets.counts[KIND_AGENT];
-    for (size_t i = 0; i < sets.counts[KIND_AGGREGATOR]; i++)
-        check_aggregator(sets.paths[KIND_AGGREGATOR][i], diag);
-    stats->aggregator_files = sets.counts[KIND_AGGREGATOR];
-    stats->skipped = sets.counts[KIND_OTHER];
+    stats->policy_files = sets.counts[OM_FILE_POLICY];
+    for (size_t i = 0; i < sets.counts[OM_FILE_AGENT]; i++)
+        check_agent(sets.paths[OM_FILE_AGENT][i], &cat, diag);
+    stats->agent_files = sets.counts[OM_FILE_AGENT];
+    for (size_t i = 0; i < sets.counts[OM_FILE_AGGREGATOR]; i++)
+        check_aggregator(sets.paths[OM_FILE_AGGREGATOR][i], diag);
+    stats->aggregator_files = sets.counts[OM_FILE_AGGREGATOR];
+    stats->skipped = sets.counts[OM_FILE_OTHER];
+    /* Neither readable nor YAML within the caps: the reason is the error. */
+    for (size_t i = 0; i < sets.counts[OM_FILE_BROKEN]; i++)
+        om_cfg_check_syntax(sets.paths[OM_FILE_BROKEN][i], diag);
 
     for (size_t i = 0; i < nsites; i++)
         om_site_free(&sites[i]);
     free(sites);
     om_factors_free(&factors);
     om_catalogue_free(&cat);
-    for (int k = 0; k < KIND__COUNT; k++) {
+    for (int k = 0; k < OM_FILE__COUNT; k++) {
         for (size_t i = 0; i < sets.counts[k]; i++)
             free(sets.paths[k][i]);
         free(sets.paths[k]);

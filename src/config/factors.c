@@ -105,12 +105,36 @@ static const om_factor *find_factor(const om_factor_set *set, const char *id)
     return NULL;
 }
 
+/* One choice per region, kind and year: a second one would be ignored
+ * without a word (om_factors_select takes the first), and the figure would
+ * rest on a choice the reader of the file cannot see. */
+static void check_choices_unique(om_cfg_ctx *ctx, const om_policy *p, yaml_node_t *list)
+{
+    char key[64];
+    for (size_t i = 0; i < p->nchoices; i++) {
+        const om_factor_choice *c = &p->choices[i];
+        for (size_t k = 0; c->region && k < i; k++) {
+            const om_factor_choice *b = &p->choices[k];
+            if (b->region && strcmp(b->region, c->region) == 0 && b->kind == c->kind &&
+                b->year == c->year) {
+                snprintf(key, sizeof key, "factor_selection[%zu]", i);
+                om_cfg_error(ctx, om_cfg_item(ctx, list, i), key,
+                             "a second choice for region %s, kind %s, year %d "
+                             "(factor_selection[%zu] chose already)",
+                             c->region, kind_names[c->kind], c->year, k);
+                break;
+            }
+        }
+    }
+}
+
 static void check_policy(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
 {
     om_policy *p = obj;
     const om_factor_set *factors = ctx->user;
     yaml_node_t *list = om_cfg_get(ctx, node, "factor_selection");
     char key[64];
+    check_choices_unique(ctx, p, list);
     for (size_t i = 0; factors && i < p->nchoices; i++) {
         const om_factor_choice *c = &p->choices[i];
         const om_factor *f = find_factor(factors, c->factor_id);

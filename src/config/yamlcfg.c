@@ -520,27 +520,11 @@ int om_cfg_load_file(const char *path, const om_cfg_schema *schema, void *obj, o
                      void *user)
 {
     size_t before = om_diag_count(diag);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        om_diag_add(diag, path, 0, 0, NULL, "cannot open: %s", strerror(errno));
-        return -1;
-    }
     yaml_parser_t parser;
     yaml_document_t doc;
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, fp);
-    if (!yaml_parser_load(&parser, &doc)) {
-        char started[64] = "";
-        if (parser.context)
-            snprintf(started, sizeof started, " (started at %zu:%zu)",
-                     parser.context_mark.line + 1, parser.context_mark.column + 1);
-        om_diag_add(diag, path, parser.problem_mark.line + 1, parser.problem_mark.column + 1, NULL,
-                    "YAML syntax error: %s%s%s%s", parser.problem ? parser.problem : "unknown",
-                    parser.context ? " " : "", parser.context ? parser.context : "", started);
-        yaml_parser_delete(&parser);
-        fclose(fp);
+    unsigned char *text;
+    if (om_cfg_read_document(path, &doc, &parser, &text, diag) < 0)
         return -1;
-    }
     om_cfg_ctx ctx = {.file = path, .doc = &doc, .diag = diag, .user = user};
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root)
@@ -557,9 +541,7 @@ int om_cfg_load_file(const char *path, const om_cfg_schema *schema, void *obj, o
                         "a second YAML document (expected one per file)");
         yaml_document_delete(&extra);
     }
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
-    fclose(fp);
+    om_cfg_close_document(&doc, &parser, text);
     return om_diag_count(diag) == before ? 0 : -1;
 }
 
@@ -615,24 +597,4 @@ int om_cfg_parse_parity(om_cfg_ctx *ctx, yaml_node_t *node, void *dst, const om_
     om_cfg_error(ctx, node, NULL, "unknown parity (got %s, expected N, E or O)",
                  om_cfg_describe(node, got, sizeof got));
     return -1;
-}
-
-int om_cfg_root_has_key(const char *path, const char *key)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return -1;
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, fp);
-    int found = -1;
-    if (yaml_parser_load(&parser, &doc)) {
-        om_cfg_ctx ctx = {.file = path, .doc = &doc};
-        found = om_cfg_get(&ctx, yaml_document_get_root_node(&doc), key) != NULL;
-        yaml_document_delete(&doc);
-    }
-    yaml_parser_delete(&parser);
-    fclose(fp);
-    return found;
 }

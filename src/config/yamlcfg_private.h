@@ -111,6 +111,24 @@ typedef struct om_cfg_ctx {
 #define OM_SCHEMA(T, nm, arr, chk) \
     {.name = (nm), .size = sizeof(T), .fields = (arr), .nfields = sizeof(arr) / sizeof((arr)[0]), .check = (chk)}
 
+/* Caps on a config file (yamldoc.c): bytes, nesting of mappings and lists,
+ * and values. Our largest files are far below each. */
+#define OM_CFG_MAX_BYTES (4 * 1024 * 1024)
+#define OM_CFG_MAX_DEPTH 32
+#define OM_CFG_MAX_NODES 250000
+
+/* Reads path into *doc through `parser` (whose next yaml_parser_load
+ * gives a second document, if any): the text (*text, owned by the caller)
+ * is checked first against the caps above, for NUL characters in text and
+ * for aliases of mappings and lists. Returns 0, or -1 with every error in
+ * diag (NULL: quiet) and nothing to close. */
+int om_cfg_read_document(const char *path, yaml_document_t *doc, yaml_parser_t *parser,
+                         unsigned char **text, om_diag *diag);
+void om_cfg_close_document(yaml_document_t *doc, yaml_parser_t *parser, unsigned char *text);
+/* Only reads and checks path as om_cfg_read_document does: for a file of
+ * unknown kind whose errors must still be reported. Returns 0 or -1. */
+int om_cfg_check_syntax(const char *path, om_diag *diag);
+
 /* Load a YAML file with one document and parse its root mapping into obj
  * with schema. Syntax errors are reported with their position. Returns 0
  * when the file added no error to diag, -1 otherwise (obj then holds what
@@ -152,8 +170,5 @@ const char *om_cfg_describe(const yaml_node_t *node, char *buf, size_t len);
 /* Custom field parser shared by catalogue and site files: a serial parity
  * "N", "E" or "O" stored as a char. */
 int om_cfg_parse_parity(om_cfg_ctx *ctx, yaml_node_t *node, void *dst, const om_cfg_field *f);
-/* The keys of a file's root mapping, for telling file kinds apart: returns
- * 1 when the root mapping has `key`, 0 when not, -1 when unreadable. */
-int om_cfg_root_has_key(const char *path, const char *key);
 
 #endif

@@ -60,6 +60,7 @@ void om_log_set_ident(const char *ident)
 }
 
 /* Caller holds log_lock. One fprintf per line so lines never interleave. */
+__attribute__((format(printf, 3, 0)))
 static void write_line(om_log_level level, const char *suffix, const char *fmt, va_list ap)
 {
     char msg[1024];

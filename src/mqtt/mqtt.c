@@ -216,8 +216,10 @@ done:
 
 static unsigned retry_delay_ms(om_mqtt *m)
 {
-    /* min × 2^(failures-1), capped, with ±20 % jitter so that a fleet of
-     * gateways does not reconnect in lockstep after a broker restart. */
+    /* min × 2^(failures-1), with ±20 % jitter so that a fleet of gateways
+     * does not reconnect in lockstep after a broker restart, and capped
+     * after the jitter: max_retry_ms is a promise (a broker back is found
+     * within it), not an average. */
     uint64_t d = m->opts.min_retry_ms;
     for (unsigned i = 1; i < m->failures && d < m->opts.max_retry_ms; i++)
         d *= 2;
@@ -226,6 +228,8 @@ static unsigned retry_delay_ms(om_mqtt *m)
     unsigned span = (unsigned)(d / 5);
     if (span > 0)
         d = d - span + (unsigned)rand_r(&m->seed) % (2 * span + 1);
+    if (d > m->opts.max_retry_ms)
+        d = m->opts.max_retry_ms;
     return (unsigned)d;
 }
 
@@ -456,7 +460,7 @@ static void on_connection_lost(void *ctx, char *cause)
     pthread_mutex_unlock(&m->lock);
     settle_thread_slack(m, false);
     if (m->cb.lost)
-        m->cb.lost(m->cb.ctx, cause ? cause : "connection lost");
+        m->cb.lost(m->cb.ctx, cause ? cause : "closed by the broker or the network");
 }
 
 static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)

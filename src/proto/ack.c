@@ -17,7 +17,7 @@ static bool epoch_valid(const char *epoch)
 
 int om_ack_encode(const om_ack *ack, char *buf, size_t len)
 {
-    if (!epoch_valid(ack->epoch) || ack->upto < 0)
+    if (!epoch_valid(ack->epoch) || ack->upto < 0 || ack->upto > OM_SEQ_MAX)
         return -1;
     int n = snprintf(buf, len, "{\"v\":1,\"epoch\":\"%s\",\"upto\":%" PRId64 "}", ack->epoch,
                      ack->upto);
@@ -43,8 +43,9 @@ int om_ack_parse(const char *payload, size_t len, om_ack *out, char *err, size_t
     } else if (!json_is_string(epoch) || json_string_length(epoch) != OM_EPOCH_LEN ||
                !epoch_valid(json_string_value(epoch))) {
         snprintf(err, errlen, "\"epoch\" is not 16 lower-case hex digits");
-    } else if (!json_is_integer(upto) || json_integer_value(upto) < 0) {
-        snprintf(err, errlen, "\"upto\" is not an integer >= 0");
+    } else if (!json_is_integer(upto) || json_integer_value(upto) < 0 ||
+               json_integer_value(upto) > OM_SEQ_MAX) {
+        snprintf(err, errlen, "\"upto\" is not an integer from 0 to %" PRId64, OM_SEQ_MAX);
     } else {
         memcpy(out->epoch, json_string_value(epoch), OM_EPOCH_LEN + 1);
         out->upto = (int64_t)json_integer_value(upto);

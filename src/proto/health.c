@@ -3,6 +3,11 @@
  * health.c - what the aggregator reads of a gateway's health message: its
  * outbox depth and the error counters of its meters (the agent writes the
  * whole document: docs/agent.md, "Health").
+ *
+ * The counters come from the network and are not trusted: each is an
+ * integer from 0 to INT64_MAX or is ignored, and sums saturate at
+ * INT64_MAX instead of overflowing (a gateway that claims 2^62 timeouts
+ * twice has "at least INT64_MAX" errors, and says so without harm).
  */
 #include "officemeter/proto/health.h"
 
@@ -12,7 +17,16 @@
 
 #include "message_private.h"
 
-/* Sums the error counters of one meter's health entry. */
+/* sum + n for counters (both >= 0), saturating at INT64_MAX; sum -1 is
+ * "nothing counted yet". */
+static int64_t add_counter(int64_t sum, int64_t n)
+{
+    if (sum < 0)
+        return n;
+    return n > INT64_MAX - sum ? INT64_MAX : sum + n;
+}
+
+/* Sums the error counters of one meter's health entry (-1: none). */
 static int64_t meter_errors(const json_t *m)
 {
     static const char *const keys[] = {"timeouts", "crc_errors", "exceptions",
@@ -21,7 +35,7 @@ static int64_t meter_errors(const json_t *m)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         json_t *n = json_object_get(m, keys[i]);
         if (json_is_integer(n) && json_integer_value(n) >= 0)
-            sum = (sum < 0 ? 0 : sum) + json_integer_value(n);
+            sum = add_counter(sum, json_integer_value(n));
     }
     return sum;
 }
@@ -54,13 +68,13 @@ int om_health_parse(const void *payload, size_t len, size_t max_bytes, int64_t *
         json_object_foreach(meters, key, m) {
             int64_t e = meter_errors(m);
             if (e >= 0)
-                *errors = (*errors < 0 ? 0 : *errors) + e;
+                *errors = add_counter(*errors, e);
         }
     } else if (json_is_array(meters)) {
         json_array_foreach(meters, i, m) {
             int64_t e = meter_errors(m);
             if (e >= 0)
-                *errors = (*errors < 0 ? 0 : *errors) + e;
+                *errors = add_counter(*errors, e);
         }
     }
     json_decref(root);

@@ -108,6 +108,21 @@ static int check_poll_keys(const json_t *p, const char *at, om_verdict *v)
     return 0;
 }
 
+/* A seq of the contract: 1 .. OM_SEQ_MAX (payload.h). A seq outside it is
+ * refused and does not count for the acknowledgement. */
+static int seq_in_range(int64_t seq, const char *at, om_ingest_poll *out)
+{
+    if (seq < 1 || seq > OM_SEQ_MAX) {
+        om_verdict_set(&out->verdict, OM_FATE_REJECT, "bad_seq",
+                       "%s.seq: out of range (got %" PRId64 ", expected 1 to %" PRId64 ")", at,
+                       seq, OM_SEQ_MAX);
+        return -1;
+    }
+    out->poll.seq = seq;
+    out->has_seq = true;
+    return 0;
+}
+
 static int check_seq(const json_t *seq, const char *at, om_ingest_poll *out)
 {
     if (!json_is_integer(seq)) {
@@ -116,15 +131,7 @@ static int check_seq(const json_t *seq, const char *at, om_ingest_poll *out)
                        om_json_kind(seq));
         return -1;
     }
-    if (json_integer_value(seq) < 1) {
-        om_verdict_set(&out->verdict, OM_FATE_REJECT, "bad_seq",
-                       "%s.seq: out of range (got %" JSON_INTEGER_FORMAT ", expected 1 or more)",
-                       at, json_integer_value(seq));
-        return -1;
-    }
-    out->poll.seq = json_integer_value(seq);
-    out->has_seq = true;
-    return 0;
+    return seq_in_range(json_integer_value(seq), at, out);
 }
 
 static int check_time(const om_ingest_rules *r, const json_t *t, const char *at, om_poll *poll,
@@ -459,8 +466,10 @@ int om_ingest_poll_text(const om_ingest_rules *rules, const om_topic *topic, int
                         const char *json, om_ingest_poll *out)
 {
     memset(out, 0, sizeof *out);
-    out->poll.seq = seq;
-    out->has_seq = true;
+    if (seq_in_range(seq, "poll", out) < 0) {
+        out->json = strdup(json);
+        return out->json ? 0 : -1;
+    }
     json_t *p = om_ingest_load(json, strlen(json), 0, &out->verdict);
     if (!p)
         return 0;

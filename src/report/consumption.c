@@ -246,6 +246,13 @@ static int walk(om_counter *c, const om_sample *s, size_t n)
                 return -1;
             continue;
         }
+        /* A reading identical to the one before it is the same reading,
+         * received twice: whatever the first one's fate (accepted, a
+         * conflict, a glitch), the second changes nothing. */
+        if (i > 0 && s[i].t == s[i - 1].t && s[i].v == s[i - 1].v) {
+            i++;
+            continue;
+        }
         size_t end = n;
         if (bi < o->nbreaks)
             for (end = i; end < n && s[end].t < o->breaks[bi].at; end++)

@@ -18,16 +18,23 @@
  * idle; the WAL file is truncated back to 64 MiB at most. Readers (the CLI)
  * never block the writer; a long read only delays the checkpoint.
  *
+ * Opening reads first: whether the file is ours (om_sql_check_owner) and
+ * its version, so that another application's database, or a newer one, is
+ * refused exactly as it was found; only then is it switched to WAL and
+ * migrated.
+ *
  * Schema versions: PRAGMA user_version is the number of migrations applied.
  * migrations[i] takes a database from version i to i + 1, in one
  * transaction. A database newer than OM_STORE_SCHEMA_VERSION is refused
  * with both numbers; the schema itself is documented in docs/aggregator.md.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "store_private.h"
 #include "officemeter/sql/sql.h"
@@ -104,9 +111,11 @@ static const char *const sql[S__COUNT] = {
     [S_EPOCH_PUT] = "INSERT INTO epochs(gateway, epoch, upto, first_seen, last_seen) "
                     "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(gateway, epoch) DO UPDATE SET "
                     "upto = excluded.upto, last_seen = excluded.last_seen",
-    [S_EPOCH_RANGES_DEL] = "DELETE FROM epoch_ranges WHERE gateway = ?1 AND epoch = ?2",
-    [S_EPOCH_RANGE_ADD] = "INSERT INTO epoch_ranges(gateway, epoch, first, last) "
-                          "VALUES (?1, ?2, ?3, ?4)",
+    [S_EPOCH_RANGE_PUT] = "INSERT INTO epoch_ranges(gateway, epoch, first, last) "
+                          "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(gateway, epoch, first) "
+                          "DO UPDATE SET last = excluded.last",
+    [S_EPOCH_RANGE_DEL] = "DELETE FROM epoch_ranges WHERE gateway = ?1 AND epoch = ?2 "
+                          "AND first = ?3",
     [S_QUAR_ADD] = "INSERT INTO quarantine(received, site, gateway, epoch, seq, meter, t, code, "
                    "reason, poll) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
                    "ON CONFLICT(site, gateway, epoch, seq) DO NOTHING",
@@ -127,15 +136,43 @@ static const char *const sql[S__COUNT] = {
 
 /* ---- errors --------------------------------------------------------------- */
 
+/* Result codes that say the database cannot be written now, whatever is
+ * written: the disk, the file system or a lock, not the data. */
+static bool unavailable_code(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int store_fail(om_store *st, const char *what)
 {
     snprintf(st->err, sizeof st->err, "%s: %s: %s", st->path, what,
              st->db ? sqlite3_errmsg(st->db) : "cannot open");
+    st->unavailable = !st->db || unavailable_code(sqlite3_extended_errcode(st->db));
     return -1;
+}
+
+bool om_store_unavailable(const om_store *st)
+{
+    return st && st->unavailable;
 }
 
 int store_failf(om_store *st, const char *fmt, ...)
 {
+    st->unavailable = false;
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
@@ -182,21 +219,31 @@ static int query_int(om_store *st, const char *text, int64_t *out)
     return om_sql_int(st->db, text, out) == 0 ? 0 : store_fail(st, text);
 }
 
-/* Brings the schema to OM_STORE_SCHEMA_VERSION, or explains why not. */
-static int migrate(om_store *st)
+/* Tables of every schema version (those of migration 0 -> 1). */
+static const char *const owned_tables[] = {
+    "quantities", "meters", "readings", "conflicts", "gateways", "epochs", "epoch_ranges",
+    "rejects", "reject_counts", "quarantine", "thinned", NULL};
+
+/* Reads, without changing anything, whether the file is a database of ours
+ * and which version: a foreign file must be refused before configure()
+ * switches it to WAL (which rewrites its header). */
+static int check_owner(om_store *st, int64_t *version)
 {
-    int64_t version = 0, tables = 0;
-    if (query_int(st, "PRAGMA user_version", &version) < 0 ||
-        query_int(st, "SELECT count(*) FROM sqlite_master", &tables) < 0)
-        return -1;
-    if (version > OM_STORE_SCHEMA_VERSION)
+    char msg[512];
+    if (om_sql_check_owner(st->db, owned_tables, version, msg, sizeof msg) < 0)
+        return store_failf(st, "%s", msg);
+    if (*version > OM_STORE_SCHEMA_VERSION)
         return store_failf(st,
                            "database schema version %lld is newer than this program (%d); "
                            "upgrade officemeter",
-                           (long long)version, OM_STORE_SCHEMA_VERSION);
-    if (version == 0 && tables > 0)
-        return store_failf(st, "not an officemeter database (it has tables but no schema "
-                               "version)");
+                           (long long)*version, OM_STORE_SCHEMA_VERSION);
+    return 0;
+}
+
+/* Brings the schema from `version` to OM_STORE_SCHEMA_VERSION, or explains
+ * why not. */
+static int migrate(om_store *st, int64_t version)
+{
     if (version == OM_STORE_SCHEMA_VERSION)
         return 0;
     if (st->readonly)
@@ -206,6 +253,11 @@ static int migrate(om_store *st)
                            (long long)version, OM_STORE_SCHEMA_VERSION);
     if (exec(st, "BEGIN IMMEDIATE", "migration") < 0)
         return -1;
+    /* Another process may have migrated between our read and the lock. */
+    if (query_int(st, "PRAGMA user_version", &version) < 0) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
     for (int64_t v = version; v < OM_STORE_SCHEMA_VERSION; v++) {
         char set[64];
         snprintf(set, sizeof set, "PRAGMA user_version = %lld", (long long)(v + 1));
@@ -256,7 +308,6 @@ static int load_quantities(om_store *st)
 
 static int configure(om_store *st)
 {
-    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
     if (st->readonly)
         return 0;
     int64_t ignored;
@@ -303,7 +354,10 @@ om_store *om_store_open(const char *path, unsigned flags, char *err, size_t errl
         snprintf(err, errlen, "%s", st->err);
         goto fail;
     }
-    if (configure(st) < 0 || migrate(st) < 0 || load_quantities(st) < 0 ||
+    int64_t version = 0;
+    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    if (check_owner(st, &version) < 0 || configure(st) < 0 || migrate(st, version) < 0 ||
+        load_quantities(st) < 0 ||
         (!st->readonly && prepare_writer(st) < 0)) {
         snprintf(err, errlen, "%s", st->err);
         goto fail;
@@ -386,6 +440,33 @@ int om_store_checkpoint(om_store *st)
         return 0;
     int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return rc == SQLITE_OK ? 0 : store_fail(st, "checkpoint");
+}
+
+int64_t om_store_disk_free(const om_store *st)
+{
+    /* The folder, not the file: the write-ahead log is created beside it. */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", st->path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir ? 1 : 0] = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    struct statvfs vfs;
+    if (statvfs(dir, &vfs) < 0)
+        return -1;
+    return (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+}
+
+int om_store_checkpoint_truncate(om_store *st)
+{
+    if (st->in_group || st->readonly)
+        return 0;
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    if (rc != SQLITE_OK)
+        return store_fail(st, "checkpoint");
+    return 0;
 }
 
 void om_store_set_rejects_keep(om_store *st, uint64_t keep)

@@ -61,6 +61,8 @@ typedef struct {
     size_t nranges, cap;
     int64_t first_seen, last_seen;
     bool dirty;
+    int64_t *touched;      /* `first` of every range row changed since the last commit */
+    size_t ntouched, touched_cap;
     /* In memory only: since when the lowest gap (upto + 1 up to the first
      * range) has stood unchanged with newer seqs above it. */
     int64_t gap_since_ms, gap_at_upto;
@@ -84,8 +86,8 @@ enum {
     S_EPOCH_GET,
     S_EPOCH_RANGES,
     S_EPOCH_PUT,
-    S_EPOCH_RANGES_DEL,
-    S_EPOCH_RANGE_ADD,
+    S_EPOCH_RANGE_PUT,
+    S_EPOCH_RANGE_DEL,
     S_QUAR_ADD,
     S_QUAR_DEL,
     S_QUAR_UPDATE,
@@ -111,6 +113,7 @@ struct om_store {
     size_t ndirty, dirty_cap;
     uint64_t rejects_keep;
     bool rejects_added;
+    bool unavailable; /* the last failure was the database's, not the data's */
     char err[768];
 };
 
@@ -130,5 +133,12 @@ int store_flush_dirty(om_store *st);
 void store_drop_caches(om_store *st);
 /* The cached gateway row, created in the database when new. */
 store_gateway *store_gateway_get(om_store *st, const char *site, const char *gateway);
+
+/* Sequence state (store_seq.c): release a cached epoch; write its row and
+ * the range rows that changed (inside the group); forget what was written
+ * once the group is certain to commit. */
+void store_epoch_free(void *epoch);
+int store_flush_epoch(om_store *st, store_epoch *e);
+void store_epoch_flushed(store_epoch *e);
 
 #endif

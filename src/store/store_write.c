@@ -1,17 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * store_write.c - the writer's hot path: readings, sequence state, rejects,
- * quarantine and gateway rows, through the caches of store_private.h.
- *
- * Sequence state of one (gateway, epoch), kept in memory and written at
- * commit:
- *
- *     upto = 1030        ranges above it: [1032..1040] [1050..1050]
- *     seq 1031 arrives -> upto = 1040, ranges [1050..1050]
- *
- * om_store_seq_done merges a range in; whenever the lowest range touches
- * upto + 1, upto jumps to its end. That is the cumulative acknowledgement:
- * a gap holds it back until a resend (or a "skipped" range) fills it.
+ * store_write.c - the writer's hot path: readings, rejects, quarantine and
+ * gateway rows, through the caches of store_private.h (the sequence state
+ * is store_seq.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,18 +29,11 @@ int store_mark_dirty(om_store *st, void *row, int kind)
     return 0;
 }
 
-static void free_epoch(void *p)
-{
-    store_epoch *e = p;
-    free(e->ranges);
-    free(e);
-}
-
 void store_drop_caches(om_store *st)
 {
     om_map_clear(&st->meters, free);
     om_map_clear(&st->gateways, free);
-    om_map_clear(&st->epochs, free_epoch);
+    om_map_clear(&st->epochs, store_epoch_free);
     st->ndirty = 0;
 }
 
@@ -140,66 +124,6 @@ store_gateway *store_gateway_get(om_store *st, const char *site, const char *gat
     return g;
 }
 
-static int range_push(om_store *st, store_epoch *e, int64_t first, int64_t last)
-{
-    om_seq_range *r = om_grow(e->ranges, &e->cap, e->nranges, sizeof *r);
-    if (!r)
-        return store_failf(st, "out of memory");
-    e->ranges = r;
-    e->ranges[e->nranges++] = (om_seq_range){first, last};
-    return 0;
-}
-
-static int epoch_load(om_store *st, store_epoch *e)
-{
-    sqlite3_stmt *s = store_stmt(st, S_EPOCH_GET);
-    sqlite3_bind_int64(s, 1, e->gateway_id);
-    sqlite3_bind_text(s, 2, e->epoch, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        e->upto = sqlite3_column_int64(s, 0);
-        e->first_seen = sqlite3_column_int64(s, 1);
-        e->last_seen = sqlite3_column_int64(s, 2);
-    }
-    store_done(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_fail(st, "epoch lookup");
-    s = store_stmt(st, S_EPOCH_RANGES);
-    sqlite3_bind_int64(s, 1, e->gateway_id);
-    sqlite3_bind_text(s, 2, e->epoch, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        if (range_push(st, e, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1)) < 0)
-            break;
-    store_done(s);
-    return rc == SQLITE_DONE ? 0 : store_fail(st, "epoch ranges");
-}
-
-static store_epoch *epoch_get(om_store *st, const char *site, const char *gateway,
-                              const char *epoch)
-{
-    store_gateway *g = store_gateway_get(st, site, gateway);
-    if (!g)
-        return NULL;
-    char key[96], id[24];
-    snprintf(id, sizeof id, "%lld", (long long)g->id);
-    key2(key, sizeof key, id, epoch);
-    store_epoch *e = om_map_get(&st->epochs, key);
-    if (e)
-        return e;
-    e = calloc(1, sizeof *e);
-    if (!e) {
-        store_failf(st, "out of memory");
-        return NULL;
-    }
-    e->gateway_id = g->id;
-    snprintf(e->epoch, sizeof e->epoch, "%s", epoch);
-    if (epoch_load(st, e) < 0 || om_map_put(&st->epochs, key, e) < 0) {
-        free_epoch(e);
-        return NULL;
-    }
-    return e;
-}
-
 /* ---- readings --------------------------------------------------------------- */
 
 static int put_value(om_store *st, const om_store_origin *o, const om_poll *poll, int64_t meter,
@@ -281,135 +205,6 @@ int om_store_put_poll(om_store *st, const om_store_origin *o, const om_poll *pol
             return -1;
         m->dirty = true;
     }
-    return 0;
-}
-
-/* ---- sequence state ----------------------------------------------------------- */
-
-/* Merges [from, to] into the sorted, disjoint, non-adjacent ranges. */
-static int merge_range(om_store *st, store_epoch *e, int64_t from, int64_t to)
-{
-    size_t i = e->nranges;
-    /* Usually the new range extends the last one (seqs arrive in order). */
-    while (i > 0 && e->ranges[i - 1].from > from)
-        i--;
-    /* ranges[0..i) start at or before from. */
-    if (i > 0 && e->ranges[i - 1].to + 1 >= from) {
-        i--;
-        if (to > e->ranges[i].to)
-            e->ranges[i].to = to;
-    } else {
-        if (range_push(st, e, 0, 0) < 0)
-            return -1;
-        memmove(&e->ranges[i + 1], &e->ranges[i], (e->nranges - 1 - i) * sizeof *e->ranges);
-        e->ranges[i] = (om_seq_range){from, to};
-    }
-    /* Swallow the ranges that the grown one now reaches. */
-    size_t j = i + 1;
-    while (j < e->nranges && e->ranges[j].from <= e->ranges[i].to + 1) {
-        if (e->ranges[j].to > e->ranges[i].to)
-            e->ranges[i].to = e->ranges[j].to;
-        j++;
-    }
-    memmove(&e->ranges[i + 1], &e->ranges[j], (e->nranges - j) * sizeof *e->ranges);
-    e->nranges -= j - i - 1;
-    return 0;
-}
-
-int om_store_seq_done(om_store *st, const om_store_origin *o, int64_t from, int64_t to)
-{
-    if (!st->in_group)
-        return store_failf(st, "seq update outside a group");
-    store_epoch *e = epoch_get(st, o->site, o->gateway, o->epoch);
-    if (!e)
-        return -1;
-    if (e->first_seen == 0)
-        e->first_seen = o->received_ms;
-    e->last_seen = o->received_ms;
-    if (!e->dirty && store_mark_dirty(st, e, DIRTY_EPOCH) < 0)
-        return -1;
-    e->dirty = true;
-    if (from <= e->upto)
-        from = e->upto + 1;
-    if (from > to)
-        return 0;
-    if (merge_range(st, e, from, to) < 0)
-        return -1;
-    if (e->nranges > 0 && e->ranges[0].from == e->upto + 1) {
-        e->upto = e->ranges[0].to;
-        memmove(&e->ranges[0], &e->ranges[1], (e->nranges - 1) * sizeof *e->ranges);
-        e->nranges--;
-    }
-    return 0;
-}
-
-int om_store_seq_skipped(om_store *st, const om_store_origin *o, int64_t from, int64_t to)
-{
-    if (om_store_seq_done(st, o, from, to) < 0)
-        return -1;
-    store_gateway *g = store_gateway_get(st, o->site, o->gateway);
-    if (!g)
-        return -1;
-    sqlite3_stmt *s = store_stmt(st, S_THINNED_ADD);
-    sqlite3_bind_int64(s, 1, g->id);
-    sqlite3_bind_text(s, 2, o->epoch, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, from);
-    sqlite3_bind_int64(s, 4, to);
-    sqlite3_bind_int64(s, 5, o->received_ms);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE ? 0 : store_fail(st, "recording a thinned range");
-}
-
-int om_store_seq_close_gap(om_store *st, const om_store_origin *o, int64_t after_ms,
-                           int64_t *from, int64_t *to)
-{
-    store_epoch *e = epoch_get(st, o->site, o->gateway, o->epoch);
-    if (!e)
-        return -1;
-    if (after_ms <= 0 || e->nranges == 0) {
-        e->gap_since_ms = 0;
-        return 0;
-    }
-    /* The clock starts when this gap (from upto + 1) is first seen; any
-     * progress of upto (a resend filling it) starts it again. */
-    if (e->gap_since_ms == 0 || e->gap_at_upto != e->upto) {
-        e->gap_since_ms = o->received_ms;
-        e->gap_at_upto = e->upto;
-        return 0;
-    }
-    int64_t waited = o->received_ms - e->gap_since_ms;
-    if (waited < after_ms)
-        return 0;
-    *from = e->upto + 1;
-    *to = e->ranges[0].from - 1;
-    store_gateway *g = store_gateway_get(st, o->site, o->gateway);
-    if (!g || om_store_seq_done(st, o, *from, *to) < 0)
-        return -1;
-    sqlite3_stmt *s = store_stmt(st, S_LOST_ADD);
-    sqlite3_bind_int64(s, 1, g->id);
-    sqlite3_bind_text(s, 2, o->epoch, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, *from);
-    sqlite3_bind_int64(s, 4, *to);
-    sqlite3_bind_int64(s, 5, waited / 1000);
-    sqlite3_bind_int64(s, 6, o->received_ms);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    if (rc != SQLITE_DONE)
-        return store_fail(st, "recording lost seqs");
-    e->gap_since_ms = 0;
-    return 1;
-}
-
-int om_store_seq_upto(om_store *st, const char *site, const char *gateway, const char *epoch,
-                      int64_t *upto)
-{
-    if (st->readonly)
-        return store_failf(st, "opened read-only");
-    store_epoch *e = epoch_get(st, site, gateway, epoch);
-    if (!e)
-        return -1;
-    *upto = e->upto;
     return 0;
 }
 
@@ -589,39 +384,6 @@ static int flush_gateway(om_store *st, store_gateway *g)
     return rc == SQLITE_DONE ? 0 : store_fail(st, "gateway update");
 }
 
-static int flush_epoch(om_store *st, store_epoch *e)
-{
-    sqlite3_stmt *s = store_stmt(st, S_EPOCH_PUT);
-    sqlite3_bind_int64(s, 1, e->gateway_id);
-    sqlite3_bind_text(s, 2, e->epoch, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, e->upto);
-    sqlite3_bind_int64(s, 4, e->first_seen);
-    sqlite3_bind_int64(s, 5, e->last_seen);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    if (rc != SQLITE_DONE)
-        return store_fail(st, "epoch update");
-    s = store_stmt(st, S_EPOCH_RANGES_DEL);
-    sqlite3_bind_int64(s, 1, e->gateway_id);
-    sqlite3_bind_text(s, 2, e->epoch, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    store_done(s);
-    if (rc != SQLITE_DONE)
-        return store_fail(st, "epoch ranges");
-    for (size_t i = 0; i < e->nranges; i++) {
-        s = store_stmt(st, S_EPOCH_RANGE_ADD);
-        sqlite3_bind_int64(s, 1, e->gateway_id);
-        sqlite3_bind_text(s, 2, e->epoch, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, e->ranges[i].from);
-        sqlite3_bind_int64(s, 4, e->ranges[i].to);
-        rc = sqlite3_step(s);
-        store_done(s);
-        if (rc != SQLITE_DONE)
-            return store_fail(st, "epoch ranges");
-    }
-    return 0;
-}
-
 int store_flush_dirty(om_store *st)
 {
     for (size_t i = 0; i < st->ndirty; i++) {
@@ -629,7 +391,7 @@ int store_flush_dirty(om_store *st)
         switch (st->dirty_kind[i]) {
         case DIRTY_METER: rc = flush_meter(st, st->dirty[i]); break;
         case DIRTY_GATEWAY: rc = flush_gateway(st, st->dirty[i]); break;
-        case DIRTY_EPOCH: rc = flush_epoch(st, st->dirty[i]); break;
+        case DIRTY_EPOCH: rc = store_flush_epoch(st, st->dirty[i]); break;
         }
         if (rc < 0)
             return -1;
@@ -638,7 +400,7 @@ int store_flush_dirty(om_store *st)
         switch (st->dirty_kind[i]) {
         case DIRTY_METER: ((store_meter *)st->dirty[i])->dirty = false; break;
         case DIRTY_GATEWAY: ((store_gateway *)st->dirty[i])->dirty = false; break;
-        case DIRTY_EPOCH: ((store_epoch *)st->dirty[i])->dirty = false; break;
+        case DIRTY_EPOCH: store_epoch_flushed(st->dirty[i]); break;
         }
     }
     st->ndirty = 0;

@@ -15,6 +15,11 @@ values are exact binary fractions, so a sum is an exact checksum.
       compares the database's readings with the expected rows, exactly
   agg_replay.py messages --polls N [...]
       prints the messages, one per line (for mosquitto_pub -l)
+  agg_replay.py storm --port P --count N [--seed S]
+      publishes N hostile messages (mutated readings, forged topics,
+      absurd numbers, broken health and status) as fast as it can, for
+      the meters water and kitchen-water only (so that the polls of a
+      concurrent `publish` for main, hvac and lifts can be checked apart)
 
 MQTT 3.1.1 is spoken directly over a socket (CONNECT, PUBLISH QoS 1,
 SUBSCRIBE, PUBACK, PINGREQ): the test machines have no MQTT library for
@@ -22,6 +27,7 @@ Python, and this is all a gateway needs.
 """
 import argparse
 import json
+import random
 import select
 import socket
 import sqlite3
@@ -247,6 +253,126 @@ def cmd_messages(args):
     return 0
 
 
+# ---- the storm --------------------------------------------------------------
+
+EXTREMES = [b"9223372036854775807", b"-9223372036854775808", b"9007199254740993",
+            b"9223372036854775808", b"1e400", b"-1e400", b"NaN", b"Infinity", b"-0", b"0",
+            b"-1", b"4611686018427387904", b"1e308", b"\"12\"", b"null", b"true", b"[]", b"{}",
+            b"18446744073709551615", b"0.1e-400"]
+
+
+def storm_base(rng, args, now_ms):
+    """A valid readings message of the storm's own meters and epoch."""
+    seq = rng.randint(1, 5000)
+    polls = []
+    for k in range(rng.randint(1, 4)):
+        meter = rng.choice(["water", "kitchen-water"])
+        polls.append({"seq": seq + k, "meter": meter, "t": now_ms - rng.randint(0, 10 ** 7),
+                      "values": {"water_m3": rng.randint(0, 10 ** 6) / 4.0,
+                                 "flow_m3h": rng.uniform(-5, 5)}})
+    body = {"v": 1, "site": args.site, "gateway": args.gateway,
+            "epoch": "%016x" % rng.choice([0xf1, 0xf2, rng.getrandbits(64)]), "polls": polls}
+    if rng.random() < 0.2:
+        body["skipped"] = [[1, max(1, seq - 1)]]
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def mutate(rng, data):
+    """One to four blind mutations: flips, cuts, splices, extreme numbers."""
+    data = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        op = rng.randrange(8)
+        if not data:
+            data = bytearray(b"{")
+        i = rng.randrange(len(data))
+        if op == 0:
+            data[i] ^= 1 << rng.randrange(8)
+        elif op == 1:
+            del data[i:i + rng.randint(1, 16)]
+        elif op == 2:
+            data[i:i] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+        elif op == 3:
+            data = data[:i]
+        elif op == 4:
+            j = rng.randrange(len(data))
+            data[i:i] = data[j:j + rng.randint(1, 64)]
+        else:
+            # Replace a number with an extreme one: where overflows hide.
+            digits = [k for k in range(len(data)) if 48 <= data[k] <= 57]
+            if digits:
+                k = rng.choice(digits)
+                a = k
+                while a > 0 and 48 <= data[a - 1] <= 57:
+                    a -= 1
+                b = k
+                while b < len(data) and 48 <= data[b] <= 57:
+                    b += 1
+                data[a:b] = rng.choice(EXTREMES)
+    return bytes(data)
+
+
+def storm_message(rng, args, now_ms):
+    """(topic, payload) of one hostile message."""
+    site, gw = args.site, args.gateway
+    readings = "officemeter/v1/%s/%s/readings" % (site, gw)
+    kind = rng.randrange(12)
+    if kind < 6:
+        return readings, mutate(rng, storm_base(rng, args, now_ms))
+    if kind == 6:
+        depth = rng.choice([9, 100, 10000])
+        return readings, b'{"v":1,"polls":' + b"[" * depth + b"]" * depth + b"}"
+    if kind == 7:
+        counters = {"timeouts": int(rng.choice(EXTREMES[:2] + EXTREMES[10:12])) if rng.random() < 0.9 else 1,
+                    "crc_errors": rng.choice([1, 2 ** 62, 2 ** 63 - 1]),
+                    "exceptions": rng.choice([0, -5, 2 ** 62])}
+        body = {"v": 1, "outbox": {"depth": rng.choice([0, 2 ** 63 - 1, -1])},
+                "meters": {"water": counters, "kitchen-water": dict(counters)}}
+        return ("officemeter/v1/%s/%s/health" % (site, gw),
+                mutate(rng, json.dumps(body).encode()) if rng.random() < 0.3 else json.dumps(body).encode())
+    if kind == 8:
+        body = rng.choice([b'{"v":1,"state":"online"}', b'{"v":1,"state":"offline"}',
+                           b'{"v":1,"state":"' + b"x" * 300 + b'"}', b"", b"\x00\xff",
+                           b'{"v":1,"state":17}'])
+        return "officemeter/v1/%s/%s/status" % (site, gw), body
+    if kind == 9:
+        # Another gateway and another site: quarantine, forged topics.
+        topic = rng.choice(["officemeter/v1/%s/gw-x/readings" % site,
+                            "officemeter/v1/london/%s/readings" % gw,
+                            "officemeter/v1/new-site/gw1/readings",
+                            "officemeter/v1/%s/%s/ack" % (site, gw),
+                            "officemeter/v1/%s/%s/readings/extra" % (site, gw),
+                            "officemeter/v1/UPPER/%s/readings" % gw])
+        return topic, storm_base(rng, args, now_ms)
+    if kind == 10:
+        # The seq of the contract's edge and beyond (defect 2).
+        seq = rng.choice([2 ** 53, 2 ** 53 + 1, 2 ** 63 - 1, 0, -1])
+        body = {"v": 1, "site": site, "gateway": gw, "epoch": "00000000000000f3",
+                "polls": [{"seq": seq, "meter": "water", "t": now_ms - 1000,
+                           "values": {"water_m3": 1.0}}]}
+        if rng.random() < 0.5:
+            body["skipped"] = [[1, seq - 1]]
+        return readings, json.dumps(body).encode()
+    return readings, bytes(rng.randrange(256) for _ in range(rng.randint(0, 300)))
+
+
+def cmd_storm(args):
+    rng = random.Random(args.seed)
+    client = Mqtt(args.port, "storm-%d" % args.seed)
+    client.connect()
+    now_ms = int(time.time() * 1000)
+    sent = 0
+    for i in range(args.count):
+        topic, payload = storm_message(rng, args, now_ms)
+        client.publish(topic, payload, qos=1)
+        sent += 1
+        if i % 200 == 0:
+            client.poll(0.001)  # answers PUBACKs' company: keeps the socket drained
+    client.poll(0.5)
+    client.close()
+    print(json.dumps({"storm": sent, "seed": args.seed}))
+    return 0
+
+
 def cmd_check(args):
     want = set()
     with open(args.expected) as f:
@@ -256,9 +382,12 @@ def cmd_check(args):
     db = sqlite3.connect("file:%s?mode=ro" % args.db, uri=True)
     rows = db.execute("SELECT m.site, m.meter, q.name, r.t, r.value FROM readings r "
                       "JOIN meters m ON m.id = r.meter JOIN quantities q ON q.id = r.quantity")
+    only = set(args.only_meters.split(",")) if args.only_meters else None
     have = set()
     dup = 0
     for row in rows:
+        if only is not None and row[1] not in only:
+            continue
         if row in have:
             dup += 1
         have.add(row)
@@ -277,7 +406,7 @@ def cmd_check(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("command", choices=["publish", "check", "messages"])
+    ap.add_argument("command", choices=["publish", "check", "messages", "storm"])
     ap.add_argument("--port", type=int)
     ap.add_argument("--site", default="sim-office")
     ap.add_argument("--gateway", default="gw1")
@@ -295,8 +424,12 @@ def main():
     ap.add_argument("--progress", help="file written after --progress-after sends")
     ap.add_argument("--progress-after", type=int, default=1)
     ap.add_argument("--db")
+    ap.add_argument("--only-meters", help="check: compare the readings of these meters only")
+    ap.add_argument("--count", type=int, default=1000, help="storm: messages")
+    ap.add_argument("--seed", type=int, default=13, help="storm: the random seed")
     args = ap.parse_args()
-    return {"publish": cmd_publish, "check": cmd_check, "messages": cmd_messages}[args.command](args)
+    return {"publish": cmd_publish, "check": cmd_check, "messages": cmd_messages,
+            "storm": cmd_storm}[args.command](args)
 
 
 if __name__ == "__main__":

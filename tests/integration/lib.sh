@@ -44,13 +44,13 @@ om_stop_pid() {
 }
 
 om_cleanup() {
-    local rc=$? pid
+    local rc=$? pid mnt
     for pid in "${OM_TRACKED_PIDS[@]}"; do
         om_stop_pid "$pid"
     done
-    local dir
-    for dir in "${OM_MOUNTS[@]}"; do
-        umount "$dir" 2>/dev/null || umount -l "$dir" 2>/dev/null || true
+    local mnt
+    for mnt in ${OM_MOUNTS[@]+"${OM_MOUNTS[@]}"}; do
+        umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
     done
     if [ -n "$OM_TMP" ] && [ -d "$OM_TMP" ]; then
         if [ "$rc" -ne 0 ] && [ -n "${OM_KEEP_TMP:-}" ]; then
@@ -67,6 +67,35 @@ om_setup() {
     OM_TMP=$(mktemp -d "${TMPDIR:-/tmp}/officemeter-test.XXXXXX")
     trap om_cleanup EXIT
     trap 'exit 130' INT TERM
+}
+
+# Tests that need root (a mount) call this first: when not root it prints a
+# SKIP line and exits 77, which ctest reports as skipped (SKIP_RETURN_CODE).
+om_require_root() {
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "SKIP: $(basename "$0") needs root ($*); CI runs the tests as root"
+        exit 77
+    fi
+}
+
+# Mounts a tmpfs of SIZE (e.g. 16m) on DIR (created), unmounted at exit:
+# a small disk that a test can fill.
+om_mount_tmpfs() {
+    local dir=$1 size=$2
+    mkdir -p "$dir"
+    mount -t tmpfs -o "size=$size,mode=0755" tmpfs "$dir" || om_fail "cannot mount a tmpfs on $dir"
+    OM_MOUNTS+=("$dir")
+}
+
+# Fills the file system of DIR to the last byte: DIR/room (ROOM_MB, default
+# 0, MiB: what a test frees later to give a little space back), then
+# DIR/filler with the rest.
+om_fill_disk() {
+    local dir=$1 room=${2:-0}
+    [ "$room" -eq 0 ] || dd if=/dev/zero of="$dir/room" bs=1M count="$room" 2>/dev/null ||
+        om_fail "no room for $room MiB in $dir"
+    dd if=/dev/zero of="$dir/filler" bs=64k 2>/dev/null || true
+    dd if=/dev/zero of="$dir/filler.tail" bs=512 2>/dev/null || true
 }
 
 # A TCP port on 127.0.0.1 that was free a moment ago.
@@ -119,28 +148,6 @@ om_wait_exit() {
         sleep 0.05
     done
     om_fail "process $pid still running after ${timeout}s"
-}
-
-# Mounts a tmpfs of SIZE (e.g. 8m) on DIR (created), unmounted at exit: a
-# small disk to fill up. Mounting needs root (CI runs as root): otherwise
-# this prints "SKIP: ..." naming WHAT and ends the test with status 0.
-om_small_disk() {
-    local dir=$1 size=$2 what=$3
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "SKIP: $what: mounting a tmpfs needs root"
-        exit 0
-    fi
-    mkdir -p "$dir"
-    mount -t tmpfs -o "size=$size,mode=0700" tmpfs "$dir" || om_fail "cannot mount a tmpfs on $dir"
-    OM_MOUNTS+=("$dir")
-}
-
-# Fills the file system of DIR until it has no space left (FILE holds it).
-om_fill_disk() {
-    local file=$1
-    dd if=/dev/zero of="$file" bs=64k status=none 2>/dev/null || true
-    # What dd's last partial block left, and the blocks freed meanwhile.
-    head -c 1048576 /dev/zero >>"$file" 2>/dev/null || true
 }
 
 # A pseudo-terminal pair joined by socat, reachable as the links A and B.
@@ -518,15 +525,15 @@ print(json.dumps(v))' "$3"
 # ---- MQTT broker and aggregator ------------------------------------------
 
 # Writes an aggregator config FILE for broker PORT: sites from SITES_DIR,
-# the shipped catalogue, database $OM_TMP/agg.db, commits every 50 ms (or
-# $OM_AGG_COMMIT_MS), plus any extra lines.
+# the shipped catalogue, database $OM_AGG_DB (default $OM_TMP/agg.db),
+# commits every 50 ms (or $OM_AGG_COMMIT_MS), plus any extra lines.
 om_write_agg_config() {
     local file=$1 port=$2 sites=$3
     shift 3
     {
         echo "sites_dir: $sites"
         echo "catalogue: $OM_SOURCE_DIR/firmware-config/meters"
-        echo "database: $OM_TMP/agg.db"
+        echo "database: ${OM_AGG_DB:-$OM_TMP/agg.db}"
         echo "broker: {uri: mqtt://127.0.0.1:$port, client_id: agg-test-$$}"
         echo "commit_interval_ms: ${OM_AGG_COMMIT_MS:-50}"
         local line
@@ -549,14 +556,15 @@ om_start_aggregator() {
 }
 
 # An aggregator on a copy of the test office's site file ($OM_TMP/sites),
-# the broker on $OM_BROKER_PORT and the database $OM_TMP/agg.db (OM_DB);
-# subscribed when this returns. Extra arguments are extra config lines.
+# the broker on $OM_BROKER_PORT and the database $OM_AGG_DB (default
+# $OM_TMP/agg.db; OM_DB); subscribed when this returns. Extra arguments are
+# extra config lines.
 om_start_office_aggregator() {
     mkdir -p "$OM_TMP/sites"
     cp "$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml" "$OM_TMP/sites/"
     om_write_agg_config "$OM_TMP/agg.yaml" "$OM_BROKER_PORT" "$OM_TMP/sites" "$@"
     om_start_aggregator "$OM_TMP/agg.yaml"
-    OM_DB="$OM_TMP/agg.db"
+    OM_DB="${OM_AGG_DB:-$OM_TMP/agg.db}"
     om_wait_aggregator_subscribed "$OM_BROKER_PORT" sim-office gw1 "$OM_DB"
 }
 

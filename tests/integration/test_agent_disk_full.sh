@@ -14,7 +14,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 om_setup
-om_small_disk "$OM_TMP/disk" 8m "the agent's outbox on a full disk"
+om_require_root "it mounts a small tmpfs to fill"
+om_mount_tmpfs "$OM_TMP/disk" 8m
 
 om_start_office_agent_rig
 OM_AGENT_DELIVERY="{resend_after_s: 2, connect_timeout_s: 5, reconnect_min_ms: 100, reconnect_max_s: 1}" \
@@ -25,7 +26,7 @@ om_start_agent "$OM_TMP/agent.yaml" "${OM_BUSES[@]}"
 om_wait_lines "$OM_TMP/polls.jsonl" 10
 
 touch "$OM_TMP/ack.pause"
-om_fill_disk "$OM_TMP/disk/filler"
+om_fill_disk "$OM_TMP/disk"
 full_ms=$(($(date +%s%N) / 1000000))
 for i in $(seq 1 100); do
     grep -q "cannot store" "$OM_TMP/agent.log" && break
@@ -34,7 +35,7 @@ done
 grep -q "cannot store" "$OM_TMP/agent.log" || om_fail "the outbox never failed on the full disk"
 sleep 4
 om_health_field sim-office gw1 delivery >"$OM_TMP/delivery.full"
-rm "$OM_TMP/disk/filler"
+rm -f "$OM_TMP/disk/filler" "$OM_TMP/disk/filler.tail"
 freed_ms=$(($(date +%s%N) / 1000000))
 sleep 2
 rm "$OM_TMP/ack.pause"

@@ -51,6 +51,9 @@ static void test_invalid(void **state)
         {"{\"v\":1,\"epoch\":17,\"upto\":1}", "\"epoch\""},
         {"{\"v\":1,\"epoch\":\"5f0c9a1e2b7d4c88\",\"upto\":-1}", "\"upto\""},
         {"{\"v\":1,\"epoch\":\"5f0c9a1e2b7d4c88\",\"upto\":1.5}", "\"upto\""},
+        /* Beyond the seqs of the contract (1 .. 2^53). */
+        {"{\"v\":1,\"epoch\":\"5f0c9a1e2b7d4c88\",\"upto\":9007199254740993}", "\"upto\""},
+        {"{\"v\":1,\"epoch\":\"5f0c9a1e2b7d4c88\",\"upto\":9223372036854775807}", "\"upto\""},
         {"{\"v\":1,\"epoch\":\"5f0c9a1e2b7d4c88\"}", "\"upto\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -69,7 +72,7 @@ static void test_pair(void **state)
     (void)state;
     static const char *const epochs[] = {"5f0c9a1e2b7d4c88", "0000000000000000",
                                          "ffffffffffffffff"};
-    static const int64_t uptos[] = {0, 1, 1031, INT64_C(9007199254740992), INT64_MAX};
+    static const int64_t uptos[] = {0, 1, 1031, OM_SEQ_MAX};
     for (size_t e = 0; e < sizeof epochs / sizeof epochs[0]; e++) {
         for (size_t u = 0; u < sizeof uptos / sizeof uptos[0]; u++) {
             om_ack in = {.upto = uptos[u]}, out;
@@ -97,10 +100,12 @@ static void test_encode_refuses(void **state)
     om_ack upper = {.epoch = "5F0C9A1E2B7D4C88", .upto = 1};
     om_ack short_epoch = {.epoch = "5f0c", .upto = 1};
     om_ack negative = {.epoch = "5f0c9a1e2b7d4c88", .upto = -1};
+    om_ack beyond = {.epoch = "5f0c9a1e2b7d4c88", .upto = OM_SEQ_MAX + 1};
     om_ack good = {.epoch = "5f0c9a1e2b7d4c88", .upto = 1031};
     assert_int_equal(om_ack_encode(&upper, buf, sizeof buf), -1);
     assert_int_equal(om_ack_encode(&short_epoch, buf, sizeof buf), -1);
     assert_int_equal(om_ack_encode(&negative, buf, sizeof buf), -1);
+    assert_int_equal(om_ack_encode(&beyond, buf, sizeof buf), -1);
     assert_int_equal(om_ack_encode(&good, buf, 46), -1); /* no room for the NUL */
     assert_int_equal(om_ack_encode(&good, buf, 47), 46);
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,6 +55,8 @@ static const char *const expected[] = {
     "tests/data/aggregator/broken.yaml:4:15: broker.uri: plain MQTT to mqtt.example.com",
     "tests/data/aggregator/broken.yaml:5:21: commit_interval_ms: out of range (got \"0\"",
     "tests/data/aggregator/broken.yaml:6:12: log_level: unknown value (got \"loud\"",
+    "tests/data/aggregator/broken.yaml:7:19: reconnect_min_ms: longer than the cap (got 100000 ms, "
+    "expected at most reconnect_max_s: 1, i.e. 1000 ms)",
 };
 
 static void test_broken_file(void **state)
@@ -111,6 +114,55 @@ static void test_missing_sites_dir_is_reported(void **state)
     unlink("/tmp/om-test-aggcfg.yaml");
 }
 
+/* Regression (hostile inputs, defect 10): the aggregator takes the same
+ * files of sites_dir as site files as `officemeter check` does, so a site
+ * file that lost its `site:` key is an error for both, never skipped by
+ * one of them. */
+static void test_site_without_site_key(void **state)
+{
+    char dir[] = "/tmp/om-test-sites.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char site[128], cfgpath[128];
+    snprintf(site, sizeof site, "%s/nosite.yaml", dir);
+    FILE *f = fopen(site, "w");
+    assert_non_null(f);
+    fputs("name: Lost Key\ntimezone: Europe/London\ngateways: [{id: gw1}]\nmeters: []\n", f);
+    fclose(f);
+    snprintf(cfgpath, sizeof cfgpath, "%s/agg.yaml", dir);
+    f = fopen(cfgpath, "w");
+    assert_non_null(f);
+    fprintf(f, "sites_dir: %s\ncatalogue: %s/firmware-config/meters\n"
+               "broker: {uri: mqtt://127.0.0.1}\n", dir, OM_SOURCE_DIR);
+    fclose(f);
+    om_diag diag;
+    om_diag_init(&diag);
+    om_agg_config cfg;
+    assert_int_equal(om_agg_config_load(cfgpath, &cfg, &diag), 0);
+    om_agg_sites sites;
+    assert_int_equal(om_agg_sites_load(&cfg, &sites, &diag), -1);
+    int found = 0;
+    for (size_t i = 0; i < diag.count; i++)
+        found |= strstr(diag.messages[i], "nosite.yaml") && strstr(diag.messages[i], "site: missing");
+    if (!found)
+        fail_msg("the site file without `site:` was not reported");
+    om_agg_sites_free(&sites);
+    om_agg_config_free(&cfg);
+    om_diag_free(&diag);
+    /* And `officemeter check` on the folder says the same. */
+    om_diag_init(&diag);
+    om_check_stats stats;
+    char *paths[] = {dir};
+    assert_int_equal(om_check_paths(paths, 1, "firmware-config/meters", &diag, &stats), -1);
+    found = 0;
+    for (size_t i = 0; i < diag.count; i++)
+        found |= strstr(diag.messages[i], "nosite.yaml") && strstr(diag.messages[i], "site: missing");
+    assert_true(found);
+    om_diag_free(&diag);
+    unlink(site);
+    unlink(cfgpath);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -118,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_broken_file),
         cmocka_unit_test(test_check_classifies),
         cmocka_unit_test(test_missing_sites_dir_is_reported),
+        cmocka_unit_test(test_site_without_site_key),
     };
     return cmocka_run_group_tests(tests, to_source, NULL);
 }

@@ -12,9 +12,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -260,6 +263,56 @@ static void test_failed_commit_sends_no_ack(void **state)
     om_store_close(st);
 }
 
+/* Regression (hostile inputs, defect 7): when the disk is full (here: the
+ * process may not grow any file, RLIMIT_FSIZE) a commit fails as a whole,
+ * nothing is acknowledged, nothing is dropped or retried message by
+ * message, and the group is kept; once space returns the same group
+ * commits and is acknowledged, every reading once. */
+static void test_disk_full_keeps_the_group(void **state)
+{
+    om_store *st = fresh_store();
+    agg_group *g = agg_group_new();
+    acks a = {0};
+    agg_counts c = {0};
+    add(g, TOPIC, readings(1, 3, NULL));
+    assert_int_equal(agg_group_commit(g, st, on_ack, &a, &c), 0);
+    assert_int_equal(a.upto, 3);
+
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    struct stat sb;
+    assert_int_equal(stat(wal, &sb), 0);
+    struct rlimit before, full;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &before), 0);
+    full = before;
+    full.rlim_cur = (rlim_t)sb.st_size;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &full), 0);
+
+    a.calls = 0;
+    add(g, TOPIC, readings(4, 2, NULL));
+    add(g, TOPIC, readings(6, 2, NULL));
+    int rc = agg_group_commit(g, st, on_ack, &a, &c);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &before), 0);
+    assert_int_equal(rc, AGG_COMMIT_UNAVAILABLE);
+    assert_true(om_store_unavailable(st));
+    assert_int_equal(a.calls, 0);
+    assert_int_equal(c.dropped, 0);
+    assert_int_equal(agg_group_messages(g), 2);
+    assert_int_equal(agg_group_readings(g), 8);
+
+    /* Space is back: the held group commits, once. */
+    assert_int_equal(agg_group_commit(g, st, on_ack, &a, &c), 0);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.upto, 7);
+    assert_int_equal(agg_group_messages(g), 0);
+    om_store_totals tot;
+    assert_int_equal(om_store_totals_get(st, &tot), 0);
+    assert_int_equal(tot.readings, 14);
+    agg_group_free(g);
+    om_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_bad_poll_does_not_hold_ack),
         cmocka_unit_test(test_failed_commit_sends_no_ack),
         cmocka_unit_test(test_stale_gap_given_up),
+        cmocka_unit_test(test_disk_full_keeps_the_group),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -64,6 +65,7 @@ static const char *const expected_factors[] = {
     "tests/data/broken/factors/reporting.yaml:4:17: intensity_area: unknown value (got \"per_desk\", expected one of time_weighted or year_end)",
     "tests/data/broken/factors/reporting.yaml:6:62: factor_selection[0].factor: unknown factor (got \"f9\", expected an id from tests/data/broken/factors/emission-factors.yaml)",
     "tests/data/broken/factors/reporting.yaml:7:55: factor_selection[1].factor: factor f1 is a grid_electricity factor (got a choice for td_losses)",
+    "tests/data/broken/factors/reporting.yaml:8:5: factor_selection[2]: a second choice for region CN, kind grid_electricity, year 2024 (factor_selection[0] chose already)",
 };
 static const char *const expected_syntax[] = {
     "tests/data/broken/syntax/syntax.yaml:3:9: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence (started at 2:7)",
@@ -74,6 +76,7 @@ static const char *const expected_agent[] = {
     "tests/data/broken/agent/agent.yaml:6:8: broker.tls: cert_file and key_file go together (got only cert_file)",
     "tests/data/broken/agent/agent.yaml:7:25: intervals.counters_s: out of range (got \"0\", expected an integer from 1 to 86400)",
     "tests/data/broken/agent/agent.yaml:8:12: log_level: unknown value (got \"chatty\", expected one of error, warning, info or debug)",
+    "tests/data/broken/agent/agent.yaml:9:30: delivery.reconnect_min_ms: longer than the cap (got 100000 ms, expected at most reconnect_max_s: 1, i.e. 1000 ms)",
     "tests/data/broken/agent/agent.yaml:3:10: gateway: unknown gateway (got \"gw9\", expected a gateway of tests/data/broken/agent/../../config/goodsite.yaml)",
 };
 
@@ -282,6 +285,128 @@ static void test_good_site_values(void **state)
     om_diag_free(&diag);
 }
 
+/* Writes `len` bytes of text to a file of the test folder; returns its path. */
+static const char *write_file(const char *name, const char *text, size_t len)
+{
+    static char path[4][256];
+    static int next;
+    char *p = path[next++ % 4];
+    snprintf(p, sizeof path[0], "/tmp/om-test-config-%d-%s", (int)getpid(), name);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    fclose(f);
+    return p;
+}
+
+/* The one message of loading `path` as a site file (or NULL when it loads),
+ * which must contain `want` and start with "path:". */
+static void assert_site_error(const char *path, const char *want)
+{
+    om_diag diag;
+    om_diag_init(&diag);
+    om_site s;
+    om_site_load(path, NULL, &s, &diag);
+    int found = 0;
+    for (size_t i = 0; i < diag.count; i++)
+        found |= strncmp(diag.messages[i], path, strlen(path)) == 0 &&
+                 strstr(diag.messages[i], want) != NULL;
+    if (!found) {
+        for (size_t i = 0; i < diag.count; i++)
+            print_message("got: %s\n", diag.messages[i]);
+        fail_msg("no message with \"%s\"", want);
+    }
+    om_site_free(&s);
+    om_diag_free(&diag);
+    unlink(path);
+}
+
+/* Regression (hostile inputs, defect 10): a NUL inside a YAML string is an
+ * error naming the key, not a silent truncation of ids, paths and names. */
+static void test_nul_in_strings(void **state)
+{
+    (void)state;
+    static const char site[] = "site: \"sg-it\\0evil\"\nname: x\n";
+    assert_site_error(write_file("nul.yaml", site, sizeof site - 1),
+                      ":1:7: site: contains a NUL character");
+    static const char key[] = "site: sg\n\"name\\0x\": x\n";
+    assert_site_error(write_file("nulkey.yaml", key, sizeof key - 1),
+                      ":2:1: name: a key contains a NUL character");
+    /* A NUL byte in the file itself is refused by the YAML reader. */
+    static const char raw[] = "site: sg\nname: a\0b\n";
+    assert_site_error(write_file("nulraw.yaml", raw, sizeof raw - 1), "control characters");
+    static const char deep[] = "site: sg\ngateways:\n  - id: gw1\n    buses:\n"
+                               "      - {id: \"bus\\0\", tcp: {host: h}}\n";
+    assert_site_error(write_file("nuldeep.yaml", deep, sizeof deep - 1),
+                      ":5:14: gateways[0].buses[0].id: contains a NUL character");
+}
+
+/* Regression (hostile inputs, defect 10): config files have caps, checked
+ * before the document is built: nesting depth, size, node count, and
+ * aliases of mappings or lists (which would multiply the work). */
+static void test_yaml_caps(void **state)
+{
+    (void)state;
+    size_t n = 3000;
+    char *deep = malloc(2 * n + 16);
+    assert_non_null(deep);
+    size_t len = (size_t)sprintf(deep, "site: ");
+    memset(deep + len, '[', n);
+    memset(deep + len + n, ']', n);
+    len += 2 * n;
+    deep[len++] = '\n';
+    assert_site_error(write_file("deep.yaml", deep, len), "nested deeper than 32 levels");
+    free(deep);
+
+    size_t big = (4u << 20) + 10;
+    char *huge = malloc(big);
+    assert_non_null(huge);
+    memset(huge, '#', big);
+    memcpy(huge, "site: sg\n", 9);
+    huge[big - 1] = '\n';
+    assert_site_error(write_file("huge.yaml", huge, big), "larger than the cap of 4194304 bytes");
+    free(huge);
+
+    static const char laughs[] = "site: sg\nx: &a [1, 2, 3]\ngateways: [*a, *a]\n";
+    assert_site_error(write_file("alias.yaml", laughs, sizeof laughs - 1),
+                      ":3:12: gateways[0]: alias *a of a mapping or list");
+    static const char scalar[] = "site: &s sg\nname: *s\ntimezone: Europe/London\n";
+    om_diag diag;
+    om_diag_init(&diag);
+    om_site s;
+    const char *p = write_file("scalaralias.yaml", scalar, sizeof scalar - 1);
+    om_site_load(p, NULL, &s, &diag);
+    for (size_t i = 0; i < diag.count; i++)
+        assert_null(strstr(diag.messages[i], ": alias *"));
+    assert_string_equal(s.name, "sg"); /* an alias of a text value is fine */
+    om_site_free(&s);
+    om_diag_free(&diag);
+    unlink(p);
+}
+
+/* Regression (hostile inputs, defect 10): an agent or aggregator config
+ * with a YAML syntax error gives that error, and only that: not also "no
+ * meter models", as if it had been a site file. */
+static void test_syntax_error_alone(void **state)
+{
+    (void)state;
+    static const char agent[] = "site_file: x.yaml\ngateway: [gw1\n";
+    const char *p = write_file("agent.yaml", agent, sizeof agent - 1);
+    om_diag diag;
+    om_diag_init(&diag);
+    om_check_stats stats;
+    char *paths[] = {(char *)p};
+    assert_int_equal(om_check_paths(paths, 1, NULL, &diag, &stats), -1);
+    if (diag.count != 1 || !strstr(diag.messages[0], "YAML syntax error")) {
+        for (size_t i = 0; i < diag.count; i++)
+            print_message("got: %s\n", diag.messages[i]);
+        fail_msg("expected the syntax error alone");
+    }
+    assert_int_equal(stats.sites, 0);
+    om_diag_free(&diag);
+    unlink(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +420,9 @@ int main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_shipped_files_pass),
         cmocka_unit_test(test_good_site_values),
+        cmocka_unit_test(test_nul_in_strings),
+        cmocka_unit_test(test_yaml_caps),
+        cmocka_unit_test(test_syntax_error_alone),
     };
     return cmocka_run_group_tests(tests, to_source_dir, NULL);
 }

@@ -387,6 +387,18 @@ static void test_conflict_keeps_first(void **state)
     om_counter_free(c);
 }
 
+/* Found by fuzz_consumption (duplicates change nothing): a conflicting
+ * reading received twice made two conflicts in the audit trail. A reading
+ * identical to the one before it is the same reading, whatever its fate. */
+static void test_duplicate_conflict_is_one_conflict(void **state)
+{
+    om_sample s[] = {{0, 1}, {MIN, 2}, {MIN, 7}, {MIN, 7}, {2 * MIN, 3}};
+    om_counter *c = om_counter_new(s, 5, NULL);
+    assert_int_equal(count_events(c, OM_CEV_CONFLICT), 1);
+    om_test_assert_exact(consumed(c, 0, 2 * MIN), 2);
+    om_counter_free(c);
+}
+
 /* ---- replacements and service life --------------------------------------- */
 
 static void test_replacement(void **state)
@@ -639,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_jump_after_long_gap_is_plausible),
         cmocka_unit_test(test_unconfirmed_drop_at_end),
         cmocka_unit_test(test_conflict_keeps_first),
+        cmocka_unit_test(test_duplicate_conflict_is_one_conflict),
         cmocka_unit_test(test_replacement),
         cmocka_unit_test(test_replacement_reading_at_instant_and_nonzero_initial),
         cmocka_unit_test(test_replacement_outside_readings),

@@ -240,6 +240,14 @@ static const struct {
      "bad_value", "cannot be negative", 1},
     {"seq zero", "{\"seq\":0,\"meter\":\"main\",\"t\":1717999990000,\"values\":{\"power_kw\":1.0}}",
      "bad_seq", "seq: out of range", 0},
+    /* Regression (hostile inputs, defect 2): seqs beyond 2^53 (the contract's
+     * range, exact in every JSON reader) are refused, INT64_MAX included. */
+    {"seq above 2^53",
+     "{\"seq\":9007199254740993,\"meter\":\"main\",\"t\":1717999990000,\"values\":{\"power_kw\":1.0}}",
+     "bad_seq", "seq: out of range (got 9007199254740993, expected 1 to 9007199254740992)", 0},
+    {"seq INT64_MAX",
+     "{\"seq\":9223372036854775807,\"meter\":\"main\",\"t\":1717999990000,\"values\":{\"power_kw\":1.0}}",
+     "bad_seq", "seq: out of range", 0},
     {"seq as a real", "{\"seq\":2.5,\"meter\":\"main\",\"t\":1717999990000,\"values\":{\"power_kw\":1.0}}",
      "bad_type", "seq: wrong type", 0},
     {"missing meter", "{\"seq\":2,\"t\":1717999990000,\"values\":{\"power_kw\":1.0}}",
@@ -365,6 +373,71 @@ static void test_depth_scan(void **state)
     assert_int_equal(om_json_depth("[[[[", 4, 3), SIZE_MAX);
 }
 
+/* The highest seq of the contract is a seq like any other; a skipped range
+ * may reach right up to it. */
+static void test_seq_range_edges(void **state)
+{
+    om_ingest_rules r = rules();
+    om_topic t = topic("sim-office", "gw1");
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"v\":1,\"site\":\"sim-office\",\"gateway\":\"gw1\",\"epoch\":\"" EPOCH
+             "\",\"polls\":[{\"seq\":%lld,\"meter\":\"main\",\"t\":1717999990000,"
+             "\"values\":{\"power_kw\":1.0}}],\"skipped\":[[1,%lld]]}",
+             (long long)OM_SEQ_MAX, (long long)OM_SEQ_MAX - 1);
+    om_readings_msg m;
+    assert_int_equal(om_ingest_readings(&r, &t, text, strlen(text), &m), 0);
+    assert_int_equal(m.verdict.fate, OM_FATE_STORE);
+    assert_int_equal(m.nstore, 1);
+    assert_int_equal(m.polls[0].poll.seq, OM_SEQ_MAX);
+    assert_int_equal(m.skipped[0].to, OM_SEQ_MAX - 1);
+    om_readings_msg_free(&m);
+    /* The campaign's message: skipped up to INT64_MAX - 1 below a poll at
+     * INT64_MAX. The poll is refused, so the range proves nothing. */
+    snprintf(text, sizeof text,
+             "{\"v\":1,\"site\":\"sim-office\",\"gateway\":\"gw1\",\"epoch\":\"" EPOCH
+             "\",\"polls\":[{\"seq\":9223372036854775807,\"meter\":\"main\",\"t\":1717999990000,"
+             "\"values\":{\"power_kw\":1.0}}],\"skipped\":[[1,9223372036854775806]]}");
+    assert_int_equal(om_ingest_readings(&r, &t, text, strlen(text), &m), 0);
+    assert_int_equal(m.verdict.fate, OM_FATE_REJECT);
+    assert_string_equal(m.verdict.code, "bad_skipped");
+    om_readings_msg_free(&m);
+    /* Requeue judges a stored seq again: one out of range is refused. */
+    om_ingest_poll again;
+    assert_int_equal(om_ingest_poll_text(&r, &t, OM_SEQ_MAX + 1,
+                                         "{\"seq\":1,\"meter\":\"main\",\"t\":1717999990000,"
+                                         "\"values\":{\"power_kw\":1.0}}", &again), 0);
+    assert_int_equal(again.verdict.fate, OM_FATE_REJECT);
+    assert_string_equal(again.verdict.code, "bad_seq");
+    assert_false(again.has_seq);
+    om_ingest_poll_free(&again);
+}
+
+/* Regression (hostile inputs, defect 1): error counters from the network
+ * are summed with saturation at INT64_MAX, never with a signed overflow. */
+static void test_health_counters_saturate(void **state)
+{
+    om_verdict v;
+    int64_t depth, errors;
+    const char *two = "{\"v\":1,\"meters\":{\"a\":{\"timeouts\":4611686018427387904},"
+                      "\"b\":{\"timeouts\":4611686018427387904}}}";
+    assert_int_equal(om_health_parse(two, strlen(two), 4096, &depth, &errors, &v), 0);
+    assert_true(errors == INT64_MAX);
+    const char *one = "{\"v\":1,\"meters\":{\"a\":{\"timeouts\":9223372036854775807,"
+                      "\"crc_errors\":1}}}";
+    assert_int_equal(om_health_parse(one, strlen(one), 4096, &depth, &errors, &v), 0);
+    assert_true(errors == INT64_MAX);
+    assert_true(om_health_meter_errors(one, "a") == INT64_MAX);
+    const char *list = "{\"v\":1,\"outbox\":{\"depth\":9223372036854775807},\"meters\":["
+                       "{\"meter\":\"a\",\"errors\":9223372036854775807,\"exceptions\":5},"
+                       "{\"meter\":\"b\",\"errors\":1}]}";
+    assert_int_equal(om_health_parse(list, strlen(list), 4096, &depth, &errors, &v), 0);
+    assert_true(errors == INT64_MAX);
+    assert_true(depth == INT64_MAX);
+    assert_true(om_health_meter_errors(list, "a") == INT64_MAX);
+    assert_int_equal(om_health_meter_errors(list, "b"), 1);
+}
+
 static void test_status_and_health(void **state)
 {
     char state_[16];
@@ -407,6 +480,8 @@ int main(void)
         cmocka_unit_test(test_agent_encoder_roundtrip),
         cmocka_unit_test(test_depth_scan),
         cmocka_unit_test(test_status_and_health),
+        cmocka_unit_test(test_seq_range_edges),
+        cmocka_unit_test(test_health_counters_saturate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

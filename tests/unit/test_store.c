@@ -16,9 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "officemeter/store/store.h"
+#include "officemeter/store/writer_state.h"
 
 #define EPOCH "5f0c9a1e2b7d4c88"
 #define EPOCH2 "00000000000000aa"
@@ -365,6 +368,231 @@ static void test_schema_versions(void **state)
     assert_non_null(strstr(err, "no such database"));
 }
 
+/* Regression (hostile inputs, defect 2): the sequence state only ever holds
+ * seqs of the contract (1 .. 2^53); anything else is refused with a reason,
+ * whether it comes as a poll's seq, a skipped range or from the file. */
+static void test_seq_range(void **state)
+{
+    om_store *st = open_new();
+    assert_int_equal(om_store_begin(st), 0);
+    assert_int_equal(om_store_seq_done(st, &origin, INT64_MAX, INT64_MAX), -1);
+    assert_non_null(strstr(om_store_errmsg(st), "out of range"));
+    assert_int_equal(om_store_seq_done(st, &origin, INT64_MAX, INT64_MAX), -1);
+    assert_int_equal(om_store_seq_skipped(st, &origin, 1, INT64_MAX - 1), -1);
+    assert_int_equal(om_store_seq_done(st, &origin, 0, 3), -1);
+    assert_int_equal(om_store_seq_done(st, &origin, 5, 4), -1);
+    /* The top of the range works like any seq. */
+    assert_int_equal(om_store_seq_skipped(st, &origin, 1, OM_SEQ_MAX - 1), 0);
+    assert_int_equal(om_store_seq_done(st, &origin, OM_SEQ_MAX, OM_SEQ_MAX), 0);
+    assert_true(upto(st, EPOCH) == OM_SEQ_MAX);
+    assert_int_equal(om_store_seq_done(st, &origin, OM_SEQ_MAX, OM_SEQ_MAX), 0);
+    assert_int_equal(om_store_commit(st), 0);
+    om_store_close(st);
+
+    /* A state that no program of ours wrote is refused, not used. */
+    static const char *const forged[] = {
+        "UPDATE epochs SET upto = 9223372036854775807",
+        "UPDATE epochs SET upto = -1",
+        "UPDATE epochs SET upto = 5; INSERT INTO epoch_ranges VALUES "
+        "((SELECT id FROM gateways), '" EPOCH "', 10, 9223372036854775807)",
+        "UPDATE epochs SET upto = 5; INSERT INTO epoch_ranges VALUES "
+        "((SELECT id FROM gateways), '" EPOCH "', 3, 8)",
+    };
+    for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++) {
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, "DELETE FROM epoch_ranges", NULL, NULL, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, forged[i], NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+        char err[512];
+        st = om_store_open(path, 0, err, sizeof err);
+        assert_non_null(st);
+        int64_t u = 0;
+        assert_int_equal(om_store_seq_upto(st, "sim-office", "gw1", EPOCH, &u), -1);
+        if (!strstr(om_store_errmsg(st), "sequence state"))
+            fail_msg("case %zu: %s", i, om_store_errmsg(st));
+        om_store_close(st);
+    }
+}
+
+static void read_file(const char *file, unsigned char **data, size_t *len)
+{
+    FILE *f = fopen(file, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *data = malloc(*len + 1);
+    assert_non_null(*data);
+    assert_int_equal(fread(*data, 1, *len, f), *len);
+    fclose(f);
+}
+
+/* Regression (hostile inputs, defect 11): another application's SQLite file
+ * is refused before anything in it changes: not switched to WAL, not
+ * migrated, byte for byte the same. */
+static void test_foreign_file_untouched(void **state)
+{
+    static const char *const foreign[] = {
+        "CREATE TABLE x(a); INSERT INTO x VALUES (1)",
+        "CREATE TABLE x(a); PRAGMA user_version = 1",
+        "CREATE TABLE readings(a); PRAGMA user_version = 2",
+    };
+    static const unsigned flags[] = {0, OM_STORE_CREATE, OM_STORE_READONLY};
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
+        for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) {
+            unlink(path);
+            unlink(wal);
+            sqlite3 *db;
+            assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+            assert_int_equal(sqlite3_exec(db, foreign[i], NULL, NULL, NULL), SQLITE_OK);
+            sqlite3_close(db);
+            unsigned char *before, *after;
+            size_t nbefore, nafter;
+            read_file(path, &before, &nbefore);
+            char err[512];
+            assert_null(om_store_open(path, flags[f], err, sizeof err));
+            if (!strstr(err, "not an officemeter database"))
+                fail_msg("case %zu/%zu: %s", i, f, err);
+            read_file(path, &after, &nafter);
+            if (nbefore != nafter || memcmp(before, after, nbefore) != 0)
+                fail_msg("case %zu/%zu: the file was changed (journal mode byte %d -> %d)", i,
+                         f, before[18], after[18]);
+            assert_int_equal(access(wal, F_OK), -1);
+            free(before);
+            free(after);
+        }
+    }
+}
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median time of `n` commits, each marking one more seq of `o` (every
+ * other seq, so each makes a range of its own). */
+static double median_commit_ms(om_store *st, const om_store_origin *o, int64_t first, int n)
+{
+    double t[32];
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(om_store_begin(st), 0);
+        assert_int_equal(om_store_seq_done(st, o, first + 2 * i, first + 2 * i), 0);
+        double t0 = mono_ms();
+        assert_int_equal(om_store_commit(st), 0);
+        t[i] = mono_ms() - t0;
+    }
+    qsort(t, (size_t)n, sizeof t[0], cmp_double);
+    return t[n / 2];
+}
+
+/* Regression (hostile inputs, defect 12): with many sparse seq ranges in
+ * one epoch a commit writes what changed, not every range again; and an
+ * epoch holds at most OM_STORE_SEQ_RANGES_MAX ranges. */
+static void test_sparse_ranges_bounded(void **state)
+{
+    om_store *st = open_new();
+    const int64_t nranges = 60000;
+    assert_int_equal(om_store_begin(st), 0);
+    for (int64_t i = 1; i <= nranges; i++)
+        assert_int_equal(om_store_seq_done(st, &origin, 2 * i, 2 * i), 0);
+    assert_int_equal(om_store_commit(st), 0);
+    om_store_origin other = origin;
+    other.epoch = EPOCH2;
+    double sparse = median_commit_ms(st, &origin, 2 * nranges + 2, 15);
+    double plain = median_commit_ms(st, &other, 2, 15);
+    if (sparse > 3 * plain + 20)
+        fail_msg("a commit costs %.1f ms with %lld ranges in the epoch, %.1f ms without",
+                 sparse, (long long)nranges, plain);
+    /* Seq 1 arrives: the state is what was committed, through a restart. */
+    st = reopen(st, 0);
+    assert_int_equal(om_store_begin(st), 0);
+    assert_int_equal(om_store_seq_done(st, &origin, 1, 1), 0);
+    assert_int_equal(upto(st, EPOCH), 2);
+    assert_int_equal(om_store_seq_done(st, &origin, 3, 3), 0);
+    assert_int_equal(upto(st, EPOCH), 4);
+    assert_int_equal(om_store_commit(st), 0);
+    st = reopen(st, 0);
+    assert_int_equal(upto(st, EPOCH), 4);
+
+    /* Beyond the cap the highest ranges are forgotten (their polls are
+     * stored; the gateway resends them once the acknowledgement reaches
+     * them, and they are counted then). */
+    om_store_origin third = origin;
+    third.epoch = "00000000000000bb";
+    assert_int_equal(om_store_begin(st), 0);
+    for (int64_t i = 1; i <= OM_STORE_SEQ_RANGES_MAX + 100; i++)
+        assert_int_equal(om_store_seq_done(st, &third, 2 * i, 2 * i), 0);
+    assert_int_equal(om_store_commit(st), 0);
+    om_store_close(st);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), max(last) FROM epoch_ranges "
+                                        "WHERE epoch = '00000000000000bb'", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(q, 0), OM_STORE_SEQ_RANGES_MAX);
+    assert_int_equal(sqlite3_column_int64(q, 1), 2 * OM_STORE_SEQ_RANGES_MAX);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+/* The writer's state file: written in place at one size, read back; a
+ * file of something else is refused, a missing one is "none". */
+static void test_writer_state(void **state)
+{
+    char err[256];
+    om_writer_state got;
+    unlink(path);
+    char file[160];
+    snprintf(file, sizeof file, "%s-state", path);
+    unlink(file);
+    assert_int_equal(om_writer_state_read(path, &got, err, sizeof err), 0);
+    om_writer_state_file *f = om_writer_state_open(path, err, sizeof err);
+    assert_non_null(f);
+    struct stat sb;
+    assert_int_equal(stat(file, &sb), 0);
+    assert_int_equal(sb.st_size, OM_WRITER_STATE_BYTES);
+    om_writer_state ws = {.pid = 4242, .phase = OM_WRITER_NOT_STORING, .since_ms = 1718000000000,
+                          .updated_ms = 1718000005000, .held = 12, .not_held = 3};
+    snprintf(ws.reason, sizeof ws.reason, "agg.db: commit: database or disk is full\nsecond");
+    assert_int_equal(om_writer_state_write(f, &ws), 0);
+    assert_int_equal(stat(file, &sb), 0);
+    assert_int_equal(sb.st_size, OM_WRITER_STATE_BYTES); /* written in place */
+    assert_int_equal(om_writer_state_read(path, &got, err, sizeof err), 1);
+    assert_int_equal(got.pid, 4242);
+    assert_int_equal(got.phase, OM_WRITER_NOT_STORING);
+    assert_int_equal(got.since_ms, 1718000000000);
+    assert_int_equal(got.held, 12);
+    assert_int_equal(got.not_held, 3);
+    assert_string_equal(got.reason, "agg.db: commit: database or disk is full second");
+    ws.phase = OM_WRITER_STORING;
+    ws.reason[0] = '\0';
+    assert_int_equal(om_writer_state_write(f, &ws), 0);
+    assert_int_equal(om_writer_state_read(path, &got, err, sizeof err), 1);
+    assert_int_equal(got.phase, OM_WRITER_STORING);
+    assert_string_equal(got.reason, "");
+    om_writer_state_close(f);
+    FILE *other = fopen(file, "w");
+    fputs("pid 1\nstate storing\n", other);
+    fclose(other);
+    assert_int_equal(om_writer_state_read(path, &got, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a state file"));
+    unlink(file);
+}
+
 /* A reader's snapshot stays the same while the writer commits; the writer
  * is never blocked by it (WAL). */
 static void test_reader_snapshot(void **state)
@@ -407,6 +635,10 @@ int main(void)
         cmocka_unit_test(test_gateways),
         cmocka_unit_test(test_schema_versions),
         cmocka_unit_test(test_reader_snapshot),
+        cmocka_unit_test(test_seq_range),
+        cmocka_unit_test(test_foreign_file_untouched),
+        cmocka_unit_test(test_sparse_ranges_bounded),
+        cmocka_unit_test(test_writer_state),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

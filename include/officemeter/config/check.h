@@ -9,7 +9,9 @@
  * a file with a root key `site_file` is an agent config (checked with the
  * site file it names); one with a root key `sites_dir` or `database` is an
  * aggregator config (checked with the folders it names); any other *.yaml
- * with a root key `site` is a site file.
+ * with a root key `site`, `meters` or `gateways` is a site file (the
+ * aggregator takes the files of its sites_dir by the same rule); a file
+ * that cannot be read as YAML gets that error alone.
  */
 #ifndef OFFICEMETER_CHECK_H
 #define OFFICEMETER_CHECK_H

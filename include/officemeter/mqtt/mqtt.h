@@ -18,8 +18,8 @@
  *          |  on_success: re-subscribe, call          |
  *          |  callbacks.connected                     v
  *          v                                     BACKOFF: wait min_retry_ms,
- *      CONNECTED --- connection lost ----------> doubled per failure up to
- *          |         (callbacks.lost)            max_retry_ms, +-20 % jitter,
+ *      CONNECTED --- connection lost ----------> doubled per failure, +-20 %
+ *          |         (callbacks.lost)            jitter, never above max_retry_ms,
  *          |                                     then CONNECTING again
  *          | om_mqtt_stop / om_mqtt_free
  *          v

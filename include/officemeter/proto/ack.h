@@ -27,11 +27,12 @@ typedef struct {
 
 /* Writes the acknowledgement; returns its length, or -1 when it does not
  * fit in len bytes or the ack is not one om_ack_parse accepts (an epoch
- * that is not 16 lower-case hex digits, upto below 0). */
+ * that is not 16 lower-case hex digits, upto outside 0 .. OM_SEQ_MAX). */
 int om_ack_encode(const om_ack *ack, char *buf, size_t len);
 
 /* Parses and checks an ack payload: an object with v 1, epoch a string of
- * 16 lower-case hex digits, upto an integer >= 0. Unknown keys are allowed
+ * 16 lower-case hex digits, upto an integer from 0 to OM_SEQ_MAX (the seqs
+ * of the contract, payload.h). Unknown keys are allowed
  * (later versions may add some). Returns 0, or -1 with a reason in err. */
 int om_ack_parse(const char *payload, size_t len, om_ack *out, char *err, size_t errlen);
 

@@ -35,6 +35,10 @@
 #define OM_PAYLOAD_VERSION 1
 /* An epoch is 64 random bits written as 16 lower-case hex digits. */
 #define OM_EPOCH_LEN 16
+/* Seqs are 1 .. 2^53 (docs/architecture.md, "The readings payload"): every
+ * JSON reader, whether it holds numbers as doubles or as int64, reads them
+ * exactly, and seq + 1 never overflows anywhere. */
+#define OM_SEQ_MAX INT64_C(9007199254740992)
 
 typedef struct {
     om_quantity quantity;

@@ -31,4 +31,15 @@ int om_sql_prepare_all(sqlite3 *db, const char *const *text, size_t n, sqlite3_s
 /* Finalizes stmts[0..n) (NULL entries are skipped) and clears them. */
 void om_sql_finalize_all(sqlite3_stmt **stmts, size_t n);
 
+/* Whose file this is, found by reading only (call it before any PRAGMA or
+ * statement that writes: journal_mode = WAL rewrites the file's header).
+ * `tables` (NULL-terminated) are tables that every version of the caller's
+ * schema has. Returns 1 when the file has all of them and a user_version
+ * above 0 (*version gets it), 0 when it has no table and no version (a new
+ * file), or -1 with a reason in err: another
+ * application's database ("not an officemeter database (no table
+ * readings)") or a file that cannot be read. */
+int om_sql_check_owner(sqlite3 *db, const char *const *tables, int64_t *version, char *err,
+                       size_t errlen);
+
 #endif

@@ -32,6 +32,9 @@
 #define OM_STORE_SCHEMA_VERSION 2
 /* Raw payloads kept with a reject are cut at this many bytes. */
 #define OM_STORE_RAW_CAP 4096
+/* Ranges of dealt-with seqs kept above the acknowledgement of one epoch
+ * (om_store_seq_done); beyond it the highest are forgotten. */
+#define OM_STORE_SEQ_RANGES_MAX 65536
 
 typedef struct om_store om_store;
 
@@ -57,6 +60,23 @@ int om_store_commit(om_store *st);
 void om_store_rollback(om_store *st);
 /* Moves the write-ahead log into the database (after a burst, when idle). */
 int om_store_checkpoint(om_store *st);
+/* Moves all of the write-ahead log into the database and truncates the log
+ * file to nothing, waiting for readers (busy timeout): gives back the disk
+ * space the log holds. The way out of a full disk: the log of a database
+ * that filled its disk cannot be reused before such a checkpoint, and
+ * every write would otherwise append to it. Returns 0 or -1. */
+int om_store_checkpoint_truncate(om_store *st);
+/* Bytes free for the writer on the database's file system, or -1. */
+int64_t om_store_disk_free(const om_store *st);
+/* The write-ahead log may grow to this much (journal_size_limit): with
+ * less free space than this, a daemon should checkpoint after every
+ * commit, so that the log never takes the last free space. */
+#define OM_STORE_LOG_ROOM (64 * 1024 * 1024)
+/* True when the last failure was the database's condition (disk full, I/O
+ * error, the file read-only, locked too long, out of memory, damaged), not
+ * something about the data written: retrying the same data later may
+ * work, and trying other data now will not. */
+bool om_store_unavailable(const om_store *st);
 
 /* Where a poll came from. */
 typedef struct {
