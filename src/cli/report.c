@@ -71,28 +71,50 @@ typedef struct {
     size_t nevents;
 } loaded;
 
+/* The years a report reads: the previous one, its own, and the baseline
+ * years of the policy's targets. */
+static size_t years_needed(const om_policy *p, int year, int *years, size_t cap)
+{
+    size_t n = 0;
+    years[n++] = year - 1;
+    years[n++] = year;
+    for (size_t i = 0; i < p->ntargets && n < cap; i++) {
+        int y = p->targets[i].baseline_year;
+        bool have = y > year;
+        for (size_t k = 0; k < n; k++)
+            have |= years[k] == y;
+        if (!have)
+            years[n++] = y;
+    }
+    return n;
+}
+
 static int load(om_env *env, const om_env_opts *eo, int year, bool recompute, loaded *l)
 {
     size_t computed = 0;
+    int years[64];
+    size_t nyears = years_needed(&env->policy, year, years, 64);
     for (size_t i = 0; i < env->sites.nsites; i++) {
         const om_site *site = &env->sites.sites[i];
         if (!om_env_wants(env, eo, site))
             continue;
-        for (int y = year - 1; y <= year; y++)
+        for (size_t k = 0; k < nyears; k++)
             for (unsigned m = 1; m <= 12; m++) {
                 bool ran = false;
-                int rc = recompute ? (ran = true, om_env_rollup(env, site, y, m))
-                                   : om_env_ensure(env, site, y, m, &ran);
+                int rc = recompute ? (ran = true, om_env_rollup(env, site, years[k], m))
+                                   : om_env_ensure(env, site, years[k], m, &ran);
                 if (rc < 0)
                     return -1;
                 computed += ran;
             }
-        if (om_rollupdb_load_year(env->db, site->site, year - 1, &l->rows, &l->nrows, NULL,
-                                  NULL) < 0 ||
-            om_rollupdb_load_year(env->db, site->site, year, &l->rows, &l->nrows, &l->events,
-                                  &l->nevents) < 0) {
-            fprintf(stderr, "officemeter report: %s\n", om_rollupdb_errmsg(env->db));
-            return -1;
+        for (size_t k = 0; k < nyears; k++) {
+            bool events = years[k] == year;
+            if (om_rollupdb_load_year(env->db, site->site, years[k], &l->rows, &l->nrows,
+                                      events ? &l->events : NULL,
+                                      events ? &l->nevents : NULL) < 0) {
+                fprintf(stderr, "officemeter report: %s\n", om_rollupdb_errmsg(env->db));
+                return -1;
+            }
         }
     }
     if (computed)
@@ -161,7 +183,8 @@ static int run(om_env *env, const om_env_opts *eo, int year, report_format fmt,
     om_report r;
     if (rc == 0) {
         om_kpi_input in = {sites, nsites, &env->factors, &env->policy, year,
-                           l.rows, l.nrows, l.events, l.nevents};
+                           l.rows, l.nrows, l.events, l.nevents, &env->bills,
+                           env->sites.sites, env->sites.nsites};
         rc = om_report_compute(&in, &r);
         if (rc < 0)
             fprintf(stderr, "officemeter report: out of memory\n");

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "commands.h"
@@ -26,6 +27,7 @@ bool om_env_option(om_env_opts *o, int c, const char *arg)
     case OPT_POLICY: o->policy = arg; return true;
     case OPT_SITE: o->site = arg; return true;
     case OPT_NOW: o->now = arg; return true;
+    case OPT_BILLS: o->bills = arg; return true;
     default: return false;
     }
 }
@@ -37,6 +39,36 @@ static char *join(const char *dir, const char *name)
     if (p)
         snprintf(p, len, "%s/%s", dir, name);
     return p;
+}
+
+/* The bills (bills.h) and what the policy says of sites: every bill file
+ * names a site of the portfolio, and no day is billed twice. */
+static int load_bills(om_env *env, const om_env_opts *o, om_diag *diag)
+{
+    size_t before = om_diag_count(diag);
+    char *folder = o->bills ? strdup(o->bills) : om_policy_bills_folder(&env->policy);
+    if (!folder)
+        return -1;
+    struct stat st;
+    if (o->bills && (stat(folder, &st) < 0 || !S_ISDIR(st.st_mode)))
+        om_diag_add(diag, folder, 0, 0, "--bills", "not a folder");
+    else
+        om_bills_load_dir(folder, &env->bills, diag);
+    free(folder);
+    for (size_t i = 0; i < env->bills.nbills; i++) {
+        const om_bill *b = &env->bills.bills[i];
+        bool known = false;
+        for (size_t s = 0; s < env->sites.nsites && !known; s++)
+            known = env->sites.sites[s].site && strcmp(env->sites.sites[s].site, b->site) == 0;
+        if (!known && (i == 0 || strcmp(env->bills.bills[i - 1].site, b->site) != 0))
+            om_diag_add(diag, b->file, 0, 0, NULL,
+                        "bills of an unknown site (got \"%s\", expected SITE.csv of a site "
+                        "file)",
+                        b->site);
+    }
+    om_bills_check_overlaps(&env->bills, diag);
+    om_policy_check_sites(&env->policy, env->sites.sites, env->sites.nsites, diag);
+    return om_diag_count(diag) == before ? 0 : -1;
 }
 
 static int load_files(om_env *env, const om_env_opts *o, const char *sites_dir)
@@ -57,6 +89,8 @@ static int load_files(om_env *env, const om_env_opts *o, const char *sites_dir)
     } else {
         rc = -1;
     }
+    if (rc == 0)
+        rc = load_bills(env, o, &diag);
     om_diag_print(&diag, stderr);
     if (rc < 0 && om_diag_count(&diag) == 0)
         fprintf(stderr, "officemeter %s: out of memory\n", env->cmd);
@@ -117,6 +151,7 @@ void om_env_close(om_env *env)
     om_rollupdb_close(env->db);
     om_store_close(env->st);
     om_agg_sites_free(&env->sites);
+    om_bills_free(&env->bills);
     om_policy_free(&env->policy);
     om_factors_free(&env->factors);
     if (env->have_cfg)

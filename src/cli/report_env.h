@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "officemeter/config/aggcfg.h"
+#include "officemeter/config/bills.h"
 #include "officemeter/config/factors.h"
 #include "officemeter/store/rollupdb.h"
 #include "officemeter/store/store.h"
@@ -26,6 +27,7 @@ typedef struct {
     const char *policy;
     const char *site; /* only this site */
     const char *now;  /* ISO 8601: the clock for "complete" and "provisional" */
+    const char *bills; /* folder of bill files (default: the policy's bills.folder) */
 } om_env_opts;
 
 enum {
@@ -37,6 +39,7 @@ enum {
     OPT_POLICY,
     OPT_SITE,
     OPT_NOW,
+    OPT_BILLS,
 };
 
 #define OM_ENV_LONG_OPTIONS                                                                     \
@@ -45,7 +48,8 @@ enum {
         {"catalogue", required_argument, NULL, OPT_CATALOGUE},                                  \
         {"factors", required_argument, NULL, OPT_FACTORS},                                      \
         {"policy", required_argument, NULL, OPT_POLICY},                                        \
-        {"site", required_argument, NULL, OPT_SITE}, {"now", required_argument, NULL, OPT_NOW}
+        {"site", required_argument, NULL, OPT_SITE}, {"now", required_argument, NULL, OPT_NOW}, \
+        {"bills", required_argument, NULL, OPT_BILLS}
 
 #define OM_ENV_USAGE                                                                            \
     "  --db FILE         the aggregator's database\n"                                          \
@@ -54,6 +58,8 @@ enum {
     "  --catalogue DIR   meter models (default: the config's, else " OM_AGG_DEFAULT_CATALOGUE ")\n" \
     "  --factors FILE    emission factors (default: SITES/emission-factors.yaml)\n"            \
     "  --policy FILE     reporting policy (default: SITES/reporting.yaml)\n"                   \
+    "  --bills DIR       bills, one SITE.csv each (default: the policy's bills.folder,\n"     \
+    "                    SITES/bills)\n"                                                      \
     "  --site ID         only this site\n"                                                     \
     "  --now TIMESTAMP   the time to judge complete months by (default: the clock)\n"
 
@@ -66,6 +72,7 @@ typedef struct {
     om_agg_sites sites;
     om_factor_set factors;
     om_policy policy;
+    om_bill_set bills;
     om_store *st;
     om_rollupdb *db;
     int64_t now;

@@ -15,6 +15,7 @@
 
 #include "officemeter/config/aggcfg.h"
 #include "officemeter/config/agentcfg.h"
+#include "officemeter/config/bills.h"
 #include "officemeter/config/catalogue.h"
 #include "officemeter/config/factors.h"
 #include "officemeter/config/site.h"
@@ -27,6 +28,7 @@ typedef enum {
     KIND_POLICY,
     KIND_AGENT,
     KIND_AGGREGATOR,
+    KIND_BILLS,
     KIND_OTHER,
     KIND__COUNT
 } file_kind;
@@ -58,6 +60,18 @@ static int is_yaml(const char *name)
            (n > 4 && strcmp(name + n - 4, ".yml") == 0);
 }
 
+/* A bill file: SITE.csv in a folder named bills. */
+static int is_bill_file(const char *path)
+{
+    size_t n = strlen(path);
+    const char *slash = strrchr(path, '/');
+    if (n < 5 || strcmp(path + n - 4, ".csv") != 0 || !slash)
+        return 0;
+    size_t len = (size_t)(slash - path);
+    return (len == 5 && strncmp(path, "bills", 5) == 0) ||
+           (len >= 6 && strncmp(slash - 6, "/bills", 6) == 0);
+}
+
 static int in_meters_dir(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -71,6 +85,8 @@ static int in_meters_dir(const char *path)
 static file_kind classify(const char *path)
 {
     const char *base = base_name(path);
+    if (is_bill_file(path))
+        return KIND_BILLS;
     if (strcmp(base, "emission-factors.yaml") == 0)
         return KIND_FACTORS;
     if (strcmp(base, "reporting.yaml") == 0)
@@ -103,7 +119,7 @@ static void collect(file_sets *sets, const char *path, om_diag *diag, int explic
         return;
     }
     if (!S_ISDIR(st.st_mode)) {
-        if (explicit_arg || is_yaml(path))
+        if (explicit_arg || is_yaml(path) || is_bill_file(path))
             add_path(sets, classify(path), path);
         return;
     }
@@ -131,7 +147,8 @@ static void collect(file_sets *sets, const char *path, om_diag *diag, int explic
         char child[4096];
         snprintf(child, sizeof child, "%s%s%s", path,
                  path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
-        if (stat(child, &st) == 0 && (S_ISDIR(st.st_mode) || is_yaml(names[i])))
+        if (stat(child, &st) == 0 &&
+            (S_ISDIR(st.st_mode) || is_yaml(names[i]) || is_bill_file(child)))
             collect(sets, child, diag, 0);
         free(names[i]);
     }
@@ -227,6 +244,29 @@ static void check_aggregator(const char *path, om_diag *diag)
     om_agg_config_free(&cfg);
 }
 
+/* Bill files: each row, then the same days billed twice; the file's site
+ * must be one of the sites checked with it. */
+static void check_bills(file_sets *sets, const om_site *sites, size_t nsites, om_diag *diag)
+{
+    om_bill_set bills = {0};
+    for (size_t i = 0; i < sets->counts[KIND_BILLS]; i++) {
+        const char *path = sets->paths[KIND_BILLS][i];
+        size_t first = bills.nbills;
+        if (om_bills_load(path, &bills, diag) < 0 || nsites == 0 || bills.nbills == first)
+            continue;
+        bool known = false;
+        for (size_t s = 0; s < nsites; s++)
+            known |= sites[s].site && strcmp(sites[s].site, bills.bills[first].site) == 0;
+        if (!known)
+            om_diag_add(diag, path, 0, 0, NULL,
+                        "bills of an unknown site (got \"%s\", expected SITE.csv of a site "
+                        "file checked with it)",
+                        bills.bills[first].site);
+    }
+    om_bills_check_overlaps(&bills, diag);
+    om_bills_free(&bills);
+}
+
 int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir, om_diag *diag,
                    om_check_stats *stats)
 {
@@ -261,10 +301,16 @@ int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir,
     stats->factor_files = sets.counts[KIND_FACTORS];
     for (size_t i = 0; i < sets.counts[KIND_POLICY]; i++) {
         om_policy policy;
+        size_t errors = om_diag_count(diag);
         om_policy_load(sets.paths[KIND_POLICY][i], factors.nfactors ? &factors : NULL, &policy,
                        diag);
+        /* The sites the policy names, when the portfolio is being checked too. */
+        if (nsites > 0 && om_diag_count(diag) == errors)
+            om_policy_check_sites(&policy, sites, nsites, diag);
         om_policy_free(&policy);
     }
+    check_bills(&sets, sites, nsites, diag);
+    stats->bill_files = sets.counts[KIND_BILLS];
     stats->policy_files = sets.counts[KIND_POLICY];
     for (size_t i = 0; i < sets.counts[KIND_AGENT]; i++)
         check_agent(sets.paths[KIND_AGENT][i], &cat, diag);

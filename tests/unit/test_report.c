@@ -296,7 +296,7 @@ static void rollup_years(fixture *fx, int year, rollups *out)
 static void report_of(fixture *fx, const rollups *ru, int year, om_report *r)
 {
     om_kpi_input in = {fx->sites, 3, &fx->factors, &fx->policy, year,
-                       ru->rows, ru->nrows, ru->events, ru->nevents};
+                       ru->rows, ru->nrows, ru->events, ru->nevents, NULL, NULL, 0};
     assert_int_equal(om_report_compute(&in, r), 0);
 }
 

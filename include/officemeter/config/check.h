@@ -9,7 +9,8 @@
  * a file with a root key `site_file` is an agent config (checked with the
  * site file it names); one with a root key `sites_dir` or `database` is an
  * aggregator config (checked with the folders it names); any other *.yaml
- * with a root key `site` is a site file.
+ * with a root key `site` is a site file; SITE.csv in a folder named bills
+ * holds a site's bills (bills.h).
  */
 #ifndef OFFICEMETER_CHECK_H
 #define OFFICEMETER_CHECK_H
@@ -25,6 +26,7 @@ typedef struct {
     size_t policy_files;
     size_t agent_files;
     size_t aggregator_files; /* root key `sites_dir` or `database` */
+    size_t bill_files;       /* bills/SITE.csv */
     size_t skipped; /* *.yaml of no known kind */
 } om_check_stats;
 
