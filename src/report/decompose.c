@@ -22,8 +22,9 @@ static double logmean(double a, double b)
     return (a - b) / (log(a) - log(b));
 }
 
-static void continuing(const om_decomp_site *s, bool emissions, double *e)
+static void continuing(const om_decomp_site *s, bool emissions, om_decomp_result *out)
 {
+    double *e = out->effects;
     double v0 = s->value0, v1 = s->value1;
     if (v0 <= 0 || v1 <= 0) {
         bool zero_factor = emissions && (s->factor0 <= 0 || s->factor1 <= 0) &&
@@ -39,9 +40,13 @@ static void continuing(const om_decomp_site *s, bool emissions, double *e)
     double ln_activity = emissions && s->activity0 > 0 && s->activity1 > 0
                              ? log(s->activity1 / s->activity0)
                              : log(v1 / v0) - ln_factor;
-    double ln_heads = s->heads0 > 0 && s->heads1 > 0 ? log(s->heads1 / s->heads0) : 0;
-    e[OM_EFFECT_HEADCOUNT] += w * ln_heads;
-    e[OM_EFFECT_AREA] += w * (ln_area - ln_heads);
+    /* Area = headcount x area per employee: the same weight times the log
+     * ratio of headcount is the part of the area effect headcount explains. */
+    if (s->heads0 > 0 && s->heads1 > 0) {
+        out->has_headcount = true;
+        out->area_headcount += w * log(s->heads1 / s->heads0);
+    }
+    e[OM_EFFECT_AREA] += w * ln_area;
     e[OM_EFFECT_INTENSITY] += w * (ln_activity - ln_area);
     e[OM_EFFECT_FACTOR] += w * ln_factor;
 }
@@ -52,13 +57,15 @@ void om_decompose(const om_decomp_site *sites, size_t n, bool emissions, double 
     double *e = out->effects;
     for (int k = 0; k < OM_EFFECT__COUNT; k++)
         e[k] = 0;
+    out->area_headcount = 0;
+    out->has_headcount = false;
     out->added = out->removed = out->continuing = 0;
     for (size_t i = 0; i < n; i++) {
         const om_decomp_site *s = &sites[i];
         bool cont = s->in0 && s->in1 && s->area0 > 0 && s->area1 > 0;
         if (cont) {
             out->continuing++;
-            continuing(s, emissions, e);
+            continuing(s, emissions, out);
             continue;
         }
         /* Covered in one year only (or without floor area in one): an
@@ -127,7 +134,6 @@ const char *om_effect_name(om_effect_kind e)
 {
     switch (e) {
     case OM_EFFECT_SITES: return "sites added or removed";
-    case OM_EFFECT_HEADCOUNT: return "headcount";
     case OM_EFFECT_AREA: return "floor area";
     case OM_EFFECT_INTENSITY: return "intensity per m²";
     case OM_EFFECT_FACTOR: return "emission factor";

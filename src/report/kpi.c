@@ -106,6 +106,31 @@ static void add_bill(om_site_utility *u, const om_bill_month *b)
     u->billed_ms += b->billed_ms;
 }
 
+double om_utility_share(const om_site_utility *u, bool estimated)
+{
+    if (estimated)
+        return u->value > 0 ? (u->estimated + u->billed_estimated) / u->value : 0;
+    int64_t expected = u->expected_ms + u->billed_ms;
+    return expected > 0 ? (double)(u->actual_ms + u->billed_ms) / (double)expected : 0;
+}
+
+static const char *source_of(const om_site_utility *u)
+{
+    if (u->metered && u->billed_ms > 0)
+        return "metered + billed";
+    return u->billed_ms > 0 ? "billed" : "metered";
+}
+
+void om_month_sources(const om_report_month *m, char *buf, size_t len)
+{
+    bool e = om_site_utility_has(&m->elec), w = om_site_utility_has(&m->water);
+    if (!e && !w)
+        snprintf(buf, len, "–");
+    else
+        snprintf(buf, len, "%s%s%s%s%s", e ? "electricity " : "", e ? source_of(&m->elec) : "",
+                 e && w ? "; " : "", w ? "water " : "", w ? source_of(&m->water) : "");
+}
+
 static void finish_utility(om_site_utility *u)
 {
     u->covered = (u->metered && u->actual_ms > 0) || u->billed_ms > 0;

@@ -75,7 +75,6 @@ static const char *direction(om_effect_kind e, bool up)
 {
     switch (e) {
     case OM_EFFECT_SITES: return up ? "sites added" : "sites removed or closed";
-    case OM_EFFECT_HEADCOUNT: return up ? "more employees" : "fewer employees";
     case OM_EFFECT_AREA: return up ? "larger floor area" : "smaller floor area";
     case OM_EFFECT_INTENSITY:
         return up ? "higher intensity per m²" : "lower intensity per m² (efficiency)";
@@ -119,9 +118,14 @@ static char *explain(const om_report *r, const om_decomposition *d)
         if (d->applies[e] && units[e] != 0)
             order[n++] = (ranked){(om_effect_kind)e, units[e]};
     qsort(order, n, sizeof *order, by_size);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         put(&t, "%s%+.1f points from %s", i == 0 ? ": " : ", ", (double)order[i].units / 10,
             direction(order[i].e, order[i].units > 0));
+        long long heads = llround(d->area_headcount / d->previous * 1000);
+        if (order[i].e == OM_EFFECT_AREA && d->has_headcount && heads != 0)
+            put(&t, " (of which %+.1f from %s employees)", (double)heads / 10,
+                heads > 0 ? "more" : "fewer");
+    }
     if (d->applies[OM_EFFECT_SITES] && units[OM_EFFECT_SITES] != 0)
         put(&t, " (%zu added, %zu removed)", d->sites_added, d->sites_removed);
     put(&t, ".");
@@ -149,19 +153,17 @@ int om_kpi_decompose(om_report *r, const om_site_year *cur, const om_site_year *
         d->previous = k->previous.value;
         d->current = k->current.value;
         d->change = d->current - d->previous;
-        bool heads = false;
-        for (size_t s = 0; s < r->nsites; s++) {
+        for (size_t s = 0; s < r->nsites; s++)
             site_input(d->kpi, &prev[s], &cur[s], &sites[s]);
-            heads |= sites[s].in0 && sites[s].in1 && sites[s].heads0 > 0 && sites[s].heads1 > 0;
-        }
         om_decomp_result res;
         om_decompose(sites, r->nsites, d->kpi == OM_KPI_GHG_TOTAL, d->previous, d->current, &res);
         memcpy(d->effects, res.effects, sizeof d->effects);
         d->sites_added = res.added;
         d->sites_removed = res.removed;
         d->sites_continuing = res.continuing;
+        d->has_headcount = res.has_headcount;
+        d->area_headcount = res.area_headcount;
         d->applies[OM_EFFECT_SITES] = true;
-        d->applies[OM_EFFECT_HEADCOUNT] = heads;
         d->applies[OM_EFFECT_AREA] = true;
         d->applies[OM_EFFECT_INTENSITY] = true;
         d->applies[OM_EFFECT_FACTOR] = d->kpi == OM_KPI_GHG_TOTAL;

@@ -45,6 +45,11 @@ int om_kpi_write_flags(const om_kpi_input *in, om_report *r);
  * (kpi_notes.c); a gap across a month boundary is an event of both months
  * and counts once. */
 int om_kpi_group_events(om_report *r);
+/* A utility's time with data (metered or billed) over its time in service
+ * or billed, or its estimated share, as the tables show them. */
+double om_utility_share(const om_site_utility *u, bool estimated);
+/* Where a month's figures come from: "electricity metered; water billed". */
+void om_month_sources(const om_report_month *m, char *buf, size_t len);
 /* A KPI value rounded as the human formats show it; "" when there is none. */
 void om_kpi_format(const om_kpi *k, bool has, double v, char *buf, size_t len);
 

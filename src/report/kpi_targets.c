@@ -28,6 +28,12 @@ static double path_pct(const om_target *t, int year)
     return t->reduction_pct;
 }
 
+/* Emission KPIs take factors: their baseline is what a restatement changes. */
+static bool uses_factors(const om_report *r, om_kpi_id id)
+{
+    return strncmp(r->kpis[id].key, "ghg_", 4) == 0;
+}
+
 static om_kpi_id kpi_of(const om_report *r, const om_target *t)
 {
     const om_kpi *k = om_report_kpi(r, om_policy_kpi_names[t->kpi]);
@@ -46,7 +52,8 @@ static int baseline(const om_kpi_input *in, const om_report *r, const om_target 
         out->has_baseline = f->has_value;
         out->baseline = f->value;
         out->baseline_ncovered = f->ncovered;
-        out->baseline_restated = t->baseline_year < r->year && in->policy->restate_previous_year;
+        out->baseline_restated = t->baseline_year < r->year &&
+                                 in->policy->restate_previous_year && uses_factors(r, id);
         return 0;
     }
     int factor_year = in->policy->restate_previous_year && t->baseline_year < r->year
@@ -63,7 +70,7 @@ static int baseline(const om_kpi_input *in, const om_report *r, const om_target 
         out->has_baseline = f.has_value;
         out->baseline = f.value;
         out->baseline_ncovered = f.ncovered;
-        out->baseline_restated = factor_year != t->baseline_year;
+        out->baseline_restated = factor_year != t->baseline_year && uses_factors(r, id);
         free(f.covered);
     }
     free(ys);

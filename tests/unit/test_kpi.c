@@ -211,7 +211,7 @@ static void test_intensity_time_weighted_covered(void **state)
     assert_false(has_note(&r, "Warning"));
     assert_true(has_note(&r, "time-weighted floor area"));
     assert_true(has_note(&r, "Water (A2.2) covers 1 of 2 sites (a;"));
-    assert_true(has_note(&r, "b (not metered)"));
+    assert_true(has_note(&r, "b (not metered, no bills)"));
     om_report_free(&r);
 }
 

@@ -6,12 +6,14 @@
  * Each site's value is area x intensity (x factor for emissions):
  *     V = A x (V / A)                   energy, water
  *     V = A x (E / A) x (V / E)         emissions, E the energy behind them
- * and, where the site declares its headcount in both years, the area is
- * headcount x area per employee. The change of a site covered in both
- * years is split by the additive log-mean Divisia index (LMDI-I):
+ * The change of a site covered in both years is split by the additive
+ * log-mean Divisia index (LMDI-I):
  *     effect_x = L(V1, V0) x ln(x1 / x0),   L(a, b) = (a - b) / (ln a - ln b)
  * which adds up to V1 - V0 with no residual term. Sites covered in one year
- * only are the "sites added or removed" effect. docs/methodology.md, "Why
+ * only are the "sites added or removed" effect. Where a site declares its
+ * headcount in both years, its area is headcount x area per employee, and
+ * the part of its floor-area effect that headcount explains is reported
+ * (within the floor-area effect, not beside it). docs/methodology.md, "Why
  * it moved", has the rules for zeros and a worked example.
  */
 #ifndef OFFICEMETER_DECOMPOSE_H
@@ -20,10 +22,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The effects; they add up to the change. */
 typedef enum {
     OM_EFFECT_SITES,     /* sites added or removed */
-    OM_EFFECT_HEADCOUNT, /* employees, where a site declares them both years */
-    OM_EFFECT_AREA,      /* floor area (per employee where headcount is declared) */
+    OM_EFFECT_AREA,      /* floor area */
     OM_EFFECT_INTENSITY, /* consumption per m²: efficiency */
     OM_EFFECT_FACTOR,    /* emission factor (emissions only; zero when restated) */
     OM_EFFECT__COUNT
@@ -41,6 +43,8 @@ typedef struct {
 
 typedef struct {
     double effects[OM_EFFECT__COUNT];
+    double area_headcount; /* the part of the floor-area effect headcount explains */
+    bool has_headcount;    /* some site covered both years declares headcount in both */
     size_t added, removed, continuing;
 } om_decomp_result;
 

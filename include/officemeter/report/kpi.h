@@ -185,6 +185,8 @@ typedef struct {
     double previous, current, change;
     double effects[OM_EFFECT__COUNT];
     bool applies[OM_EFFECT__COUNT];  /* the effects this KPI has */
+    bool has_headcount;              /* area_headcount applies */
+    double area_headcount;           /* the part of the floor-area effect headcount explains */
     size_t sites_added, sites_removed, sites_continuing;
     char *text;                      /* the plain explanation */
 } om_decomposition;
