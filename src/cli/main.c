@@ -26,6 +26,7 @@ static const om_command commands[] = {
     {"requeue", om_cmd_requeue, "store quarantined polls whose meter is now declared"},
     {"rollup", om_cmd_rollup, "compute and store a month per site and meter; write its CSV"},
     {"report", om_cmd_report, "the annual KPI report (md, csv, json, xlsx) from monthly rollups"},
+    {"reconcile", om_cmd_reconcile, "the meters against the bills of the same periods"},
     {"acl", om_cmd_acl, "mosquitto ACL and password template: each gateway only its own topics"},
 };
 
@@ -33,7 +34,7 @@ static void print_usage(FILE *out)
 {
     fprintf(out, "usage: officemeter COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'officemeter COMMAND --help' describes a command's options.\n");
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_output.h"
 #include "commands.h"
 #include "officemeter/report/kpi.h"
 #include "report_env.h"
@@ -41,16 +42,6 @@ static void usage(FILE *out)
             "  --format FORMAT   md, csv, json or xlsx\n"
             "  -o, --output FILE write here (required for xlsx; default: stdout)\n"
             "  --recompute       roll up every month again, stored or not\n" OM_ENV_USAGE);
-}
-
-static int parse_year(const char *text, int *year)
-{
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (end == text || *end || v < 1990 || v > 2100)
-        return -1;
-    *year = (int)v;
-    return 0;
 }
 
 static int parse_format(const char *text, report_format *f)
@@ -132,37 +123,37 @@ static int write_text(const om_report *r, report_format fmt, FILE *out)
     }
 }
 
+typedef struct {
+    const om_report *r;
+    report_format fmt;
+} text_job;
+
+static int text_writer(void *user, FILE *out)
+{
+    const text_job *job = user;
+    return write_text(job->r, job->fmt, out);
+}
+
 /* To `path` through a temporary name in the same folder and a rename. */
 static int write_file(const om_report *r, report_format fmt, const char *path)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    int rc;
-    if (fmt == FMT_XLSX) {
-        char err[512] = "";
-        rc = om_report_write_xlsx(r, tmp, err, sizeof err);
-        if (rc < 0) {
-            fprintf(stderr, "officemeter report: %s: %s\n", path, err);
-            unlink(tmp);
-            return -1;
-        }
-    } else {
-        FILE *f = fopen(tmp, "wb");
-        if (!f) {
-            fprintf(stderr, "officemeter report: %s: %s\n", tmp, strerror(errno));
-            return -1;
-        }
-        rc = write_text(r, fmt, f) == 0 && fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
-        if (fclose(f) != 0)
-            rc = -1;
+    if (fmt != FMT_XLSX) {
+        text_job job = {r, fmt};
+        return om_cli_write_output("report", path, text_writer, &job);
     }
-    if (rc == 0 && rename(tmp, path) < 0)
-        rc = -1;
-    if (rc < 0) {
+    char tmp[4200], err[512] = "";
+    om_cli_temp_name(path, tmp, sizeof tmp);
+    if (om_report_write_xlsx(r, tmp, err, sizeof err) < 0) {
+        fprintf(stderr, "officemeter report: %s: %s\n", path, err);
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) < 0) {
         fprintf(stderr, "officemeter report: %s: %s\n", path, strerror(errno));
         unlink(tmp);
+        return -1;
     }
-    return rc;
+    return 0;
 }
 
 static int run(om_env *env, const om_env_opts *eo, int year, report_format fmt,
@@ -233,12 +224,8 @@ int om_cmd_report(int argc, char **argv)
         fprintf(stderr, "officemeter report: unexpected argument \"%s\"\n", argv[optind]);
         return 2;
     }
-    if (!year_text || parse_year(year_text, &year) < 0) {
-        fprintf(stderr, "officemeter report: --year: %s (got \"%s\", expected a year from 1990 "
-                        "to 2100)\n", year_text ? "invalid year" : "missing",
-                year_text ? year_text : "");
+    if (om_cli_parse_year("report", year_text, &year) < 0)
         return 2;
-    }
     if (!format_text || parse_format(format_text, &fmt) < 0) {
         fprintf(stderr, "officemeter report: --format: %s (got \"%s\", expected md, csv, json "
                         "or xlsx)\n", format_text ? "unknown format" : "missing",

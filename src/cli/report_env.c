@@ -66,7 +66,8 @@ static int load_bills(om_env *env, const om_env_opts *o, om_diag *diag)
                         "file)",
                         b->site);
     }
-    om_bills_check_overlaps(&env->bills, diag);
+    if (!o->bills_may_overlap)
+        om_bills_check_overlaps(&env->bills, diag);
     om_policy_check_sites(&env->policy, env->sites.sites, env->sites.nsites, diag);
     return om_diag_count(diag) == before ? 0 : -1;
 }

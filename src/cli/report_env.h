@@ -28,6 +28,7 @@ typedef struct {
     const char *site; /* only this site */
     const char *now;  /* ISO 8601: the clock for "complete" and "provisional" */
     const char *bills; /* folder of bill files (default: the policy's bills.folder) */
+    bool bills_may_overlap; /* reconcile: days billed twice are shown, not refused */
 } om_env_opts;
 
 enum {

@@ -61,11 +61,6 @@ int64_t om_main_meter_cover(const om_site *site, om_utility utility, int64_t a, 
 
 /* ---- the sites of an account ------------------------------------------- */
 
-typedef struct {
-    const om_site *site;
-    double share;
-} allocation;
-
 static const om_site *find_site(const om_site *sites, size_t n, const char *id)
 {
     for (size_t i = 0; i < n; i++)
@@ -74,20 +69,21 @@ static const om_site *find_site(const om_site *sites, size_t n, const char *id)
     return NULL;
 }
 
-/* The sites a bill's day goes to, with their shares; sites outside the
- * portfolio given keep their share (it is not handed to the others). */
-static size_t allocate(const om_site *sites, size_t nsites, const om_bill *b,
-                       const om_bill_account *acc, om_date day, allocation *out, size_t cap)
+/* Sites outside the portfolio given keep their share (it is not handed to
+ * the others). */
+size_t om_bill_shares(const om_site *sites, size_t nsites, const om_bill *b,
+                      const om_policy *policy, om_date day, om_bill_share *out, size_t cap)
 {
+    const om_bill_account *acc = om_policy_account(policy, b->account, b->utility);
     if (!acc) {
-        out[0] = (allocation){find_site(sites, nsites, b->site), 1.0};
+        out[0] = (om_bill_share){find_site(sites, nsites, b->site), 1.0};
         return 1;
     }
     size_t n = 0;
     if (acc->nshares) {
         for (size_t i = 0; i < acc->nshares && n < cap; i++)
-            out[n++] = (allocation){find_site(sites, nsites, acc->shares[i].site),
-                                    acc->shares[i].share};
+            out[n++] = (om_bill_share){find_site(sites, nsites, acc->shares[i].site),
+                                       acc->shares[i].share};
         return n;
     }
     /* By floor area on the day; the areas come from the site files, so a
@@ -96,7 +92,7 @@ static size_t allocate(const om_site *sites, size_t nsites, const om_bill *b,
     for (size_t i = 0; i < acc->nsites && n < cap; i++) {
         const om_site *s = find_site(sites, nsites, acc->sites[i]);
         double area = s ? om_area_on(s->floor_area, s->nfloor_area, day) : 0;
-        out[n++] = (allocation){s, area};
+        out[n++] = (om_bill_share){s, area};
         total += area;
     }
     for (size_t i = 0; i < n; i++)
@@ -141,16 +137,15 @@ static int spread_bill(const om_site *sites, size_t nsites, const om_bill_set *s
                        const om_policy *policy, int year, parts *p)
 {
     const om_bill *b = &set->bills[bi];
-    const om_bill_account *acc = om_policy_account(policy, b->account, b->utility);
     size_t first = p->n;
-    allocation alloc[32];
+    om_bill_share alloc[32];
     for (om_date d = b->start; d <= b->end; d++) {
         int y;
         unsigned mo, day;
         om_civil_from_days(d, &y, &mo, &day);
         if (y != year)
             continue;
-        size_t na = allocate(sites, nsites, b, acc, d, alloc, 32);
+        size_t na = om_bill_shares(sites, nsites, b, policy, d, alloc, 32);
         for (size_t k = 0; k < na; k++) {
             const om_site *s = alloc[k].site;
             if (!s || alloc[k].share <= 0)

@@ -46,6 +46,18 @@ typedef struct {
 int om_bills_spread(const om_site *sites, size_t nsites, const om_bill_set *bills,
                     const om_policy *policy, int year, om_bill_month **out, size_t *n);
 
+/* A site's share of a bill's day. */
+typedef struct {
+    const om_site *site; /* NULL: a site of the account outside `sites` */
+    double share;
+} om_bill_share;
+
+/* The sites a bill's day goes to, with their shares: the bill's own site,
+ * or the policy's account split by floor area on the day or by fixed
+ * shares. Returns the count (at most cap). */
+size_t om_bill_shares(const om_site *sites, size_t nsites, const om_bill *bill,
+                      const om_policy *policy, om_date day, om_bill_share *out, size_t cap);
+
 /* The time of [a, b) that a main meter of `utility` at `site` is in
  * service for (the union of their service lives). */
 int64_t om_main_meter_cover(const om_site *site, om_utility utility, int64_t a, int64_t b);
