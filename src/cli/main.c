@@ -27,6 +27,8 @@ static const om_command commands[] = {
     {"rollup", om_cmd_rollup, "compute and store a month per site and meter; write its CSV"},
     {"report", om_cmd_report, "the annual KPI report (md, csv, json, xlsx) from monthly rollups"},
     {"reconcile", om_cmd_reconcile, "the meters against the bills of the same periods"},
+    {"evidence", om_cmd_evidence, "the evidence pack of a year's report; --verify rebuilds it"},
+    {"explain", om_cmd_explain, "one figure of the report walked back to its readings"},
     {"acl", om_cmd_acl, "mosquitto ACL and password template: each gateway only its own topics"},
 };
 

@@ -84,6 +84,9 @@ typedef struct {
  * and returns the exit status (1, or 2 for bad usage) on failure, 0 on
  * success. om_env_close is safe either way. */
 int om_env_open(om_env *env, const char *cmd, const om_env_opts *o);
+/* The files only (--sites with --catalogue, --factors, --policy, --bills),
+ * no database: what `evidence --verify` rebuilds a report from. */
+int om_env_open_files(om_env *env, const char *cmd, const om_env_opts *o);
 void om_env_close(om_env *env);
 
 /* The sites to work on: all, or the one --site names (NULL and a message
@@ -96,5 +99,26 @@ int om_env_rollup(om_env *env, const om_site *site, int year, unsigned month);
  * missing, provisional or computed from other inputs. Months that have
  * not started at `now` are left alone. *computed tells whether it ran. */
 int om_env_ensure(om_env *env, const om_site *site, int year, unsigned month, bool *computed);
+
+/* The rollups a report reads. */
+typedef struct {
+    om_meter_month *rows;
+    size_t nrows;
+    om_month_event *events; /* of events_year only */
+    size_t nevents;
+} om_env_rollups;
+
+/* The years a report of `year` reads: the previous one, its own, and the
+ * baseline years of the policy's targets. Returns the count. */
+size_t om_env_report_years(const om_policy *policy, int year, int *years, size_t cap);
+
+/* Makes sure the wanted sites' months of `years` are stored and current
+ * (recompute: every one again), then loads them, with the events of
+ * events_year. verify: also recompute a stored month whose readings changed
+ * since it was computed (their digests differ: late or corrected data),
+ * naming it on stderr. Returns 0 or -1 (reason printed). */
+int om_env_load(om_env *env, const om_env_opts *o, const int *years, size_t nyears,
+                int events_year, bool recompute, bool verify, om_env_rollups *out);
+void om_env_rollups_free(om_env_rollups *r);
 
 #endif

@@ -259,7 +259,10 @@ static void bills(jw *w, const om_report *r, const char *site)
         kv_num(w, "in_year", spread);
         kv_num(w, "counted", counted);
         kv_bool(w, "reconcile_only", p->reconcile_only);
-        kv_str(w, "file", b->file);
+        /* The file's name, not its path: the report is the same wherever the
+         * portfolio's folder is (an evidence pack rebuilds it elsewhere). */
+        const char *slash = strrchr(b->file, '/');
+        kv_str(w, "file", slash ? slash + 1 : b->file);
         key(w, "line");
         integer(w, (long long)b->line);
         close_(w, '}');

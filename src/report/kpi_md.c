@@ -239,6 +239,10 @@ static void approval_section(FILE *out, const om_report *r)
     if (a->nreasons == 0)
         fprintf(out, "- no input file changed: the figures moved with the readings or the "
                      "program\n");
+    if (a->nfigures == 0) {
+        fprintf(out, "\nNo figure changed: the differences are in the notes and flags below.\n\n");
+        return;
+    }
     fprintf(out, "\n| Figure | Approved | Now |\n|---|---:|---:|\n");
     for (size_t i = 0; i < a->nfigures; i++) {
         fprintf(out, "|");
