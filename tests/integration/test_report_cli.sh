@@ -228,22 +228,13 @@ sys.exit(0 if k["value"] == 373.2 and k["coverage"]["estimated_share"] == 0.0 el
 PY
 
 om_log "usage errors: one line, exit 2; a missing database: exit 1"
-expect_fail() {
-    local want=$1
-    shift
-    local rc=0
-    "${OM[@]}" "$@" >/dev/null 2>"$OM_TMP/usage.err" || rc=$?
-    [ "$rc" = "$want" ] || om_fail "officemeter $*: exit $rc, expected $want"
-    [ "$(wc -l <"$OM_TMP/usage.err")" = 1 ] || om_fail "officemeter $*: expected one line, got: $(cat "$OM_TMP/usage.err")"
-    grep -q "^officemeter " "$OM_TMP/usage.err" || om_fail "officemeter $*: $(cat "$OM_TMP/usage.err")"
-}
-expect_fail 2 report "${ARGS[@]}" --format json
-expect_fail 2 report "${ARGS[@]}" --year 2024 --format pdf
-expect_fail 2 report "${ARGS[@]}" --year 2024 --format xlsx
-expect_fail 2 report --sites "$FIX/sites" --year 2024 --format md
-expect_fail 2 rollup "${ARGS[@]}" --month 2024-13
-expect_fail 2 rollup "${ARGS[@]}" --site nowhere
-expect_fail 1 report --db "$OM_TMP/missing.db" --sites "$FIX/sites" --year 2024 --format md
+om_expect_fail 2 "${OM[@]}" report "${ARGS[@]}" --format json
+om_expect_fail 2 "${OM[@]}" report "${ARGS[@]}" --year 2024 --format pdf
+om_expect_fail 2 "${OM[@]}" report "${ARGS[@]}" --year 2024 --format xlsx
+om_expect_fail 2 "${OM[@]}" report --sites "$FIX/sites" --year 2024 --format md
+om_expect_fail 2 "${OM[@]}" rollup "${ARGS[@]}" --month 2024-13
+om_expect_fail 2 "${OM[@]}" rollup "${ARGS[@]}" --site nowhere
+om_expect_fail 1 "${OM[@]}" report --db "$OM_TMP/missing.db" --sites "$FIX/sites" --year 2024 --format md
 om_log "without --month: each site's last complete month in its own zone"
 "${OM[@]}" rollup --db "$DB" --sites "$FIX/sites" --catalogue "$OM_SOURCE_DIR/firmware-config/meters" \
     --now 2024-03-31T20:00:00Z --no-csv | cut -d: -f1 >"$OM_TMP/default.txt"
