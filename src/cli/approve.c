@@ -322,7 +322,8 @@ int om_approval_compare(const om_approval *a, const char *sha, const char *json,
     view->restated = strcmp(a->sha256, sha) != 0;
     if (!view->restated)
         return 0;
-    json_t *was_in = json_loads(a->inputs_json, 0, NULL), *now_in = json_loads(inputs_json, 0, NULL);
+    json_t *was_in = json_loads(a->inputs_json, 0, NULL);
+    json_t *now_in = json_loads(inputs_json, 0, NULL);
     json_t *was = json_loads(a->report_json, 0, NULL), *now = json_loads(json, 0, NULL);
     int rc = was_in && now_in && was && now ? 0 : -1;
     if (rc == 0) {

@@ -299,7 +299,8 @@ static int write_gaps(pack *p, const om_report *r)
         char a[40], b[40];
         fprintf(f, "%s,%s,%s,%04d-%02u,%s,%s,%.3f,%.17g\r\n", e->site, e->meter,
                 om_quantity_get(e->quantity)->name, e->year, e->month,
-                om_format_iso8601(e->ev.t, a, sizeof a), om_format_iso8601(e->ev.t_end, b, sizeof b),
+                om_format_iso8601(e->ev.t, a, sizeof a),
+                om_format_iso8601(e->ev.t_end, b, sizeof b),
                 (double)(e->ev.t_end - e->ev.t) / 3600000.0, e->ev.counted);
     }
     return pack_close(f, "data/gaps.csv");
@@ -812,7 +813,8 @@ static int rebuild(const char *dir, json_t *manifest)
         for (size_t i = 0; i < 3; i++) {
             char rel[64];
             snprintf(rel, sizeof rel, "report/report-%d.%s", year, text[i].ext);
-            rc |= rendered_sha(&r, text[i].fn, sha) | compare(rel, sha, manifest_sha(manifest, rel));
+            rc |= rendered_sha(&r, text[i].fn, sha);
+            rc |= compare(rel, sha, manifest_sha(manifest, rel));
         }
         char rel[64], path[PATH_MAX], err[256];
         snprintf(rel, sizeof rel, "report/report-%d.xlsx", year);

@@ -17,7 +17,7 @@ typedef struct {
 } om_command;
 
 static const om_command commands[] = {
-    {"check", om_cmd_check, "validate site files, meter catalogue and factor files"},
+    {"check", om_cmd_check, "validate site files, meter catalogue, factors, policy and bills"},
     {"probe", om_cmd_probe, "read one meter once and print decoded values"},
     {"sim", om_cmd_sim, "simulate the meters of a site over Modbus TCP and RTU"},
     {"list", om_cmd_list, "print a site's buses or meters, one per line, for scripts"},

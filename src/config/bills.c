@@ -105,7 +105,8 @@ static const char *shown(const char *s, char *buf, size_t len)
 
 static bool at_eol(const reader *r)
 {
-    return r->p >= r->end || *r->p == '\n' || (*r->p == '\r' && r->p + 1 < r->end && r->p[1] == '\n');
+    return r->p >= r->end || *r->p == '\n' ||
+           (*r->p == '\r' && r->p + 1 < r->end && r->p[1] == '\n');
 }
 
 static void skip_eol(reader *r)

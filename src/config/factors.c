@@ -173,6 +173,7 @@ static void check_account(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
         return;
     }
     size_t n = by_area ? a->nsites : a->nshares;
+    const char *list = by_area ? "sites" : "shares";
     if (n < 2 && om_cfg_key_valid(ctx, node, by_area ? "sites" : "shares"))
         om_cfg_error(ctx, om_cfg_get(ctx, node, by_area ? "sites" : "shares"),
                      by_area ? "sites" : "shares",
@@ -187,8 +188,8 @@ static void check_account(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
             const char *x = by_area ? a->sites[i] : a->shares[i].site;
             const char *y = by_area ? a->sites[k] : a->shares[k].site;
             if (x && y && strcmp(x, y) == 0)
-                om_cfg_error(ctx, om_cfg_item(ctx, om_cfg_get(ctx, node, by_area ? "sites" : "shares"), i),
-                             by_area ? "sites" : "shares", "site %s named twice", x);
+                om_cfg_error(ctx, om_cfg_item(ctx, om_cfg_get(ctx, node, list), i), list,
+                             "site %s named twice", x);
         }
     if (by_share && om_cfg_key_valid(ctx, node, "shares")) {
         double sum = 0;
@@ -287,8 +288,8 @@ static void check_target(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
         om_cfg_error(ctx, type, "type", "%s is %s KPI (got %s)", om_policy_kpi_names[t->kpi],
                      intensity ? "an intensity" : "an absolute",
                      target_type_names[t->type]);
-    if (om_cfg_key_valid(ctx, node, "baseline_year") && om_cfg_key_valid(ctx, node, "target_year") &&
-        t->target_year <= t->baseline_year)
+    if (om_cfg_key_valid(ctx, node, "baseline_year") &&
+        om_cfg_key_valid(ctx, node, "target_year") && t->target_year <= t->baseline_year)
         om_cfg_error(ctx, om_cfg_get(ctx, node, "target_year"), "target_year",
                      "not after the baseline year (got %d, expected after %d)", t->target_year,
                      t->baseline_year);

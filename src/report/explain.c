@@ -274,7 +274,8 @@ static int site_walk(FILE *out, const om_report *r, const om_kpi *k, size_t s,
     case NUM_MARKET: {
         const om_factor *f = g->residual ? g->residual : g->grid;
         double rest = mwh - g->instruments_mwh > 0 ? mwh - g->instruments_mwh : 0;
-        fprintf(out, "  = (%s MWh - %s MWh of instruments, not below 0) x %s t/MWh (%s) = %s x %s\n",
+        fprintf(out,
+                "  = (%s MWh - %s MWh of instruments, not below 0) x %s t/MWh (%s) = %s x %s\n",
                 n(mwh, a), n(g->instruments_mwh, b), n(om_factor_tonnes_per_unit(f), c),
                 g->residual ? "residual mix" : "grid average: no residual mix configured",
                 n(rest, (char[40]){0}), n(om_factor_tonnes_per_unit(f), (char[40]){0}));

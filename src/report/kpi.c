@@ -335,8 +335,8 @@ static per_kind kpi_per(om_kpi_id id)
     }
 }
 
-int om_kpi_compute_figure(const om_kpi_input *in, size_t nsites, const om_site_year *ys, om_kpi_id id,
-                  om_kpi_figure *f)
+int om_kpi_compute_figure(const om_kpi_input *in, size_t nsites, const om_site_year *ys,
+                          om_kpi_id id, om_kpi_figure *f)
 {
     memset(f, 0, sizeof *f);
     f->covered = calloc(nsites ? nsites : 1, sizeof *f->covered);

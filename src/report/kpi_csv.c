@@ -229,9 +229,10 @@ static void change_rows(FILE *out, const om_report *r)
             pts[e] = d->effects[e] / d->previous * 100;
         om_round_to_total(d->effects, OM_EFFECT__COUNT, d->change, dec, units);
         om_round_to_total(pts, OM_EFFECT__COUNT, d->change / d->previous * 100, 1, points);
-        snprintf(v, sizeof v, "%.*f", dec, (double)llround(d->change * pow(10, dec)) / pow(10, dec));
-        snprintf(text, sizeof text, "%.1f%% against %d", (double)llround(d->change / d->previous * 1000) / 10,
-                 r->year - 1);
+        double scale = pow(10, dec);
+        snprintf(v, sizeof v, "%.*f", dec, (double)llround(d->change * scale) / scale);
+        snprintf(text, sizeof text, "%.1f%% against %d",
+                 (double)llround(d->change / d->previous * 1000) / 10, r->year - 1);
         row(out, "change", k->key, "", cur, v, k->unit, text);
         for (int e = 0; e < OM_EFFECT__COUNT; e++) {
             if (!d->applies[e])

@@ -306,8 +306,8 @@ static void target_table(FILE *out, const om_report *r)
         for (size_t m = 0; m < t->target->nmilestones; m++)
             fprintf(out, "%s%.1f%% by %d", m == 0 ? " (milestones: " : ", ",
                     t->target->milestones[m].reduction_pct, t->target->milestones[m].year);
-        fprintf(out, "%s; the straight-line path asks %.1f%% by %d", t->target->nmilestones ? ")" : "",
-                t->path_reduction_pct, r->year);
+        fprintf(out, "%s; the straight-line path asks %.1f%% by %d",
+                t->target->nmilestones ? ")" : "", t->path_reduction_pct, r->year);
         if (t->has_baseline && t->baseline_ncovered != k->current.ncovered)
             fprintf(out, "; the baseline covers %zu sites, %d covers %zu", t->baseline_ncovered,
                     r->year, k->current.ncovered);

@@ -25,8 +25,8 @@ int om_kpi_site_years(const om_kpi_input *in, const om_report *r, int year, int 
                       om_site_year *ys, om_report_month *months, om_bill_month **parts,
                       size_t *nparts);
 /* One KPI over the sites' years. f->covered is malloc'd. */
-int om_kpi_compute_figure(const om_kpi_input *in, size_t nsites, const om_site_year *ys, om_kpi_id id,
-                  om_kpi_figure *f);
+int om_kpi_compute_figure(const om_kpi_input *in, size_t nsites, const om_site_year *ys,
+                          om_kpi_id id, om_kpi_figure *f);
 /* A site's contribution to a KPI's numerator; false when not covered. */
 bool om_kpi_site_value(om_kpi_id id, const om_site_year *ys, double *value);
 /* Why energy, GHG and water moved (kpi_decompose.c). */
