@@ -398,6 +398,12 @@ int om_build_report(om_env *env, const om_env_opts *eo, int year, bool recompute
         fprintf(stderr, "officemeter %s: out of memory\n", env->cmd);
         return -1;
     }
+    /* An approval is of the whole portfolio's report: a report of one site
+     * is not compared with it (its readings are still checked above). */
+    if (b->approved && eo->site) {
+        om_approval_free(&b->approval);
+        b->approved = false;
+    }
     if (b->approved) {
         if (om_approval_compare(&b->approval, b->sha, b->json, b->inputs, &b->view) < 0) {
             fprintf(stderr, "officemeter %s: the approval of %d in %s cannot be read back\n",
