@@ -16,8 +16,9 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: officemeter check [--catalogue DIR] [--quiet] [PATHS...]\n"
             "\n"
-            "Validate meter models, site files, emission factors and the reporting policy.\n"
-            "PATHS are files or folders (searched recursively for *.yaml); default: sites\n"
+            "Validate meter models, site files, emission factors, the reporting policy and\n"
+            "bills (bills/SITE.csv). PATHS are files or folders (searched recursively for\n"
+            "*.yaml and bills/*.csv); default: sites\n"
             "firmware-config. Every error is printed as file:line:col: key: message, then\n"
             "the command exits 1.\n"
             "\n"
@@ -59,9 +60,9 @@ int om_cmd_check(int argc, char **argv)
     if (!quiet)
         fprintf(rc == 0 ? stdout : stderr,
                 "%s: %zu meter models, %zu sites, %zu factor files, %zu policy files, %zu agent "
-                "configs, %zu aggregator configs; %zu error%s\n",
+                "configs, %zu aggregator configs, %zu bill files; %zu error%s\n",
                 rc == 0 ? "ok" : "failed", stats.models, stats.sites, stats.factor_files,
-                stats.policy_files, stats.agent_files, stats.aggregator_files,
+                stats.policy_files, stats.agent_files, stats.aggregator_files, stats.bill_files,
                 om_diag_count(&diag), om_diag_count(&diag) == 1 ? "" : "s");
     om_diag_free(&diag);
     return rc == 0 ? 0 : 1;

@@ -23,6 +23,9 @@ int om_cmd_rejects(int argc, char **argv);
 int om_cmd_requeue(int argc, char **argv);
 int om_cmd_rollup(int argc, char **argv);
 int om_cmd_report(int argc, char **argv);
+int om_cmd_reconcile(int argc, char **argv);
+int om_cmd_evidence(int argc, char **argv);
+int om_cmd_explain(int argc, char **argv);
 int om_cmd_acl(int argc, char **argv);
 
 /* The aggregator's database for status, rejects and requeue: --db FILE, or

@@ -17,7 +17,7 @@ typedef struct {
 } om_command;
 
 static const om_command commands[] = {
-    {"check", om_cmd_check, "validate site files, meter catalogue and factor files"},
+    {"check", om_cmd_check, "validate site files, meter catalogue, factors, policy and bills"},
     {"probe", om_cmd_probe, "read one meter once and print decoded values"},
     {"sim", om_cmd_sim, "simulate the meters of a site over Modbus TCP and RTU"},
     {"list", om_cmd_list, "print a site's buses or meters, one per line, for scripts"},
@@ -26,6 +26,9 @@ static const om_command commands[] = {
     {"requeue", om_cmd_requeue, "store quarantined polls whose meter is now declared"},
     {"rollup", om_cmd_rollup, "compute and store a month per site and meter; write its CSV"},
     {"report", om_cmd_report, "the annual KPI report (md, csv, json, xlsx) from monthly rollups"},
+    {"reconcile", om_cmd_reconcile, "the meters against the bills of the same periods"},
+    {"evidence", om_cmd_evidence, "the evidence pack of a year's report; --verify rebuilds it"},
+    {"explain", om_cmd_explain, "one figure of the report walked back to its readings"},
     {"acl", om_cmd_acl, "mosquitto ACL and password template: each gateway only its own topics"},
 };
 
@@ -33,7 +36,7 @@ static void print_usage(FILE *out)
 {
     fprintf(out, "usage: officemeter COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'officemeter COMMAND --help' describes a command's options.\n");
 }
 

@@ -3,10 +3,12 @@
  * report.c - `officemeter report`: the annual KPI report from monthly
  * rollups, in Markdown, CSV, JSON or XLSX.
  *
- * Months of the year and the previous year that are missing, provisional
- * or computed from other inputs are rolled up first; the report itself
- * reads only the stored rollups, so it costs sites x months. Output goes
+ * Months of the years it reads that are missing, provisional or computed
+ * from other inputs are rolled up first; the report itself reads only the
+ * stored rollups, so it costs sites x months (an approved year also checks
+ * that the readings behind each stored month did not change). Output goes
  * to -o FILE through a temporary file and a rename, or to stdout.
+ * --approve records the report as the year's approved one (approve.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "approve.h"
+#include "cli_output.h"
 #include "commands.h"
 #include "officemeter/report/kpi.h"
 #include "report_env.h"
@@ -28,29 +32,30 @@ static void usage(FILE *out)
             "usage: officemeter report --year YYYY --format md|csv|json|xlsx [-o FILE]\n"
             "                          (--db FILE --sites DIR | --config FILE) [options]\n"
             "\n"
-            "The annual KPI report (HKEX ESG Reporting Code A1.2, A2.1, A2.2): the KPI table\n"
-            "with the previous year restated, per-site breakdown, monthly table, factors\n"
-            "with their sources, coverage and data-quality notes, and each site's estimates\n"
-            "and flags. Built from the stored monthly rollups; months missing, provisional\n"
-            "or computed from other site files or policy are rolled up first. JSON carries\n"
-            "full precision (schema officemeter.report.v1); Markdown, CSV and XLSX show\n"
-            "rounded figures (XLSX cells hold the full numbers). Method:\n"
+            "The annual KPI report (HKEX ESG Reporting Code A1.2, A2.1, A2.2, A1.5, A2.3,\n"
+            "A2.4): the KPI table with the previous year restated and the share of each\n"
+            "figure by source (metered, billed, estimated), the targets, why each figure\n"
+            "moved, per-site breakdown, monthly table, factors with their sources,\n"
+            "coverage and data-quality notes, and each site's estimates, bills and flags.\n"
+            "Built from the stored monthly rollups and the bills; months missing,\n"
+            "provisional or computed from other site files or policy are rolled up first.\n"
+            "JSON carries full precision (schema officemeter.report.v2); Markdown, CSV and\n"
+            "XLSX show rounded figures (XLSX cells hold the full numbers). Method:\n"
             "docs/methodology.md.\n"
             "\n"
             "  --year YYYY       the reporting year (each site's local calendar year)\n"
             "  --format FORMAT   md, csv, json or xlsx\n"
             "  -o, --output FILE write here (required for xlsx; default: stdout)\n"
-            "  --recompute       roll up every month again, stored or not\n" OM_ENV_USAGE);
-}
-
-static int parse_year(const char *text, int *year)
-{
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (end == text || *end || v < 1990 || v > 2100)
-        return -1;
-    *year = (int)v;
-    return 0;
+            "  --recompute       roll up every month again, stored or not\n"
+            "  --approve         record this report as the year's approved one (with --by)\n"
+            "  --by NAME         who approves\n"
+            "  --reason TEXT     why an approved year is approved again (a restatement)\n"
+            "  --verify-readings recompute stored months whose readings changed since (always\n"
+            "                    done for an approved year)\n"
+            "\n"
+            "A later report of an approved year that differs from the approved one is marked\n"
+            "a restatement, with the figures that changed and why (late or corrected\n"
+            "readings, a site file, the factors, the policy, bills).\n" OM_ENV_USAGE);
 }
 
 static int parse_format(const char *text, report_format *f)
@@ -64,42 +69,6 @@ static int parse_format(const char *text, report_format *f)
     return -1;
 }
 
-typedef struct {
-    om_meter_month *rows;
-    size_t nrows;
-    om_month_event *events;
-    size_t nevents;
-} loaded;
-
-static int load(om_env *env, const om_env_opts *eo, int year, bool recompute, loaded *l)
-{
-    size_t computed = 0;
-    for (size_t i = 0; i < env->sites.nsites; i++) {
-        const om_site *site = &env->sites.sites[i];
-        if (!om_env_wants(env, eo, site))
-            continue;
-        for (int y = year - 1; y <= year; y++)
-            for (unsigned m = 1; m <= 12; m++) {
-                bool ran = false;
-                int rc = recompute ? (ran = true, om_env_rollup(env, site, y, m))
-                                   : om_env_ensure(env, site, y, m, &ran);
-                if (rc < 0)
-                    return -1;
-                computed += ran;
-            }
-        if (om_rollupdb_load_year(env->db, site->site, year - 1, &l->rows, &l->nrows, NULL,
-                                  NULL) < 0 ||
-            om_rollupdb_load_year(env->db, site->site, year, &l->rows, &l->nrows, &l->events,
-                                  &l->nevents) < 0) {
-            fprintf(stderr, "officemeter report: %s\n", om_rollupdb_errmsg(env->db));
-            return -1;
-        }
-    }
-    if (computed)
-        fprintf(stderr, "officemeter report: rolled up %zu site-months first\n", computed);
-    return 0;
-}
-
 static int write_text(const om_report *r, report_format fmt, FILE *out)
 {
     switch (fmt) {
@@ -110,71 +79,107 @@ static int write_text(const om_report *r, report_format fmt, FILE *out)
     }
 }
 
+typedef struct {
+    const om_report *r;
+    report_format fmt;
+} text_job;
+
+static int text_writer(void *user, FILE *out)
+{
+    const text_job *job = user;
+    return write_text(job->r, job->fmt, out);
+}
+
 /* To `path` through a temporary name in the same folder and a rename. */
 static int write_file(const om_report *r, report_format fmt, const char *path)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    int rc;
-    if (fmt == FMT_XLSX) {
-        char err[512] = "";
-        rc = om_report_write_xlsx(r, tmp, err, sizeof err);
-        if (rc < 0) {
-            fprintf(stderr, "officemeter report: %s: %s\n", path, err);
-            unlink(tmp);
-            return -1;
-        }
-    } else {
-        FILE *f = fopen(tmp, "wb");
-        if (!f) {
-            fprintf(stderr, "officemeter report: %s: %s\n", tmp, strerror(errno));
-            return -1;
-        }
-        rc = write_text(r, fmt, f) == 0 && fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
-        if (fclose(f) != 0)
-            rc = -1;
+    if (fmt != FMT_XLSX) {
+        text_job job = {r, fmt};
+        return om_cli_write_output("report", path, text_writer, &job);
     }
-    if (rc == 0 && rename(tmp, path) < 0)
-        rc = -1;
-    if (rc < 0) {
+    char tmp[4200], err[512] = "";
+    om_cli_temp_name(path, tmp, sizeof tmp);
+    if (om_report_write_xlsx(r, tmp, err, sizeof err) < 0) {
+        fprintf(stderr, "officemeter report: %s: %s\n", path, err);
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) < 0) {
         fprintf(stderr, "officemeter report: %s: %s\n", path, strerror(errno));
         unlink(tmp);
+        return -1;
     }
-    return rc;
+    return 0;
+}
+
+typedef struct {
+    bool approve;
+    const char *by;
+    const char *reason;
+    bool verify_readings;
+} approve_opts;
+
+/* --approve: record this report as the year's approved one. The same
+ * report approved again changes nothing; a different one (a restatement)
+ * needs a reason. */
+static int approve(om_env *env, int year, const approve_opts *ao, om_built_report *b)
+{
+    if (b->r.provisional) {
+        fprintf(stderr, "officemeter report: %d is provisional (a month was not over when "
+                        "computed): it cannot be approved yet\n", year);
+        return -1;
+    }
+    if (b->approved && strcmp(b->approval.sha256, b->sha) == 0) {
+        fprintf(stderr, "officemeter report: %d is already approved as this report (%s, by %s)\n",
+                year, b->view.approved_at, b->approval.approved_by);
+        return 0;
+    }
+    if (b->approved && !ao->reason) {
+        fprintf(stderr, "officemeter report: %d was approved on %s by %s and this report differs "
+                        "(a restatement): give --reason TEXT to approve it\n",
+                year, b->view.approved_at, b->approval.approved_by);
+        return -1;
+    }
+    om_approval a = {year, env->now, (char *)ao->by, "", b->json, b->inputs,
+                     (char *)(ao->reason ? ao->reason : "")};
+    snprintf(a.sha256, sizeof a.sha256, "%s", b->sha);
+    char err[1024];
+    if (om_approval_add(env->st, &a, err, sizeof err) < 0) {
+        fprintf(stderr, "officemeter report: %s\n", err);
+        return -1;
+    }
+    om_approval_free(&b->approval);
+    om_approval_view_free(&b->view);
+    b->approval = (om_approval){year, env->now, strdup(ao->by), "", strdup(b->json),
+                                strdup(b->inputs), strdup(a.reason)};
+    snprintf(b->approval.sha256, sizeof b->approval.sha256, "%s", b->sha);
+    b->approved = true;
+    if (om_approval_compare(&b->approval, b->sha, b->json, b->inputs, &b->view) < 0)
+        return -1;
+    b->r.approval = &b->view;
+    fprintf(stderr, "officemeter report: %d approved by %s (SHA-256 %s)\n", year, ao->by,
+            b->sha);
+    return 0;
 }
 
 static int run(om_env *env, const om_env_opts *eo, int year, report_format fmt,
-               const char *output, bool recompute)
+               const char *output, bool recompute, const approve_opts *ao)
 {
-    loaded l = {0};
-    int rc = load(env, eo, year, recompute, &l);
-    om_site *sites = env->sites.sites;
-    size_t nsites = env->sites.nsites;
-    om_site one;
-    if (rc == 0 && eo->site) {
-        for (size_t i = 0; i < nsites; i++)
-            if (strcmp(sites[i].site, eo->site) == 0)
-                one = sites[i];
-        sites = &one;
-        nsites = 1;
-    }
-    om_report r;
-    if (rc == 0) {
-        om_kpi_input in = {sites, nsites, &env->factors, &env->policy, year,
-                           l.rows, l.nrows, l.events, l.nevents};
-        rc = om_report_compute(&in, &r);
-        if (rc < 0)
-            fprintf(stderr, "officemeter report: out of memory\n");
-    }
+    om_built_report b;
+    int rc = om_build_report(env, eo, year, recompute, ao->verify_readings, &b);
+    if (rc == 0 && ao->approve)
+        rc = approve(env, year, ao, &b);
+    if (rc == 0 && b.approved && b.view.restated)
+        fprintf(stderr, "officemeter report: this report RESTATES the one approved on %s by %s: "
+                        "%zu figures changed\n",
+                b.view.approved_at, b.approval.approved_by, b.view.nfigures);
     if (rc == 0) {
         if (output)
-            rc = write_file(&r, fmt, output);
-        else if (write_text(&r, fmt, stdout) < 0 || fflush(stdout) != 0)
+            rc = write_file(&b.r, fmt, output);
+        else if (write_text(&b.r, fmt, stdout) < 0 || fflush(stdout) != 0)
             rc = -1;
-        om_report_free(&r);
     }
-    free(l.rows);
-    free(l.events);
+    om_built_report_free(&b);
     return rc;
 }
 
@@ -184,12 +189,17 @@ int om_cmd_report(int argc, char **argv)
                                          {"format", required_argument, NULL, 'f'},
                                          {"output", required_argument, NULL, 'o'},
                                          {"recompute", no_argument, NULL, 'r'},
+                                         {"approve", no_argument, NULL, 'A'},
+                                         {"by", required_argument, NULL, 'B'},
+                                         {"reason", required_argument, NULL, 'R'},
+                                         {"verify-readings", no_argument, NULL, 'V'},
                                          {"help", no_argument, NULL, 'h'},
                                          OM_ENV_LONG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     om_env_opts eo = {0};
     const char *year_text = NULL, *format_text = NULL, *output = NULL;
     bool recompute = false;
+    approve_opts ao = {0};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "y:f:o:h", opts, NULL)) != -1) {
@@ -200,6 +210,10 @@ int om_cmd_report(int argc, char **argv)
         case 'f': format_text = optarg; break;
         case 'o': output = optarg; break;
         case 'r': recompute = true; break;
+        case 'A': ao.approve = true; break;
+        case 'B': ao.by = optarg; break;
+        case 'R': ao.reason = optarg; break;
+        case 'V': ao.verify_readings = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -210,12 +224,8 @@ int om_cmd_report(int argc, char **argv)
         fprintf(stderr, "officemeter report: unexpected argument \"%s\"\n", argv[optind]);
         return 2;
     }
-    if (!year_text || parse_year(year_text, &year) < 0) {
-        fprintf(stderr, "officemeter report: --year: %s (got \"%s\", expected a year from 1990 "
-                        "to 2100)\n", year_text ? "invalid year" : "missing",
-                year_text ? year_text : "");
+    if (om_cli_parse_year("report", year_text, &year) < 0)
         return 2;
-    }
     if (!format_text || parse_format(format_text, &fmt) < 0) {
         fprintf(stderr, "officemeter report: --format: %s (got \"%s\", expected md, csv, json "
                         "or xlsx)\n", format_text ? "unknown format" : "missing",
@@ -227,10 +237,23 @@ int om_cmd_report(int argc, char **argv)
                         "written to a terminal)\n");
         return 2;
     }
+    if (ao.approve && (!ao.by || !ao.by[0])) {
+        fprintf(stderr, "officemeter report: --approve needs --by NAME (who approves)\n");
+        return 2;
+    }
+    if ((ao.by || ao.reason) && !ao.approve) {
+        fprintf(stderr, "officemeter report: --by and --reason go with --approve\n");
+        return 2;
+    }
+    if (ao.approve && eo.site) {
+        fprintf(stderr, "officemeter report: --approve approves the whole portfolio's report "
+                        "(not with --site)\n");
+        return 2;
+    }
     om_env env;
     int rc = om_env_open(&env, "report", &eo);
     if (rc == 0)
-        rc = run(&env, &eo, year, fmt, output, recompute) < 0 ? 1 : 0;
+        rc = run(&env, &eo, year, fmt, output, recompute, &ao) < 0 ? 1 : 0;
     om_env_close(&env);
     return rc;
 }

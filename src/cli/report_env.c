@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "commands.h"
@@ -26,6 +27,7 @@ bool om_env_option(om_env_opts *o, int c, const char *arg)
     case OPT_POLICY: o->policy = arg; return true;
     case OPT_SITE: o->site = arg; return true;
     case OPT_NOW: o->now = arg; return true;
+    case OPT_BILLS: o->bills = arg; return true;
     default: return false;
     }
 }
@@ -37,6 +39,37 @@ static char *join(const char *dir, const char *name)
     if (p)
         snprintf(p, len, "%s/%s", dir, name);
     return p;
+}
+
+/* The bills (bills.h) and what the policy says of sites: every bill file
+ * names a site of the portfolio, and no day is billed twice. */
+static int load_bills(om_env *env, const om_env_opts *o, om_diag *diag)
+{
+    size_t before = om_diag_count(diag);
+    char *folder = o->bills ? strdup(o->bills) : om_policy_bills_folder(&env->policy);
+    if (!folder)
+        return -1;
+    struct stat st;
+    if (o->bills && (stat(folder, &st) < 0 || !S_ISDIR(st.st_mode)))
+        om_diag_add(diag, folder, 0, 0, "--bills", "not a folder");
+    else
+        om_bills_load_dir(folder, &env->bills, diag);
+    free(folder);
+    for (size_t i = 0; i < env->bills.nbills; i++) {
+        const om_bill *b = &env->bills.bills[i];
+        bool known = false;
+        for (size_t s = 0; s < env->sites.nsites && !known; s++)
+            known = env->sites.sites[s].site && strcmp(env->sites.sites[s].site, b->site) == 0;
+        if (!known && (i == 0 || strcmp(env->bills.bills[i - 1].site, b->site) != 0))
+            om_diag_add(diag, b->file, 0, 0, NULL,
+                        "bills of an unknown site (got \"%s\", expected SITE.csv of a site "
+                        "file)",
+                        b->site);
+    }
+    if (!o->bills_may_overlap)
+        om_bills_check_overlaps(&env->bills, diag);
+    om_policy_check_sites(&env->policy, env->sites.sites, env->sites.nsites, diag);
+    return om_diag_count(diag) == before ? 0 : -1;
 }
 
 static int load_files(om_env *env, const om_env_opts *o, const char *sites_dir)
@@ -57,6 +90,8 @@ static int load_files(om_env *env, const om_env_opts *o, const char *sites_dir)
     } else {
         rc = -1;
     }
+    if (rc == 0)
+        rc = load_bills(env, o, &diag);
     om_diag_print(&diag, stderr);
     if (rc < 0 && om_diag_count(&diag) == 0)
         fprintf(stderr, "officemeter %s: out of memory\n", env->cmd);
@@ -112,11 +147,20 @@ int om_env_open(om_env *env, const char *cmd, const om_env_opts *o)
     return 0;
 }
 
+int om_env_open_files(om_env *env, const char *cmd, const om_env_opts *o)
+{
+    memset(env, 0, sizeof *env);
+    env->cmd = cmd;
+    env->now = om_wall_ms();
+    return load_files(env, o, o->sites_dir) < 0 ? 1 : 0;
+}
+
 void om_env_close(om_env *env)
 {
     om_rollupdb_close(env->db);
     om_store_close(env->st);
     om_agg_sites_free(&env->sites);
+    om_bills_free(&env->bills);
     om_policy_free(&env->policy);
     om_factors_free(&env->factors);
     if (env->have_cfg)
@@ -175,4 +219,128 @@ int om_env_ensure(om_env *env, const om_site *site, int year, unsigned month, bo
         return 0;
     *computed = true;
     return om_env_rollup(env, site, year, month);
+}
+
+size_t om_env_report_years(const om_policy *policy, int year, int *years, size_t cap)
+{
+    size_t n = 0;
+    years[n++] = year - 1;
+    years[n++] = year;
+    for (size_t i = 0; i < policy->ntargets && n < cap; i++) {
+        int y = policy->targets[i].baseline_year;
+        bool have = y > year;
+        for (size_t k = 0; k < n; k++)
+            have |= years[k] == y;
+        if (!have)
+            years[n++] = y;
+    }
+    return n;
+}
+
+/* True when the readings behind a stored month are not those it was
+ * computed from: a digest differs, or a meter-month appeared or went. */
+static int readings_changed(om_env *env, const om_site *site, int year, unsigned month,
+                            const om_meter_month *stored, size_t nstored, bool *changed)
+{
+    om_rollup_source src;
+    om_rollupdb_source(env->db, &src);
+    om_readings_digest *now;
+    size_t nnow;
+    om_store_read_begin(env->st);
+    int rc = om_rollup_site_digests(site, year, month, &src, &now, &nnow);
+    om_store_read_end(env->st);
+    if (rc < 0) {
+        fprintf(stderr, "officemeter %s: %s %04d-%02u: %s\n", env->cmd, site->site, year, month,
+                om_rollupdb_errmsg(env->db));
+        return -1;
+    }
+    size_t mine = 0;
+    *changed = false;
+    for (size_t i = 0; i < nstored; i++) {
+        const om_meter_month *m = &stored[i];
+        if (m->month != month)
+            continue;
+        mine++;
+        bool same = false;
+        for (size_t k = 0; k < nnow && !same; k++)
+            same = now[k].quantity == m->quantity && strcmp(now[k].meter, m->meter) == 0 &&
+                   strcmp(now[k].sha256, m->readings_sha256) == 0;
+        *changed |= !same;
+    }
+    *changed |= mine != nnow;
+    free(now);
+    return 0;
+}
+
+/* One site's year: each month ensured (and verified), then loaded. */
+static int load_site_year(om_env *env, const om_site *site, int year, bool events, bool recompute,
+                          bool verify, om_env_rollups *out, size_t *computed, char *changed,
+                          size_t changed_len)
+{
+    om_meter_month *stored = NULL;
+    size_t nstored = 0;
+    if (verify && !recompute &&
+        om_rollupdb_load_year(env->db, site->site, year, &stored, &nstored, NULL, NULL) < 0) {
+        fprintf(stderr, "officemeter %s: %s\n", env->cmd, om_rollupdb_errmsg(env->db));
+        return -1;
+    }
+    int rc = 0;
+    for (unsigned m = 1; m <= 12 && rc == 0; m++) {
+        bool ran = false;
+        if (recompute) {
+            ran = true;
+            rc = om_env_rollup(env, site, year, m);
+        } else {
+            rc = om_env_ensure(env, site, year, m, &ran);
+        }
+        bool moved = false;
+        if (rc == 0 && verify && !ran && nstored > 0)
+            rc = readings_changed(env, site, year, m, stored, nstored, &moved);
+        if (rc == 0 && moved) {
+            size_t len = strlen(changed);
+            snprintf(changed + len, changed_len - len, "%s%s %04d-%02u", len ? ", " : "",
+                     site->site, year, m);
+            ran = true;
+            rc = om_env_rollup(env, site, year, m);
+        }
+        *computed += ran;
+    }
+    free(stored);
+    if (rc == 0 && om_rollupdb_load_year(env->db, site->site, year, &out->rows, &out->nrows,
+                                         events ? &out->events : NULL,
+                                         events ? &out->nevents : NULL) < 0) {
+        fprintf(stderr, "officemeter %s: %s\n", env->cmd, om_rollupdb_errmsg(env->db));
+        return -1;
+    }
+    return rc;
+}
+
+int om_env_load(om_env *env, const om_env_opts *o, const int *years, size_t nyears,
+                int events_year, bool recompute, bool verify, om_env_rollups *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t computed = 0;
+    char changed[1024] = "";
+    for (size_t i = 0; i < env->sites.nsites; i++) {
+        const om_site *site = &env->sites.sites[i];
+        if (!om_env_wants(env, o, site))
+            continue;
+        for (size_t k = 0; k < nyears; k++)
+            if (load_site_year(env, site, years[k], years[k] == events_year, recompute, verify,
+                               out, &computed, changed, sizeof changed) < 0)
+                return -1;
+    }
+    if (changed[0])
+        fprintf(stderr, "officemeter %s: readings changed since these months were computed "
+                        "(late or corrected data): %s\n", env->cmd, changed);
+    if (computed)
+        fprintf(stderr, "officemeter %s: rolled up %zu site-months first\n", env->cmd, computed);
+    return 0;
+}
+
+void om_env_rollups_free(om_env_rollups *r)
+{
+    free(r->rows);
+    free(r->events);
+    memset(r, 0, sizeof *r);
 }

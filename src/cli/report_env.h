@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "officemeter/config/aggcfg.h"
+#include "officemeter/config/bills.h"
 #include "officemeter/config/factors.h"
 #include "officemeter/store/rollupdb.h"
 #include "officemeter/store/store.h"
@@ -26,6 +27,8 @@ typedef struct {
     const char *policy;
     const char *site; /* only this site */
     const char *now;  /* ISO 8601: the clock for "complete" and "provisional" */
+    const char *bills; /* folder of bill files (default: the policy's bills.folder) */
+    bool bills_may_overlap; /* reconcile: days billed twice are shown, not refused */
 } om_env_opts;
 
 enum {
@@ -37,6 +40,7 @@ enum {
     OPT_POLICY,
     OPT_SITE,
     OPT_NOW,
+    OPT_BILLS,
 };
 
 #define OM_ENV_LONG_OPTIONS                                                                     \
@@ -45,7 +49,8 @@ enum {
         {"catalogue", required_argument, NULL, OPT_CATALOGUE},                                  \
         {"factors", required_argument, NULL, OPT_FACTORS},                                      \
         {"policy", required_argument, NULL, OPT_POLICY},                                        \
-        {"site", required_argument, NULL, OPT_SITE}, {"now", required_argument, NULL, OPT_NOW}
+        {"site", required_argument, NULL, OPT_SITE}, {"now", required_argument, NULL, OPT_NOW}, \
+        {"bills", required_argument, NULL, OPT_BILLS}
 
 #define OM_ENV_USAGE                                                                            \
     "  --db FILE         the aggregator's database\n"                                          \
@@ -54,6 +59,8 @@ enum {
     "  --catalogue DIR   meter models (default: the config's, else " OM_AGG_DEFAULT_CATALOGUE ")\n" \
     "  --factors FILE    emission factors (default: SITES/emission-factors.yaml)\n"            \
     "  --policy FILE     reporting policy (default: SITES/reporting.yaml)\n"                   \
+    "  --bills DIR       bills, one SITE.csv each (default: the policy's bills.folder,\n"     \
+    "                    SITES/bills)\n"                                                      \
     "  --site ID         only this site\n"                                                     \
     "  --now TIMESTAMP   the time to judge complete months by (default: the clock)\n"
 
@@ -66,6 +73,7 @@ typedef struct {
     om_agg_sites sites;
     om_factor_set factors;
     om_policy policy;
+    om_bill_set bills;
     om_store *st;
     om_rollupdb *db;
     int64_t now;
@@ -76,6 +84,9 @@ typedef struct {
  * and returns the exit status (1, or 2 for bad usage) on failure, 0 on
  * success. om_env_close is safe either way. */
 int om_env_open(om_env *env, const char *cmd, const om_env_opts *o);
+/* The files only (--sites with --catalogue, --factors, --policy, --bills),
+ * no database: what `evidence --verify` rebuilds a report from. */
+int om_env_open_files(om_env *env, const char *cmd, const om_env_opts *o);
 void om_env_close(om_env *env);
 
 /* The sites to work on: all, or the one --site names (NULL and a message
@@ -88,5 +99,26 @@ int om_env_rollup(om_env *env, const om_site *site, int year, unsigned month);
  * missing, provisional or computed from other inputs. Months that have
  * not started at `now` are left alone. *computed tells whether it ran. */
 int om_env_ensure(om_env *env, const om_site *site, int year, unsigned month, bool *computed);
+
+/* The rollups a report reads. */
+typedef struct {
+    om_meter_month *rows;
+    size_t nrows;
+    om_month_event *events; /* of events_year only */
+    size_t nevents;
+} om_env_rollups;
+
+/* The years a report of `year` reads: the previous one, its own, and the
+ * baseline years of the policy's targets. Returns the count. */
+size_t om_env_report_years(const om_policy *policy, int year, int *years, size_t cap);
+
+/* Makes sure the wanted sites' months of `years` are stored and current
+ * (recompute: every one again), then loads them, with the events of
+ * events_year. verify: also recompute a stored month whose readings changed
+ * since it was computed (their digests differ: late or corrected data),
+ * naming it on stderr. Returns 0 or -1 (reason printed). */
+int om_env_load(om_env *env, const om_env_opts *o, const int *years, size_t nyears,
+                int events_year, bool recompute, bool verify, om_env_rollups *out);
+void om_env_rollups_free(om_env_rollups *r);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "officemeter/config/aggcfg.h"
 #include "officemeter/config/agentcfg.h"
+#include "officemeter/config/bills.h"
 #include "officemeter/config/catalogue.h"
 #include "officemeter/config/factors.h"
 #include "officemeter/config/site.h"
@@ -56,7 +57,7 @@ static void collect(file_sets *sets, const char *path, om_diag *diag, int explic
         return;
     }
     if (!S_ISDIR(st.st_mode)) {
-        if (explicit_arg || is_yaml(path))
+        if (explicit_arg || is_yaml(path) || om_cfg_is_bill_file(path))
             add_path(sets, om_cfg_file_kind(path), path);
         return;
     }
@@ -84,7 +85,8 @@ static void collect(file_sets *sets, const char *path, om_diag *diag, int explic
         char child[4096];
         snprintf(child, sizeof child, "%s%s%s", path,
                  path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
-        if (stat(child, &st) == 0 && (S_ISDIR(st.st_mode) || is_yaml(names[i])))
+        if (stat(child, &st) == 0 &&
+            (S_ISDIR(st.st_mode) || is_yaml(names[i]) || is_bill_file(child)))
             collect(sets, child, diag, 0);
         free(names[i]);
     }
@@ -180,6 +182,29 @@ static void check_aggregator(const char *path, om_diag *diag)
     om_agg_config_free(&cfg);
 }
 
+/* Bill files: each row, then the same days billed twice; the file's site
+ * must be one of the sites checked with it. */
+static void check_bills(file_sets *sets, const om_site *sites, size_t nsites, om_diag *diag)
+{
+    om_bill_set bills = {0};
+    for (size_t i = 0; i < sets->counts[OM_FILE_BILLS]; i++) {
+        const char *path = sets->paths[OM_FILE_BILLS][i];
+        size_t first = bills.nbills;
+        if (om_bills_load(path, &bills, diag) < 0 || nsites == 0 || bills.nbills == first)
+            continue;
+        bool known = false;
+        for (size_t s = 0; s < nsites; s++)
+            known |= sites[s].site && strcmp(sites[s].site, bills.bills[first].site) == 0;
+        if (!known)
+            om_diag_add(diag, path, 0, 0, NULL,
+                        "bills of an unknown site (got \"%s\", expected SITE.csv of a site "
+                        "file checked with it)",
+                        bills.bills[first].site);
+    }
+    om_bills_check_overlaps(&bills, diag);
+    om_bills_free(&bills);
+}
+
 int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir, om_diag *diag,
                    om_check_stats *stats)
 {
@@ -214,10 +239,16 @@ int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir,
     stats->factor_files = sets.counts[OM_FILE_FACTORS];
     for (size_t i = 0; i < sets.counts[OM_FILE_POLICY]; i++) {
         om_policy policy;
+        size_t errors = om_diag_count(diag);
         om_policy_load(sets.paths[OM_FILE_POLICY][i], factors.nfactors ? &factors : NULL, &policy,
                        diag);
+        /* The sites the policy names, when the portfolio is being checked too. */
+        if (nsites > 0 && om_diag_count(diag) == errors)
+            om_policy_check_sites(&policy, sites, nsites, diag);
         om_policy_free(&policy);
     }
+    check_bills(&sets, sites, nsites, diag);
+    stats->bill_files = sets.counts[OM_FILE_BILLS];
     stats->policy_files = sets.counts[OM_FILE_POLICY];
     for (size_t i = 0; i < sets.counts[OM_FILE_AGENT]; i++)
         check_agent(sets.paths[OM_FILE_AGENT][i], &cat, diag);

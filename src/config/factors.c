@@ -5,9 +5,12 @@
  */
 #include "officemeter/config/factors.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "officemeter/base/id.h"
 #include "yamlcfg_private.h"
 
 static const char *const kind_names[] = {"grid_electricity", "residual_mix", "td_losses",
@@ -151,6 +154,204 @@ static void check_policy(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
     }
 }
 
+/* ---- bills ------------------------------------------------------------------ */
+
+static const char *const utility_names[] = {"electricity", "water", NULL};
+static const char *const use_names[] = {"fill", "reconcile_only", NULL};
+
+static void check_rule(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
+{
+    om_bill_rule *rule = obj;
+    yaml_node_t *at = om_cfg_get(ctx, node, "site");
+    at = at ? at : node;
+    rule->line = at->start_mark.line + 1;
+    rule->col = at->start_mark.column + 1;
+}
+
+static const om_cfg_field rule_fields[] = {
+    OM_F_ID(om_bill_rule, site, "site", OM_CFG_REQUIRED),
+    OM_F_ENUM(om_bill_rule, utility, "utility", OM_CFG_REQUIRED, utility_names, NULL),
+    OM_F_ENUM(om_bill_rule, use, "use", OM_CFG_REQUIRED, use_names, NULL),
+};
+static const om_cfg_schema rule_schema =
+    OM_SCHEMA(om_bill_rule, "bill rule", rule_fields, check_rule);
+
+static const om_cfg_field share_fields[] = {
+    OM_F_ID(om_account_share, site, "site", OM_CFG_REQUIRED),
+    OM_F_DOUBLE(om_account_share, share, "share", OM_CFG_REQUIRED, 0, 1, NULL),
+};
+static const om_cfg_schema share_schema =
+    OM_SCHEMA(om_account_share, "account share", share_fields, NULL);
+
+static void check_account(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
+{
+    om_bill_account *a = obj;
+    a->line = node->start_mark.line + 1;
+    a->col = node->start_mark.column + 1;
+    bool by_area = om_cfg_get(ctx, node, "sites") != NULL;
+    bool by_share = om_cfg_get(ctx, node, "shares") != NULL;
+    if (by_area == by_share) {
+        om_cfg_error(ctx, node, NULL, "%s (expected exactly one of sites, split by floor area, "
+                                      "or shares)",
+                     by_area ? "both sites and shares given" : "neither sites nor shares given");
+        return;
+    }
+    size_t n = by_area ? a->nsites : a->nshares;
+    const char *list = by_area ? "sites" : "shares";
+    if (n < 2 && om_cfg_key_valid(ctx, node, by_area ? "sites" : "shares"))
+        om_cfg_error(ctx, om_cfg_get(ctx, node, by_area ? "sites" : "shares"),
+                     by_area ? "sites" : "shares",
+                     "%zu site%s (expected two or more: an account of one site needs no entry)",
+                     n, n == 1 ? "" : "s");
+    for (size_t i = 0; i < a->nsites; i++)
+        if (!om_id_valid(a->sites[i]))
+            om_cfg_error(ctx, om_cfg_item(ctx, om_cfg_get(ctx, node, "sites"), i), "sites",
+                         "not a site id (got \"%s\")", a->sites[i]);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < i; k++) {
+            const char *x = by_area ? a->sites[i] : a->shares[i].site;
+            const char *y = by_area ? a->sites[k] : a->shares[k].site;
+            if (x && y && strcmp(x, y) == 0)
+                om_cfg_error(ctx, om_cfg_item(ctx, om_cfg_get(ctx, node, list), i), list,
+                             "site %s named twice", x);
+        }
+    if (by_share && om_cfg_key_valid(ctx, node, "shares")) {
+        double sum = 0;
+        for (size_t i = 0; i < a->nshares; i++)
+            sum += a->shares[i].share;
+        if (fabs(sum - 1) > 1e-9)
+            om_cfg_error(ctx, om_cfg_get(ctx, node, "shares"), "shares",
+                         "shares add up to %.10g (expected 1)", sum);
+    }
+}
+
+static const om_cfg_field account_fields[] = {
+    OM_F_STRING(om_bill_account, account, "account", OM_CFG_REQUIRED),
+    OM_F_ENUM(om_bill_account, utility, "utility", OM_CFG_REQUIRED, utility_names, NULL),
+    OM_F_STRLIST(om_bill_account, sites, nsites, "sites", 0),
+    OM_F_LIST(om_bill_account, shares, nshares, "shares", 0, &share_schema),
+};
+static const om_cfg_schema account_schema =
+    OM_SCHEMA(om_bill_account, "bill account", account_fields, check_account);
+
+static void check_bill_policy(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
+{
+    om_bill_policy *b = obj;
+    yaml_node_t *rules = om_cfg_get(ctx, node, "rules");
+    for (size_t i = 0; i < b->nrules; i++)
+        for (size_t k = 0; k < i; k++)
+            if (b->rules[i].site && b->rules[k].site &&
+                strcmp(b->rules[i].site, b->rules[k].site) == 0 &&
+                b->rules[i].utility == b->rules[k].utility)
+                om_cfg_error(ctx, om_cfg_item(ctx, rules, i), "rules",
+                             "a second rule for %s %s (the first is rules[%zu])",
+                             b->rules[i].site, utility_names[b->rules[i].utility], k);
+    yaml_node_t *accounts = om_cfg_get(ctx, node, "accounts");
+    for (size_t i = 0; i < b->naccounts; i++)
+        for (size_t k = 0; k < i; k++)
+            if (b->accounts[i].account && b->accounts[k].account &&
+                strcmp(b->accounts[i].account, b->accounts[k].account) == 0 &&
+                b->accounts[i].utility == b->accounts[k].utility)
+                om_cfg_error(ctx, om_cfg_item(ctx, accounts, i), "accounts",
+                             "account %s declared twice (also accounts[%zu])",
+                             b->accounts[i].account, k);
+}
+
+static const om_cfg_field bill_policy_fields[] = {
+    OM_F_STRING(om_bill_policy, folder, "folder", 0),
+    OM_F_ENUM(om_bill_policy, use, "use", 0, use_names, "fill"),
+    OM_F_LIST(om_bill_policy, rules, nrules, "rules", 0, &rule_schema),
+    OM_F_LIST(om_bill_policy, accounts, naccounts, "accounts", 0, &account_schema),
+    OM_F_DOUBLE(om_bill_policy, reconcile_threshold_pct, "reconcile_threshold_pct", 0, 0, 100,
+                "5"),
+};
+static const om_cfg_schema bill_policy_schema =
+    OM_SCHEMA(om_bill_policy, "bills", bill_policy_fields, check_bill_policy);
+
+/* ---- targets ------------------------------------------------------------------ */
+
+const char *const om_policy_kpi_names[] = {
+    "energy_total_mwh",
+    "energy_electricity_mwh",
+    "energy_intensity_mwh_per_m2",
+    "energy_intensity_mwh_per_employee",
+    "ghg_scope1_t",
+    "ghg_scope2_location_t",
+    "ghg_scope2_market_t",
+    "ghg_total_t",
+    "ghg_intensity_t_per_m2",
+    "ghg_intensity_t_per_employee",
+    "ghg_scope3_cat3_t",
+    "ghg_scope3_water_t",
+    "water_t",
+    "water_intensity_t_per_m2",
+    "water_intensity_t_per_employee",
+    NULL,
+};
+static const char *const target_type_names[] = {"absolute", "intensity", NULL};
+
+static const om_cfg_field milestone_fields[] = {
+    OM_F_INT(om_milestone, year, "year", OM_CFG_REQUIRED, 1990, 2100, NULL),
+    OM_F_DOUBLE(om_milestone, reduction_pct, "reduction_pct", OM_CFG_REQUIRED, 0, 100, NULL),
+};
+static const om_cfg_schema milestone_schema =
+    OM_SCHEMA(om_milestone, "milestone", milestone_fields, NULL);
+
+static void check_target(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
+{
+    om_target *t = obj;
+    t->line = node->start_mark.line + 1;
+    t->col = node->start_mark.column + 1;
+    bool intensity = om_cfg_key_valid(ctx, node, "kpi") &&
+                     strstr(om_policy_kpi_names[t->kpi], "_per_") != NULL;
+    yaml_node_t *type = om_cfg_get(ctx, node, "type");
+    if (!type)
+        t->type = intensity ? OM_TARGET_INTENSITY : OM_TARGET_ABSOLUTE;
+    else if (om_cfg_key_valid(ctx, node, "type") && om_cfg_key_valid(ctx, node, "kpi") &&
+             (t->type == OM_TARGET_INTENSITY) != intensity)
+        om_cfg_error(ctx, type, "type", "%s is %s KPI (got %s)", om_policy_kpi_names[t->kpi],
+                     intensity ? "an intensity" : "an absolute",
+                     target_type_names[t->type]);
+    if (om_cfg_key_valid(ctx, node, "baseline_year") &&
+        om_cfg_key_valid(ctx, node, "target_year") && t->target_year <= t->baseline_year)
+        om_cfg_error(ctx, om_cfg_get(ctx, node, "target_year"), "target_year",
+                     "not after the baseline year (got %d, expected after %d)", t->target_year,
+                     t->baseline_year);
+    yaml_node_t *list = om_cfg_get(ctx, node, "milestones");
+    int prev_year = t->baseline_year;
+    double prev_pct = 0;
+    for (size_t i = 0; i < t->nmilestones; i++) {
+        const om_milestone *m = &t->milestones[i];
+        char key[48];
+        snprintf(key, sizeof key, "milestones[%zu]", i);
+        yaml_node_t *at = om_cfg_item(ctx, list, i);
+        if (m->year <= prev_year || m->year >= t->target_year)
+            om_cfg_error(ctx, at, key,
+                         "year %d out of order (expected after %d and before the target year %d)",
+                         m->year, prev_year, t->target_year);
+        else if (m->reduction_pct < prev_pct || m->reduction_pct > t->reduction_pct)
+            om_cfg_error(ctx, at, key,
+                         "reduction %.10g%% out of order (expected from %.10g%% to the target's "
+                         "%.10g%%)",
+                         m->reduction_pct, prev_pct, t->reduction_pct);
+        prev_year = m->year;
+        prev_pct = m->reduction_pct;
+    }
+}
+
+static const om_cfg_field target_fields[] = {
+    OM_F_ENUM(om_target, kpi, "kpi", OM_CFG_REQUIRED, om_policy_kpi_names, NULL),
+    OM_F_INT(om_target, baseline_year, "baseline_year", OM_CFG_REQUIRED, 1990, 2100, NULL),
+    OM_F_INT(om_target, target_year, "target_year", OM_CFG_REQUIRED, 1990, 2100, NULL),
+    OM_F_DOUBLE(om_target, reduction_pct, "reduction_pct", OM_CFG_REQUIRED, 0, 100, NULL),
+    OM_F_ENUM(om_target, type, "type", 0, target_type_names, NULL),
+    OM_F_LIST(om_target, milestones, nmilestones, "milestones", 0, &milestone_schema),
+};
+static const om_cfg_schema target_schema =
+    OM_SCHEMA(om_target, "target", target_fields, check_target);
+
+/* ---- the policy ----------------------------------------------------------------- */
+
 static const om_cfg_field policy_fields[] = {
     OM_F_STRING(om_policy, organisation, "organisation", OM_CFG_REQUIRED),
     OM_F_BOOL(om_policy, restate_previous_year, "restate_previous_year", 0, "true"),
@@ -161,6 +362,8 @@ static const om_cfg_field policy_fields[] = {
     OM_F_UINT(om_policy, poll_interval_s, "poll_interval_s", 0, 1, 86400, "60"),
     OM_F_DOUBLE(om_policy, max_power_kw, "max_power_kw", 0, 0.001, 1e7, "5000"),
     OM_F_DOUBLE(om_policy, max_flow_m3h, "max_flow_m3h", 0, 0.001, 1e6, "100"),
+    OM_F_STRUCT(om_policy, bills, "bills", 0, &bill_policy_schema),
+    OM_F_LIST(om_policy, targets, ntargets, "targets", 0, &target_schema),
 };
 static const om_cfg_schema policy_schema =
     OM_SCHEMA(om_policy, "reporting policy", policy_fields, check_policy);
@@ -237,4 +440,78 @@ const char *om_factor_kind_name(om_factor_kind kind)
 const char *om_factor_unit_name(om_factor_unit unit)
 {
     return (unsigned)unit < sizeof unit_names / sizeof unit_names[0] - 1 ? unit_names[unit] : "?";
+}
+
+/* ---- bills in the policy ------------------------------------------------------------ */
+
+om_bill_use om_policy_bill_use(const om_policy *policy, const char *site, om_utility utility)
+{
+    for (size_t i = 0; i < policy->bills.nrules; i++) {
+        const om_bill_rule *r = &policy->bills.rules[i];
+        if (r->utility == utility && r->site && strcmp(r->site, site) == 0)
+            return r->use;
+    }
+    return policy->bills.use;
+}
+
+const om_bill_account *om_policy_account(const om_policy *policy, const char *account,
+                                         om_utility utility)
+{
+    for (size_t i = 0; i < policy->bills.naccounts; i++) {
+        const om_bill_account *a = &policy->bills.accounts[i];
+        if (a->utility == utility && a->account && strcmp(a->account, account) == 0)
+            return a;
+    }
+    return NULL;
+}
+
+char *om_policy_bills_folder(const om_policy *policy)
+{
+    const char *folder = policy->bills.folder ? policy->bills.folder : "bills";
+    const char *path = policy->path ? policy->path : "";
+    const char *slash = strrchr(path, '/');
+    size_t dir = folder[0] == '/' ? 0 : slash ? (size_t)(slash - path) + 1 : 0;
+    size_t len = dir + strlen(folder) + 1;
+    char *out = malloc(len);
+    if (out)
+        snprintf(out, len, "%.*s%s", (int)dir, path, folder);
+    return out;
+}
+
+static bool site_known(const om_site *sites, size_t n, const char *id)
+{
+    for (size_t i = 0; id && i < n; i++)
+        if (sites[i].site && strcmp(sites[i].site, id) == 0)
+            return true;
+    return false;
+}
+
+size_t om_policy_check_sites(const om_policy *policy, const om_site *sites, size_t nsites,
+                             om_diag *diag)
+{
+    size_t before = om_diag_count(diag);
+    const om_bill_policy *b = &policy->bills;
+    for (size_t i = 0; i < b->nrules; i++)
+        if (!site_known(sites, nsites, b->rules[i].site)) {
+            char key[64];
+            snprintf(key, sizeof key, "bills.rules[%zu].site", i);
+            om_diag_add(diag, policy->path, b->rules[i].line, b->rules[i].col, key,
+                        "unknown site (got \"%s\", expected a site of the portfolio)",
+                        b->rules[i].site);
+        }
+    for (size_t i = 0; i < b->naccounts; i++) {
+        const om_bill_account *a = &b->accounts[i];
+        size_t n = a->nsites ? a->nsites : a->nshares;
+        for (size_t k = 0; k < n; k++) {
+            const char *id = a->nsites ? a->sites[k] : a->shares[k].site;
+            if (site_known(sites, nsites, id))
+                continue;
+            char key[96];
+            snprintf(key, sizeof key, "bills.accounts[%zu].%s[%zu]", i,
+                     a->nsites ? "sites" : "shares", k);
+            om_diag_add(diag, policy->path, a->line, a->col, key,
+                        "unknown site (got \"%s\", expected a site of the portfolio)", id);
+        }
+    }
+    return om_diag_count(diag) - before;
 }

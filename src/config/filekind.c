@@ -28,6 +28,17 @@ static int in_meters_dir(const char *path)
            (len >= 7 && strncmp(slash - 7, "/meters", 7) == 0);
 }
 
+int om_cfg_is_bill_file(const char *path)
+{
+    size_t n = strlen(path);
+    const char *slash = strrchr(path, '/');
+    if (n < 5 || strcmp(path + n - 4, ".csv") != 0 || !slash)
+        return 0;
+    size_t len = (size_t)(slash - path);
+    return (len == 5 && strncmp(path, "bills", 5) == 0) ||
+           (len >= 6 && strncmp(slash - 6, "/bills", 6) == 0);
+}
+
 static bool has(om_cfg_ctx *ctx, yaml_node_t *root, const char *key)
 {
     return om_cfg_get(ctx, root, key) != NULL;
@@ -36,6 +47,8 @@ static bool has(om_cfg_ctx *ctx, yaml_node_t *root, const char *key)
 om_file_kind om_cfg_file_kind(const char *path)
 {
     const char *base = base_name(path);
+    if (om_cfg_is_bill_file(path))
+        return OM_FILE_BILLS;
     if (strcmp(base, "emission-factors.yaml") == 0)
         return OM_FILE_FACTORS;
     if (strcmp(base, "reporting.yaml") == 0)

@@ -14,6 +14,7 @@ typedef enum {
     OM_FILE_POLICY,     /* reporting.yaml */
     OM_FILE_AGENT,      /* a root key `site_file` */
     OM_FILE_AGGREGATOR, /* a root key `sites_dir` or `database` */
+    OM_FILE_BILLS,      /* SITE.csv in a folder named bills/ (bills.h) */
     OM_FILE_BROKEN,     /* unreadable, or not YAML within the caps: its errors must be shown */
     OM_FILE_OTHER,      /* YAML of none of these kinds */
     OM_FILE__COUNT
@@ -22,5 +23,8 @@ typedef enum {
 /* Reads the file once (quietly) and tells its kind, by the rules above in
  * that order (names first, then root keys). */
 om_file_kind om_cfg_file_kind(const char *path);
+
+/* 1 when PATH names a bill file: SITE.csv in a folder named bills. */
+int om_cfg_is_bill_file(const char *path);
 
 #endif

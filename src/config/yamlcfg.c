@@ -45,7 +45,7 @@ void om_cfg_pop(om_cfg_ctx *ctx, size_t saved)
 void om_cfg_error(om_cfg_ctx *ctx, const yaml_node_t *node, const char *suffix, const char *fmt,
                   ...)
 {
-    char msg[512], key[320];
+    char msg[768], key[320];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -214,7 +214,7 @@ static void enum_expect(const om_cfg_field *f, char *buf, size_t len)
 
 static int parse_scalar(om_cfg_ctx *ctx, yaml_node_t *node, const om_cfg_field *f, void *dst)
 {
-    char got[96], expect[256];
+    char got[96], expect[640];
     om_cfg_describe(node, got, sizeof got);
     const char *s = om_cfg_scalar(node);
     bool numeric = f->type == OM_CFG_UINT || f->type == OM_CFG_INT || f->type == OM_CFG_DOUBLE;

@@ -405,6 +405,18 @@ int om_counter_value_at(const om_counter *c, int64_t t, double *value)
     return 0;
 }
 
+int om_counter_bracket(const om_counter *c, int64_t t, om_curve_point *before,
+                       om_curve_point *after)
+{
+    if (!c || c->n == 0 || t < c->t[0] || t > c->t[c->n - 1])
+        return -1;
+    size_t k = find_point(c, t);
+    size_t next = c->t[k] == t || k + 1 == c->n ? k : k + 1;
+    *before = (om_curve_point){c->t[k], c->u[k]};
+    *after = (om_curve_point){c->t[next], c->u[next]};
+    return 0;
+}
+
 int om_counter_span(const om_counter *c, int64_t *first, int64_t *last)
 {
     if (!c || c->n == 0)

@@ -64,6 +64,11 @@ static int site_index(const om_kpi_input *in, const char *site)
     return -1;
 }
 
+bool om_site_utility_has(const om_site_utility *u)
+{
+    return u->metered || u->billed_ms > 0;
+}
+
 /* Adds one meter-month to a utility's figures. Export rows exist only for
  * sites that net export (rollup.c), so they always subtract. */
 static void add_row(om_site_utility *u, const om_meter_month *m)
@@ -88,64 +93,106 @@ static void add_row(om_site_utility *u, const om_meter_month *m)
         u->metered = true;
 }
 
-static void finish_utility(om_site_utility *u)
+/* Adds a bill's part in a month: counted for the time no main meter
+ * covers (billed.h). */
+static void add_bill(om_site_utility *u, const om_bill_month *b)
 {
-    u->covered = u->metered && u->actual_ms > 0;
+    if (b->reconcile_only || b->billed_ms == 0)
+        return;
+    u->value += b->counted;
+    u->billed += b->counted;
+    if (b->estimated)
+        u->billed_estimated += b->counted;
+    u->billed_ms += b->billed_ms;
 }
 
-static void site_totals(const om_kpi_input *in, om_report *r)
+double om_utility_share(const om_site_utility *u, bool estimated)
+{
+    if (estimated)
+        return u->value > 0 ? (u->estimated + u->billed_estimated) / u->value : 0;
+    int64_t expected = u->expected_ms + u->billed_ms;
+    return expected > 0 ? (double)(u->actual_ms + u->billed_ms) / (double)expected : 0;
+}
+
+static const char *source_of(const om_site_utility *u)
+{
+    if (u->metered && u->billed_ms > 0)
+        return "metered + billed";
+    return u->billed_ms > 0 ? "billed" : "metered";
+}
+
+void om_month_sources(const om_report_month *m, char *buf, size_t len)
+{
+    bool e = om_site_utility_has(&m->elec), w = om_site_utility_has(&m->water);
+    if (!e && !w)
+        snprintf(buf, len, "–");
+    else
+        snprintf(buf, len, "%s%s%s%s%s", e ? "electricity " : "", e ? source_of(&m->elec) : "",
+                 e && w ? "; " : "", w ? "water " : "", w ? source_of(&m->water) : "");
+}
+
+static void finish_utility(om_site_utility *u)
+{
+    u->covered = (u->metered && u->actual_ms > 0) || u->billed_ms > 0;
+}
+
+/* A site's year: its meters' months and bills. Rows are sorted, so the
+ * sums do not depend on the order the caller fetched them in. */
+static void add_year(const om_kpi_input *in, const om_report *r, int year, om_site_year *ys,
+                     om_report_month *months, const om_bill_month *parts, size_t nparts)
 {
     for (size_t i = 0; i < r->nrows; i++) {
         const om_meter_month *m = &r->rows[i];
         int s = site_index(in, m->site);
-        if (s < 0 || (m->year != in->year && m->year != in->year - 1))
+        if (s < 0 || m->year != year)
             continue;
-        om_report_site *rs = &r->sites[s];
-        bool cur = m->year == in->year;
         bool water = m->utility == OM_UTILITY_WATER;
-        om_site_utility *u = cur ? (water ? &rs->water : &rs->elec)
-                                 : (water ? &rs->prev_water : &rs->prev_elec);
-        add_row(u, m);
-        if (cur && m->month >= 1 && m->month <= 12) {
-            om_report_month *mo = &r->months[(size_t)s * 12 + m->month - 1];
+        add_row(water ? &ys[s].water : &ys[s].elec, m);
+        if (months && m->month >= 1 && m->month <= 12) {
+            om_report_month *mo = &months[(size_t)s * 12 + m->month - 1];
             add_row(water ? &mo->water : &mo->elec, m);
             mo->provisional |= m->provisional;
             mo->nevents += m->nevents;
-            r->provisional |= m->provisional;
         }
     }
-    for (size_t s = 0; s < r->nsites; s++) {
-        om_report_site *rs = &r->sites[s];
-        finish_utility(&rs->elec);
-        finish_utility(&rs->water);
-        finish_utility(&rs->prev_elec);
-        finish_utility(&rs->prev_water);
-        for (unsigned m = 0; m < 12; m++) {
-            om_report_month *mo = &r->months[s * 12 + m];
+    for (size_t i = 0; i < nparts; i++) {
+        const om_bill_month *b = &parts[i];
+        int s = site_index(in, b->site);
+        if (s < 0 || b->year != year)
+            continue;
+        bool water = b->utility == OM_UTILITY_WATER;
+        add_bill(water ? &ys[s].water : &ys[s].elec, b);
+        if (months && b->month >= 1 && b->month <= 12) {
+            om_report_month *mo = &months[(size_t)s * 12 + b->month - 1];
+            add_bill(water ? &mo->water : &mo->elec, b);
+        }
+    }
+    for (size_t s = 0; s < in->nsites; s++) {
+        finish_utility(&ys[s].elec);
+        finish_utility(&ys[s].water);
+        for (unsigned m = 0; months && m < 12; m++) {
+            om_report_month *mo = &months[s * 12 + m];
             finish_utility(&mo->elec);
             finish_utility(&mo->water);
             /* Sub-meters above their mains: a wiring, CT or configuration
-             * fault somewhere; the relative slack absorbs rounding only. */
+             * fault somewhere; the relative slack absorbs rounding only. A
+             * month partly billed is not judged: its mains do not cover it. */
             mo->sub_exceeds_main =
-                (mo->elec.covered && mo->elec.sub_value > mo->elec.value * (1 + 1e-9)) ||
-                (mo->water.covered && mo->water.sub_value > mo->water.value * (1 + 1e-9));
+                (mo->elec.metered && mo->elec.billed_ms == 0 && mo->elec.actual_ms > 0 &&
+                 mo->elec.sub_value > mo->elec.value * (1 + 1e-9)) ||
+                (mo->water.metered && mo->water.billed_ms == 0 && mo->water.actual_ms > 0 &&
+                 mo->water.sub_value > mo->water.value * (1 + 1e-9));
         }
     }
 }
 
-static void site_denominators(const om_kpi_input *in, om_report_site *rs)
+static void site_denominators(const om_kpi_input *in, const om_site *s, int y, om_site_year *ys)
 {
-    const om_site *s = rs->site;
-    int y = in->year;
-    rs->area_time_weighted = om_area_time_weighted(s->floor_area, s->nfloor_area, y);
-    rs->area_year_end = om_area_year_end(s->floor_area, s->nfloor_area, y);
+    ys->area_time_weighted = om_area_time_weighted(s->floor_area, s->nfloor_area, y);
+    ys->area_year_end = om_area_year_end(s->floor_area, s->nfloor_area, y);
     bool tw = in->policy->intensity_area == OM_AREA_TIME_WEIGHTED;
-    rs->area_m2 = tw ? rs->area_time_weighted : rs->area_year_end;
-    rs->prev_area_m2 = tw ? om_area_time_weighted(s->floor_area, s->nfloor_area, y - 1)
-                          : om_area_year_end(s->floor_area, s->nfloor_area, y - 1);
-    rs->has_headcount = om_site_headcount(s, y, &rs->headcount) && rs->headcount > 0;
-    rs->prev_has_headcount = om_site_headcount(s, y - 1, &rs->prev_headcount) &&
-                             rs->prev_headcount > 0;
+    ys->area_m2 = tw ? ys->area_time_weighted : ys->area_year_end;
+    ys->has_headcount = om_site_headcount(s, y, &ys->headcount) && ys->headcount > 0;
 }
 
 /* ---- 2. emissions ------------------------------------------------------------ */
@@ -217,11 +264,11 @@ typedef struct {
     const om_site_utility *basis; /* the activity behind it: time and estimate shares */
 } contribution;
 
-static contribution site_contribution(om_kpi_id id, const om_report_site *rs, bool prev)
+static contribution site_contribution(om_kpi_id id, const om_site_year *ys)
 {
-    const om_site_utility *elec = prev ? &rs->prev_elec : &rs->elec;
-    const om_site_utility *water = prev ? &rs->prev_water : &rs->water;
-    const om_site_ghg *g = prev ? &rs->prev_ghg : &rs->ghg;
+    const om_site_utility *elec = &ys->elec;
+    const om_site_utility *water = &ys->water;
+    const om_site_ghg *g = &ys->ghg;
     contribution c = {false, 0, elec};
     switch (id) {
     case OM_KPI_ENERGY_TOTAL:
@@ -265,6 +312,13 @@ static contribution site_contribution(om_kpi_id id, const om_report_site *rs, bo
     return c;
 }
 
+bool om_kpi_site_value(om_kpi_id id, const om_site_year *ys, double *value)
+{
+    contribution c = site_contribution(id, ys);
+    *value = c.num;
+    return c.covered;
+}
+
 static per_kind kpi_per(om_kpi_id id)
 {
     switch (id) {
@@ -281,38 +335,41 @@ static per_kind kpi_per(om_kpi_id id)
     }
 }
 
-static int kpi_figure(const om_kpi_input *in, om_report *r, om_kpi_id id, bool prev,
-                      om_kpi_figure *f)
+int om_kpi_compute_figure(const om_kpi_input *in, size_t nsites, const om_site_year *ys,
+                          om_kpi_id id, om_kpi_figure *f)
 {
     memset(f, 0, sizeof *f);
-    f->covered = calloc(r->nsites ? r->nsites : 1, sizeof *f->covered);
+    f->covered = calloc(nsites ? nsites : 1, sizeof *f->covered);
     if (!f->covered)
         return -1;
     per_kind per = kpi_per(id);
-    double num = 0, est = 0, activity = 0, area = 0, all_area = 0, heads = 0;
+    double num = 0, est = 0, billed = 0, activity = 0, area = 0, all_area = 0, heads = 0;
     int64_t expected = 0, actual = 0;
-    for (size_t s = 0; s < r->nsites; s++) {
-        const om_report_site *rs = &r->sites[s];
-        double site_area = prev ? rs->prev_area_m2 : rs->area_m2;
-        bool has_heads = prev ? rs->prev_has_headcount : rs->has_headcount;
-        unsigned site_heads = prev ? rs->prev_headcount : rs->headcount;
-        all_area += site_area;
-        contribution c = site_contribution(id, rs, prev);
-        if (!c.covered || (per == PER_EMPLOYEE && !has_heads))
+    for (size_t s = 0; s < nsites; s++) {
+        const om_site_year *y = &ys[s];
+        all_area += y->area_m2;
+        contribution c = site_contribution(id, y);
+        if (!c.covered || (per == PER_EMPLOYEE && !y->has_headcount))
             continue;
         f->covered[s] = true;
         f->ncovered++;
         num += c.num;
-        area += site_area;
-        heads += site_heads;
-        est += c.basis->estimated;
+        area += y->area_m2;
+        heads += y->headcount;
+        /* Shares by source: gaps interpolated and bills on estimated
+         * readings are estimated; bills on actual readings are billed; the
+         * rest is metered. Billed time counts as time with data. */
+        est += c.basis->estimated + c.basis->billed_estimated;
+        billed += c.basis->billed - c.basis->billed_estimated;
         activity += c.basis->value;
-        expected += c.basis->expected_ms;
-        actual += c.basis->actual_ms;
+        expected += c.basis->expected_ms + c.basis->billed_ms;
+        actual += c.basis->actual_ms + c.basis->billed_ms;
     }
     f->area_share = all_area > 0 ? area / all_area : 0;
     f->time_share = expected > 0 ? (double)actual / (double)expected : 0;
     f->estimated_share = activity > 0 ? est / activity : 0;
+    f->billed_share = activity > 0 ? billed / activity : 0;
+    f->metered_share = activity > 0 ? (activity - est - billed) / activity : 0;
     if (f->ncovered == 0)
         return 0;
     switch (per) {
@@ -331,6 +388,31 @@ static int kpi_figure(const om_kpi_input *in, om_report *r, om_kpi_id id, bool p
         f->has_value = heads > 0;
         f->value = f->has_value ? num / heads : 0;
         break;
+    }
+    return 0;
+}
+
+int om_kpi_site_years(const om_kpi_input *in, const om_report *r, int year, int factor_year,
+                      om_site_year *ys, om_report_month *months, om_bill_month **parts,
+                      size_t *nparts)
+{
+    om_bill_month *bm = NULL;
+    size_t nbm = 0;
+    const om_site *all = in->portfolio ? in->portfolio : in->sites;
+    size_t nall = in->portfolio ? in->nportfolio : in->nsites;
+    if (in->bills && om_bills_spread(all, nall, in->bills, in->policy, year, &bm, &nbm) < 0)
+        return -1;
+    memset(ys, 0, in->nsites * sizeof *ys);
+    for (size_t s = 0; s < in->nsites; s++)
+        site_denominators(in, &in->sites[s], year, &ys[s]);
+    add_year(in, r, year, ys, months, bm, nbm);
+    for (size_t s = 0; s < in->nsites; s++)
+        site_ghg(in, &in->sites[s], &ys[s].elec, &ys[s].water, year, factor_year, &ys[s].ghg);
+    if (parts) {
+        *parts = bm;
+        *nparts = nbm;
+    } else {
+        free(bm);
     }
     return 0;
 }
@@ -392,36 +474,58 @@ static int sorted_inputs(const om_kpi_input *in, om_report *r)
     return 0;
 }
 
+static void copy_year(om_report_site *rs, const om_site_year *cur, const om_site_year *prev)
+{
+    rs->area_m2 = cur->area_m2;
+    rs->area_time_weighted = cur->area_time_weighted;
+    rs->area_year_end = cur->area_year_end;
+    rs->has_headcount = cur->has_headcount;
+    rs->headcount = cur->headcount;
+    rs->elec = cur->elec;
+    rs->water = cur->water;
+    rs->ghg = cur->ghg;
+    rs->prev_area_m2 = prev->area_m2;
+    rs->prev_has_headcount = prev->has_headcount;
+    rs->prev_headcount = prev->headcount;
+    rs->prev_elec = prev->elec;
+    rs->prev_water = prev->water;
+    rs->prev_ghg = prev->ghg;
+}
+
 int om_report_compute(const om_kpi_input *in, om_report *r)
 {
     memset(r, 0, sizeof *r);
+    om_site_year *cur = NULL, *prev = NULL;
     r->year = in->year;
     r->policy = in->policy;
     r->organisation = in->policy->organisation;
+    r->bills = in->bills;
     if (sorted_inputs(in, r) < 0)
         goto fail;
     r->nsites = in->nsites;
     r->sites = calloc(in->nsites ? in->nsites : 1, sizeof *r->sites);
     r->nmonths = in->nsites * 12;
     r->months = calloc(r->nmonths ? r->nmonths : 1, sizeof *r->months);
-    if (!r->sites || !r->months)
+    cur = calloc(in->nsites ? in->nsites : 1, sizeof *cur);
+    prev = calloc(in->nsites ? in->nsites : 1, sizeof *prev);
+    if (!r->sites || !r->months || !cur || !prev)
         goto fail;
     for (size_t s = 0; s < in->nsites; s++) {
         r->sites[s].site = &in->sites[s];
-        site_denominators(in, &r->sites[s]);
         for (unsigned m = 0; m < 12; m++) {
             r->months[s * 12 + m].site = s;
             r->months[s * 12 + m].month = m + 1;
         }
     }
-    site_totals(in, r);
     int factor_prev = in->policy->restate_previous_year ? in->year : in->year - 1;
-    for (size_t s = 0; s < r->nsites; s++) {
-        om_report_site *rs = &r->sites[s];
-        site_ghg(in, rs->site, &rs->elec, &rs->water, in->year, in->year, &rs->ghg);
-        site_ghg(in, rs->site, &rs->prev_elec, &rs->prev_water, in->year - 1, factor_prev,
-                 &rs->prev_ghg);
-    }
+    if (om_kpi_site_years(in, r, in->year, in->year, cur, r->months, &r->bill_months,
+                          &r->nbill_months) < 0 ||
+        om_kpi_site_years(in, r, in->year - 1, factor_prev, prev, NULL, NULL, NULL) < 0)
+        goto fail;
+    for (size_t i = 0; i < r->nmonths; i++)
+        r->provisional |= r->months[i].provisional;
+    for (size_t s = 0; s < r->nsites; s++)
+        copy_year(&r->sites[s], &cur[s], &prev[s]);
     for (int k = 0; k < OM_KPI__COUNT; k++) {
         om_kpi *kpi = &r->kpis[k];
         kpi->id = (om_kpi_id)k;
@@ -430,15 +534,20 @@ int om_report_compute(const om_kpi_input *in, om_report *r)
         kpi->unit = kpi_meta[k].unit;
         kpi->hkex = kpi_meta[k].hkex;
         kpi->previous_restated = in->policy->restate_previous_year;
-        if (kpi_figure(in, r, kpi->id, false, &kpi->current) < 0 ||
-            kpi_figure(in, r, kpi->id, true, &kpi->previous) < 0)
+        if (om_kpi_compute_figure(in, r->nsites, cur, kpi->id, &kpi->current) < 0 ||
+            om_kpi_compute_figure(in, r->nsites, prev, kpi->id, &kpi->previous) < 0)
             goto fail;
     }
     if (om_kpi_collect_factors(r) < 0 || om_kpi_group_events(r) < 0 ||
+        om_kpi_decompose(r, cur, prev) < 0 || om_kpi_targets(in, r, cur, prev) < 0 ||
         om_kpi_write_notes(in, r) < 0 || om_kpi_write_flags(in, r) < 0)
         goto fail;
+    free(cur);
+    free(prev);
     return 0;
 fail:
+    free(cur);
+    free(prev);
     om_report_free(r);
     errno = ENOMEM;
     return -1;
@@ -469,6 +578,10 @@ void om_report_free(om_report *r)
     free(r->groups);
     free(r->factors);
     free_lines(r->notes, r->nnotes);
+    free(r->bill_months);
+    free(r->targets);
+    for (int d = 0; d < OM_REPORT_DECOMPOSED; d++)
+        free(r->decomposition[d].text);
     memset(r, 0, sizeof *r);
 }
 

@@ -6,6 +6,7 @@
  * spreadsheet filters it by section; a script reads it without knowing the
  * layout of the Markdown tables. RFC 4180 quoting.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -80,6 +81,10 @@ static void kpi_rows(FILE *out, const om_report *r)
         row(out, "kpi_coverage_time", k->key, "", cur, share, "%", "");
         fmt(any, k->current.estimated_share * 100, 1, share, sizeof share);
         row(out, "kpi_estimated", k->key, "", cur, share, "%", "");
+        fmt(any, k->current.metered_share * 100, 1, share, sizeof share);
+        row(out, "kpi_source_metered", k->key, "", cur, share, "%", "");
+        fmt(any, k->current.billed_share * 100, 1, share, sizeof share);
+        row(out, "kpi_source_billed", k->key, "", cur, share, "%", "");
     }
 }
 
@@ -88,16 +93,20 @@ static void utility_rows(FILE *out, const char *section, const char *site, const
                          const char *unit)
 {
     char v[48], key[64];
-    fmt(u->metered, u->value / scale, unit[0] == 'M' ? 3 : 2, v, sizeof v);
+    bool has = om_site_utility_has(u);
+    int dec = unit[0] == 'M' ? 3 : 2;
+    fmt(has, u->value / scale, dec, v, sizeof v);
     row(out, section, what, site, period, v, unit, "");
     snprintf(key, sizeof key, "%s_actual_data", what);
-    fmt(u->metered && u->expected_ms > 0,
-        u->expected_ms ? 100.0 * (double)u->actual_ms / (double)u->expected_ms : 0, 1, v,
+    fmt(has && u->expected_ms + u->billed_ms > 0, 100.0 * om_utility_share(u, false), 1, v,
         sizeof v);
     row(out, section, key, site, period, v, "%", "");
     snprintf(key, sizeof key, "%s_estimated", what);
-    fmt(u->metered, u->value > 0 ? 100.0 * u->estimated / u->value : 0, 1, v, sizeof v);
+    fmt(has, 100.0 * om_utility_share(u, true), 1, v, sizeof v);
     row(out, section, key, site, period, v, "%", "");
+    snprintf(key, sizeof key, "%s_billed", what);
+    fmt(has, u->billed / scale, dec, v, sizeof v);
+    row(out, section, key, site, period, v, unit, "");
 }
 
 static void site_rows(FILE *out, const om_report *r)
@@ -142,6 +151,9 @@ static void month_rows(FILE *out, const om_report *r)
         row(out, "month", "sub_meters", id, label, v, "MWh",
             m->sub_exceeds_main ? "sub-meters exceed main" : "");
         utility_rows(out, "month", id, label, "water", &m->water, 1, "t");
+        char src[96];
+        om_month_sources(m, src, sizeof src);
+        row(out, "month", "source", id, label, "", "", src);
         if (m->provisional)
             row(out, "month", "provisional", id, label, "", "", "not over when computed");
     }
@@ -166,10 +178,105 @@ static void factor_rows(FILE *out, const om_report *r)
     }
 }
 
+static void target_rows(FILE *out, const om_report *r)
+{
+    char v[48], by[16], cur[16], ty[16], text[256];
+    snprintf(cur, sizeof cur, "%d", r->year);
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const om_report_target *t = &r->targets[i];
+        const om_kpi *k = &r->kpis[t->kpi];
+        snprintf(by, sizeof by, "%d", t->target->baseline_year);
+        snprintf(ty, sizeof ty, "%d", t->target->target_year);
+        om_kpi_format(k, t->has_baseline, t->baseline, v, sizeof v);
+        row(out, "target_baseline", k->key, "", by, t->has_baseline ? v : "", k->unit,
+            t->baseline_restated ? "restated with the current year's factors" : "");
+        om_kpi_format(k, t->has_current, t->current, v, sizeof v);
+        snprintf(text, sizeof text, "%s", om_target_status_name(t->status));
+        row(out, "target_current", k->key, "", cur, t->has_current ? v : "", k->unit, text);
+        fmt(t->has_baseline && t->has_current && t->baseline != 0, t->change_pct, 1, v, sizeof v);
+        row(out, "target_change", k->key, "", cur, v, "%", "since the baseline");
+        om_kpi_format(k, t->has_baseline, t->path, v, sizeof v);
+        snprintf(text, sizeof text, "straight-line path: %.1f%% below the baseline by %d",
+                 t->path_reduction_pct, r->year);
+        row(out, "target_path", k->key, "", cur, t->has_baseline ? v : "", k->unit, text);
+        om_kpi_format(k, t->has_baseline, t->target_value, v, sizeof v);
+        snprintf(text, sizeof text, "%s, %.1f%% below the %d baseline",
+                 t->target->type == OM_TARGET_INTENSITY ? "intensity" : "absolute",
+                 t->target->reduction_pct, t->target->baseline_year);
+        row(out, "target", k->key, "", ty, t->has_baseline ? v : "", k->unit, text);
+        for (size_t m = 0; m < t->target->nmilestones; m++) {
+            char my[16];
+            snprintf(my, sizeof my, "%d", t->target->milestones[m].year);
+            fmt(true, t->target->milestones[m].reduction_pct, 1, v, sizeof v);
+            row(out, "target_milestone", k->key, "", my, v, "%", "reduction from the baseline");
+        }
+    }
+}
+
+static void change_rows(FILE *out, const om_report *r)
+{
+    char cur[16], v[48], text[128];
+    snprintf(cur, sizeof cur, "%d", r->year);
+    for (int i = 0; i < OM_REPORT_DECOMPOSED; i++) {
+        const om_decomposition *d = &r->decomposition[i];
+        const om_kpi *k = &r->kpis[d->kpi];
+        if (!d->has)
+            continue;
+        int dec = om_kpi_decimals(k);
+        long long units[OM_EFFECT__COUNT], points[OM_EFFECT__COUNT];
+        double pts[OM_EFFECT__COUNT];
+        for (int e = 0; e < OM_EFFECT__COUNT; e++)
+            pts[e] = d->effects[e] / d->previous * 100;
+        om_round_to_total(d->effects, OM_EFFECT__COUNT, d->change, dec, units);
+        om_round_to_total(pts, OM_EFFECT__COUNT, d->change / d->previous * 100, 1, points);
+        double scale = pow(10, dec);
+        snprintf(v, sizeof v, "%.*f", dec, (double)llround(d->change * scale) / scale);
+        snprintf(text, sizeof text, "%.1f%% against %d",
+                 (double)llround(d->change / d->previous * 1000) / 10, r->year - 1);
+        row(out, "change", k->key, "", cur, v, k->unit, text);
+        for (int e = 0; e < OM_EFFECT__COUNT; e++) {
+            if (!d->applies[e])
+                continue;
+            snprintf(v, sizeof v, "%.*f", dec, (double)units[e] / pow(10, dec));
+            snprintf(text, sizeof text, "%s: %.1f points", om_effect_name((om_effect_kind)e),
+                     (double)points[e] / 10);
+            row(out, "change_effect", k->key, "", cur, v, k->unit, text);
+        }
+        if (d->has_headcount) {
+            snprintf(v, sizeof v, "%.*f", dec,
+                     (double)llround(d->area_headcount * pow(10, dec)) / pow(10, dec));
+            snprintf(text, sizeof text, "of the floor area: headcount: %.1f points",
+                     (double)llround(d->area_headcount / d->previous * 1000) / 10);
+            row(out, "change_effect", k->key, "", cur, v, k->unit, text);
+        }
+        row(out, "change_text", k->key, "", cur, "", "", d->text);
+    }
+}
+
+static void approval_rows(FILE *out, const om_report *r)
+{
+    const om_report_approval *a = r->approval;
+    char y[16], text[512];
+    if (!a)
+        return;
+    snprintf(y, sizeof y, "%d", r->year);
+    snprintf(text, sizeof text, "approved on %s by %s", a->approved_at, a->approved_by);
+    row(out, "approval", a->restated ? "restated" : "approved", "", y, a->sha256, "sha256", text);
+    for (size_t i = 0; i < a->nreasons; i++)
+        row(out, "restatement_reason", "", "", y, "", "", a->reasons[i]);
+    for (size_t i = 0; i < a->nfigures; i++) {
+        snprintf(text, sizeof text, "approved %s", a->figures[i].approved);
+        row(out, "restatement_figure", a->figures[i].what, "", y, a->figures[i].now, "", text);
+    }
+}
+
 int om_report_write_csv(const om_report *r, FILE *out)
 {
     row(out, "section", "key", "site", "period", "value", "unit", "text");
+    approval_rows(out, r);
     kpi_rows(out, r);
+    target_rows(out, r);
+    change_rows(out, r);
     site_rows(out, r);
     month_rows(out, r);
     factor_rows(out, r);

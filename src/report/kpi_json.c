@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * kpi_json.c - the report as JSON (schema officemeter.report.v1).
+ * kpi_json.c - the report as JSON (schema officemeter.report.v2).
  *
  * Written by hand rather than through a DOM so that key order is the
  * schema's order and numbers are the shortest text that reads back as the
@@ -164,6 +164,12 @@ static void coverage(jw *w, const om_report *r, const om_kpi_figure *f, bool int
     kv_num(w, "floor_area_share", f->area_share);
     kv_num(w, "time_share", f->time_share);
     kv_num(w, "estimated_share", f->estimated_share);
+    key(w, "source_shares");
+    open_(w, '{');
+    kv_num(w, "metered", f->metered_share);
+    kv_num(w, "billed", f->billed_share);
+    kv_num(w, "estimated", f->estimated_share);
+    close_(w, '}');
     if (intensity)
         kv_num(w, "denominator", f->denominator);
     close_(w, '}');
@@ -199,12 +205,10 @@ static void kpis(jw *w, const om_report *r)
 static void utility_share(jw *w, const char *k, const om_site_utility *u, bool estimated)
 {
     key(w, k);
-    if (!u->metered)
+    if (!om_site_utility_has(u))
         null(w);
-    else if (estimated)
-        num(w, u->value > 0 ? u->estimated / u->value : 0);
     else
-        num(w, u->expected_ms > 0 ? (double)u->actual_ms / (double)u->expected_ms : 0);
+        num(w, om_utility_share(u, estimated));
 }
 
 static void event(jw *w, const om_month_event *e)
@@ -221,6 +225,49 @@ static void event(jw *w, const om_month_event *e)
     kv_opt(w, "after", !isnan(e->ev.after), e->ev.after);
     kv_num(w, "counted", e->ev.counted);
     close_(w, '}');
+}
+
+/* The bills counted or kept out at a site in the year, one entry each. */
+static void bills(jw *w, const om_report *r, const char *site)
+{
+    char date[16];
+    key(w, "bills");
+    open_(w, '[');
+    for (size_t i = 0; i < r->nbill_months; i++) {
+        const om_bill_month *p = &r->bill_months[i];
+        bool first = strcmp(p->site, site) == 0;
+        for (size_t k = 0; first && k < i; k++)
+            first = r->bill_months[k].bill != p->bill || strcmp(r->bill_months[k].site, site) != 0;
+        if (!first)
+            continue;
+        const om_bill *b = &r->bills->bills[p->bill];
+        double counted = 0, spread = 0;
+        for (size_t k = i; k < r->nbill_months; k++)
+            if (r->bill_months[k].bill == p->bill && strcmp(r->bill_months[k].site, site) == 0) {
+                counted += r->bill_months[k].counted;
+                spread += r->bill_months[k].spread;
+            }
+        open_(w, '{');
+        kv_str(w, "document", b->document);
+        kv_str(w, "account", b->account);
+        kv_str(w, "utility", b->utility == OM_UTILITY_WATER ? "water" : "electricity");
+        kv_str(w, "source", om_bill_source_name(b->source));
+        kv_str(w, "period_start", om_format_date(b->start, date, sizeof date));
+        kv_str(w, "period_end", om_format_date(b->end, date, sizeof date));
+        kv_num(w, "quantity", b->quantity);
+        kv_str(w, "unit", b->utility == OM_UTILITY_WATER ? "m3" : "kWh");
+        kv_num(w, "in_year", spread);
+        kv_num(w, "counted", counted);
+        kv_bool(w, "reconcile_only", p->reconcile_only);
+        /* The file's name, not its path: the report is the same wherever the
+         * portfolio's folder is (an evidence pack rebuilds it elsewhere). */
+        const char *slash = strrchr(b->file, '/');
+        kv_str(w, "file", slash ? slash + 1 : b->file);
+        key(w, "line");
+        integer(w, (long long)b->line);
+        close_(w, '}');
+    }
+    close_(w, ']');
 }
 
 static void site(jw *w, const om_report *r, const om_report_site *rs)
@@ -247,6 +294,8 @@ static void site(jw *w, const om_report *r, const om_report_site *rs)
         null(w);
     kv_num(w, "instruments_mwh", rs->ghg.instruments_mwh);
     kv_opt(w, "sub_meters_mwh", rs->elec.metered, rs->elec.sub_value / 1000);
+    kv_opt(w, "electricity_billed_mwh", om_site_utility_has(&rs->elec), rs->elec.billed / 1000);
+    kv_opt(w, "water_billed_t", om_site_utility_has(&rs->water), rs->water.billed);
     key(w, "coverage");
     open_(w, '{');
     utility_share(w, "electricity", &rs->elec, false);
@@ -263,7 +312,11 @@ static void site(jw *w, const om_report *r, const om_report_site *rs)
     kv_opt(w, "water_t", rs->prev_water.covered, rs->prev_water.value);
     kv_opt(w, "ghg_t", rs->prev_ghg.has_location, rs->prev_ghg.location_t);
     kv_opt(w, "ghg_market_t", rs->prev_ghg.has_location, rs->prev_ghg.market_t);
+    kv_opt(w, "electricity_billed_mwh", om_site_utility_has(&rs->prev_elec),
+           rs->prev_elec.billed / 1000);
+    kv_opt(w, "water_billed_t", om_site_utility_has(&rs->prev_water), rs->prev_water.billed);
     close_(w, '}');
+    bills(w, r, s->site);
     key(w, "flags");
     open_(w, '[');
     for (size_t i = 0; i < rs->nflags; i++)
@@ -302,9 +355,14 @@ static void month(jw *w, const om_report *r, const om_report_month *m)
     open_(w, '{');
     kv_str(w, "site", r->sites[m->site].site->site);
     kv_str(w, "month", label);
-    kv_opt(w, "electricity_mwh", m->elec.metered, m->elec.value / 1000);
-    kv_opt(w, "water_t", m->water.metered, m->water.value);
+    char src[96];
+    om_month_sources(m, src, sizeof src);
+    kv_opt(w, "electricity_mwh", om_site_utility_has(&m->elec), m->elec.value / 1000);
+    kv_opt(w, "water_t", om_site_utility_has(&m->water), m->water.value);
     kv_opt(w, "sub_meters_mwh", m->elec.metered, m->elec.sub_value / 1000);
+    kv_opt(w, "electricity_billed_mwh", om_site_utility_has(&m->elec), m->elec.billed / 1000);
+    kv_opt(w, "water_billed_t", om_site_utility_has(&m->water), m->water.billed);
+    kv_str(w, "source", src);
     key(w, "coverage");
     open_(w, '{');
     utility_share(w, "electricity", &m->elec, false);
@@ -347,16 +405,123 @@ static void factor(jw *w, const om_report *r, const om_report_factor *rf)
     close_(w, '}');
 }
 
+static void targets(jw *w, const om_report *r)
+{
+    key(w, "targets");
+    open_(w, '[');
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const om_report_target *t = &r->targets[i];
+        bool both = t->has_baseline && t->has_current && t->baseline != 0;
+        open_(w, '{');
+        kv_str(w, "kpi", r->kpis[t->kpi].key);
+        kv_str(w, "type", t->target->type == OM_TARGET_INTENSITY ? "intensity" : "absolute");
+        key(w, "baseline_year");
+        integer(w, t->target->baseline_year);
+        kv_opt(w, "baseline", t->has_baseline, t->baseline);
+        kv_bool(w, "baseline_restated", t->baseline_restated);
+        key(w, "baseline_sites");
+        integer(w, (long long)t->baseline_ncovered);
+        kv_opt(w, "value", t->has_current, t->current);
+        kv_opt(w, "change_pct", both, t->change_pct);
+        key(w, "target_year");
+        integer(w, t->target->target_year);
+        kv_num(w, "reduction_pct", t->target->reduction_pct);
+        kv_opt(w, "target", t->has_baseline, t->target_value);
+        key(w, "milestones");
+        open_(w, '[');
+        for (size_t m = 0; m < t->target->nmilestones; m++) {
+            open_(w, '{');
+            key(w, "year");
+            integer(w, t->target->milestones[m].year);
+            kv_num(w, "reduction_pct", t->target->milestones[m].reduction_pct);
+            close_(w, '}');
+        }
+        close_(w, ']');
+        kv_num(w, "path_reduction_pct", t->path_reduction_pct);
+        kv_opt(w, "path", t->has_baseline && t->status != OM_TARGET_NOT_STARTED, t->path);
+        kv_str(w, "status", om_target_status_name(t->status));
+        close_(w, '}');
+    }
+    close_(w, ']');
+}
+
+static void changes(jw *w, const om_report *r)
+{
+    static const char *const keys[OM_EFFECT__COUNT] = {"sites", "floor_area", "intensity",
+                                                       "factor"};
+    key(w, "changes");
+    open_(w, '[');
+    for (int i = 0; i < OM_REPORT_DECOMPOSED; i++) {
+        const om_decomposition *d = &r->decomposition[i];
+        if (!d->has)
+            continue;
+        open_(w, '{');
+        kv_str(w, "kpi", r->kpis[d->kpi].key);
+        kv_num(w, "previous", d->previous);
+        kv_num(w, "value", d->current);
+        kv_num(w, "change", d->change);
+        kv_opt(w, "change_pct", d->previous != 0, d->change / d->previous * 100);
+        key(w, "effects");
+        open_(w, '{');
+        for (int e = 0; e < OM_EFFECT__COUNT; e++)
+            kv_opt(w, keys[e], d->applies[e], d->effects[e]);
+        close_(w, '}');
+        kv_opt(w, "floor_area_of_which_headcount", d->has_headcount, d->area_headcount);
+        key(w, "sites_added");
+        integer(w, (long long)d->sites_added);
+        key(w, "sites_removed");
+        integer(w, (long long)d->sites_removed);
+        key(w, "sites_continuing");
+        integer(w, (long long)d->sites_continuing);
+        kv_str(w, "text", d->text);
+        close_(w, '}');
+    }
+    close_(w, ']');
+}
+
+static void approval(jw *w, const om_report *r)
+{
+    const om_report_approval *a = r->approval;
+    key(w, "approval");
+    if (!a) {
+        null(w);
+        return;
+    }
+    open_(w, '{');
+    kv_str(w, "approved_at", a->approved_at);
+    kv_str(w, "approved_by", a->approved_by);
+    kv_str(w, "sha256", a->sha256);
+    kv_bool(w, "restated", a->restated);
+    kv_str(w, "current_sha256", a->current_sha256);
+    key(w, "reasons");
+    open_(w, '[');
+    for (size_t i = 0; i < a->nreasons; i++)
+        str(w, a->reasons[i]);
+    close_(w, ']');
+    key(w, "figures");
+    open_(w, '[');
+    for (size_t i = 0; i < a->nfigures; i++) {
+        open_(w, '{');
+        kv_str(w, "figure", a->figures[i].what);
+        kv_str(w, "approved", a->figures[i].approved);
+        kv_str(w, "now", a->figures[i].now);
+        close_(w, '}');
+    }
+    close_(w, ']');
+    close_(w, '}');
+}
+
 int om_report_write_json(const om_report *r, FILE *out)
 {
     jw w = {.out = out};
     const om_policy *p = r->policy;
     open_(&w, '{');
-    kv_str(&w, "schema", "officemeter.report.v1");
+    kv_str(&w, "schema", "officemeter.report.v2");
     key(&w, "year");
     integer(&w, r->year);
     kv_str(&w, "organisation", r->organisation);
     kv_bool(&w, "provisional", r->provisional);
+    approval(&w, r);
     key(&w, "policy");
     open_(&w, '{');
     kv_bool(&w, "restate_previous_year", p->restate_previous_year);
@@ -370,6 +535,8 @@ int om_report_write_json(const om_report *r, FILE *out)
     integer(&w, p->poll_interval_s);
     close_(&w, '}');
     kpis(&w, r);
+    targets(&w, r);
+    changes(&w, r);
     key(&w, "sites");
     open_(&w, '[');
     for (size_t s = 0; s < r->nsites; s++)

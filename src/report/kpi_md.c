@@ -56,12 +56,13 @@ static void kpi_table(FILE *out, const om_report *r)
 {
     fprintf(out, "## KPIs (HKEX ESG Reporting Code)\n\n");
     fprintf(out, "| KPI | HKEX | Unit | %d | %d%s | Change | Sites | Floor area | "
-                 "Time with data | Estimated |\n",
+                 "Time with data | Metered | Billed | Estimated |\n",
             r->year, r->year - 1, r->policy->restate_previous_year ? " (restated)" : "");
-    fprintf(out, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    fprintf(out, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < OM_KPI__COUNT; i++) {
         const om_kpi *k = &r->kpis[i];
-        char cur[32], prev[32], chg[32], sites[32], area[32], time[32], est[32];
+        char cur[32], prev[32], chg[32], sites[32], area[32], time[32], est[32], met[32],
+            bil[32];
         double pct;
         bool has_pct = om_kpi_change_pct(k, &pct);
         om_kpi_format(k, k->current.has_value, k->current.value, cur, sizeof cur);
@@ -74,6 +75,8 @@ static void kpi_table(FILE *out, const om_report *r)
         fmt_pct(any, k->current.area_share, area, sizeof area);
         fmt_pct(any, k->current.time_share, time, sizeof time);
         fmt_pct(any, k->current.estimated_share, est, sizeof est);
+        fmt_pct(any, k->current.metered_share, met, sizeof met);
+        fmt_pct(any, k->current.billed_share, bil, sizeof bil);
         fprintf(out, "|");
         cell(out, k->label);
         cell(out, k->hkex[0] ? k->hkex : "–");
@@ -84,6 +87,8 @@ static void kpi_table(FILE *out, const om_report *r)
         cell(out, sites);
         cell(out, area);
         cell(out, time);
+        cell(out, met);
+        cell(out, bil);
         cell(out, est);
         fputc('\n', out);
     }
@@ -93,9 +98,7 @@ static void kpi_table(FILE *out, const om_report *r)
 static void share_cell(FILE *out, const om_site_utility *u, bool estimated)
 {
     char buf[32];
-    double v = estimated ? (u->value > 0 ? u->estimated / u->value : 0)
-                         : (u->expected_ms > 0 ? (double)u->actual_ms / (double)u->expected_ms : 0);
-    fmt_pct(u->metered, v, buf, sizeof buf);
+    fmt_pct(om_site_utility_has(u), om_utility_share(u, estimated), buf, sizeof buf);
     cell(out, buf);
 }
 
@@ -105,11 +108,13 @@ static void site_table(FILE *out, const om_report *r)
     fprintf(out, "| Site | Time zone | Grid region | Electricity MWh | Sub-meters MWh | Water t | "
                  "Scope 2 location tCO2e | Scope 2 market tCO2e | Instruments MWh | Floor area m² | "
                  "Headcount | Electricity data | Water data | Electricity estimated | "
-                 "Water estimated |\n");
-    fprintf(out, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                 "Water estimated | Electricity billed MWh | Water billed t |\n");
+    fprintf(out, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                 "---:|\n");
     for (size_t s = 0; s < r->nsites; s++) {
         const om_report_site *rs = &r->sites[s];
-        char e[32], sub[32], w[32], loc[32], mkt[32], ins[32], area[32], heads[32];
+        char e[32], sub[32], w[32], loc[32], mkt[32], ins[32], area[32], heads[32], eb[32],
+            wb[32];
         fmt_opt(rs->elec.covered, rs->elec.value / 1000, 2, e, sizeof e);
         fmt_opt(rs->elec.metered, rs->elec.sub_value / 1000, 2, sub, sizeof sub);
         fmt_opt(rs->water.covered, rs->water.value, 2, w, sizeof w);
@@ -117,6 +122,8 @@ static void site_table(FILE *out, const om_report *r)
         fmt_opt(rs->ghg.has_location, rs->ghg.market_t, 2, mkt, sizeof mkt);
         fmt_opt(true, rs->ghg.instruments_mwh, 2, ins, sizeof ins);
         fmt_opt(true, rs->area_m2, 1, area, sizeof area);
+        fmt_opt(om_site_utility_has(&rs->elec), rs->elec.billed / 1000, 2, eb, sizeof eb);
+        fmt_opt(om_site_utility_has(&rs->water), rs->water.billed, 2, wb, sizeof wb);
         if (rs->has_headcount)
             snprintf(heads, sizeof heads, "%u", rs->headcount);
         else
@@ -137,6 +144,8 @@ static void site_table(FILE *out, const om_report *r)
         share_cell(out, &rs->water, false);
         share_cell(out, &rs->elec, true);
         share_cell(out, &rs->water, true);
+        cell(out, eb);
+        cell(out, wb);
         fputc('\n', out);
     }
     fputc('\n', out);
@@ -146,15 +155,16 @@ static void month_table(FILE *out, const om_report *r)
 {
     fprintf(out, "## Monthly (%d, each site's local months)\n\n", r->year);
     fprintf(out, "| Site | Month | Electricity MWh | Sub-meters MWh | Water t | Electricity data | "
-                 "Electricity estimated | Water data | Flags |\n");
-    fprintf(out, "|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+                 "Electricity estimated | Water data | Source | Flags |\n");
+    fprintf(out, "|---|---|---:|---:|---:|---:|---:|---:|---|---|\n");
     for (size_t i = 0; i < r->nmonths; i++) {
         const om_report_month *m = &r->months[i];
-        char label[16], e[32], sub[32], w[32], flags[64] = "";
+        char label[16], e[32], sub[32], w[32], flags[64] = "", src[96];
         snprintf(label, sizeof label, "%04d-%02u", r->year, m->month);
-        fmt_opt(m->elec.metered, m->elec.value / 1000, 3, e, sizeof e);
+        fmt_opt(om_site_utility_has(&m->elec), m->elec.value / 1000, 3, e, sizeof e);
         fmt_opt(m->elec.metered, m->elec.sub_value / 1000, 3, sub, sizeof sub);
-        fmt_opt(m->water.metered, m->water.value, 2, w, sizeof w);
+        fmt_opt(om_site_utility_has(&m->water), m->water.value, 2, w, sizeof w);
+        om_month_sources(m, src, sizeof src);
         if (m->sub_exceeds_main)
             strcat(flags, "sub-meters exceed main");
         if (m->provisional)
@@ -168,6 +178,7 @@ static void month_table(FILE *out, const om_report *r)
         share_cell(out, &m->elec, false);
         share_cell(out, &m->elec, true);
         share_cell(out, &m->water, false);
+        cell(out, src);
         cell(out, flags[0] ? flags : "–");
         fputc('\n', out);
     }
@@ -207,13 +218,174 @@ static void factor_table(FILE *out, const om_report *r)
     fputc('\n', out);
 }
 
+static void approval_section(FILE *out, const om_report *r)
+{
+    const om_report_approval *a = r->approval;
+    if (!a)
+        return;
+    if (!a->restated) {
+        fprintf(out, "**Approved** on %s by %s (SHA-256 %s); this report is the approved "
+                     "one.\n\n",
+                a->approved_at, a->approved_by, a->sha256);
+        return;
+    }
+    fprintf(out, "## Restatement\n\n");
+    fprintf(out, "**This report restates the report of %d approved on %s by %s** (SHA-256 %s; "
+                 "this one %s).\n\n",
+            r->year, a->approved_at, a->approved_by, a->sha256, a->current_sha256);
+    fprintf(out, "Why:\n\n");
+    for (size_t i = 0; i < a->nreasons; i++)
+        fprintf(out, "- %s\n", a->reasons[i]);
+    if (a->nreasons == 0)
+        fprintf(out, "- no input file changed: the figures moved with the readings or the "
+                     "program\n");
+    if (a->nfigures == 0) {
+        fprintf(out, "\nNo figure changed: the differences are in the notes and flags below.\n\n");
+        return;
+    }
+    fprintf(out, "\n| Figure | Approved | Now |\n|---|---:|---:|\n");
+    for (size_t i = 0; i < a->nfigures; i++) {
+        fprintf(out, "|");
+        cell(out, a->figures[i].what);
+        cell(out, a->figures[i].approved);
+        cell(out, a->figures[i].now);
+        fputc('\n', out);
+    }
+    fputc('\n', out);
+}
+
+static void target_table(FILE *out, const om_report *r)
+{
+    if (r->ntargets == 0)
+        return;
+    fprintf(out, "## Targets (HKEX A1.5, A2.3, A2.4)\n\n");
+    fprintf(out, "| KPI | Unit | Type | Baseline year | Baseline | %d | Change since baseline | "
+                 "Target year | Reduction | Target | Path for %d | Status |\n",
+            r->year, r->year);
+    fprintf(out, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const om_report_target *t = &r->targets[i];
+        const om_kpi *k = &r->kpis[t->kpi];
+        char by[16], base[48], cur[32], chg[32], ty[16], red[32], tv[32], path[32];
+        snprintf(by, sizeof by, "%d", t->target->baseline_year);
+        om_kpi_format(k, t->has_baseline, t->baseline, base, sizeof base);
+        if (t->has_baseline && t->baseline_restated)
+            strcat(base, " (restated)");
+        om_kpi_format(k, t->has_current, t->current, cur, sizeof cur);
+        fmt_opt(t->has_baseline && t->has_current && t->baseline != 0, t->change_pct, 1, chg,
+                sizeof chg);
+        if (strcmp(chg, "–") != 0)
+            strcat(chg, "%");
+        snprintf(ty, sizeof ty, "%d", t->target->target_year);
+        snprintf(red, sizeof red, "%.1f%%", t->target->reduction_pct);
+        om_kpi_format(k, t->has_baseline, t->target_value, tv, sizeof tv);
+        om_kpi_format(k, t->has_baseline && t->status != OM_TARGET_NOT_STARTED, t->path, path,
+                      sizeof path);
+        fprintf(out, "|");
+        cell(out, k->label);
+        cell(out, k->unit);
+        cell(out, t->target->type == OM_TARGET_INTENSITY ? "intensity" : "absolute");
+        cell(out, by);
+        cell(out, base);
+        cell(out, cur);
+        cell(out, chg);
+        cell(out, ty);
+        cell(out, red);
+        cell(out, tv);
+        cell(out, path);
+        cell(out, om_target_status_name(t->status));
+        fputc('\n', out);
+    }
+    fputc('\n', out);
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const om_report_target *t = &r->targets[i];
+        const om_kpi *k = &r->kpis[t->kpi];
+        fprintf(out, "- %s: %s %.1f%% by %d from %d", k->key,
+                t->target->type == OM_TARGET_INTENSITY ? "intensity down" : "down",
+                t->target->reduction_pct, t->target->target_year, t->target->baseline_year);
+        for (size_t m = 0; m < t->target->nmilestones; m++)
+            fprintf(out, "%s%.1f%% by %d", m == 0 ? " (milestones: " : ", ",
+                    t->target->milestones[m].reduction_pct, t->target->milestones[m].year);
+        fprintf(out, "%s; the straight-line path asks %.1f%% by %d",
+                t->target->nmilestones ? ")" : "", t->path_reduction_pct, r->year);
+        if (t->has_baseline && t->baseline_ncovered != k->current.ncovered)
+            fprintf(out, "; the baseline covers %zu sites, %d covers %zu", t->baseline_ncovered,
+                    r->year, k->current.ncovered);
+        fprintf(out, ".\n");
+    }
+    fputc('\n', out);
+}
+
+static void change_table(FILE *out, const om_report *r)
+{
+    fprintf(out, "## Why it moved (%d against %d)\n\n", r->year, r->year - 1);
+    fprintf(out, "| KPI | Unit | %d | %d | Change |", r->year - 1, r->year);
+    static const char *const heads[OM_EFFECT__COUNT] = {
+        "Sites added or removed", "Floor area", "Intensity per m²", "Emission factor"};
+    for (int e = 0; e < OM_EFFECT__COUNT; e++)
+        fprintf(out, " %s |", heads[e]);
+    fprintf(out, " Of the floor area: headcount |");
+    fprintf(out, "\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < OM_REPORT_DECOMPOSED; i++) {
+        const om_decomposition *d = &r->decomposition[i];
+        const om_kpi *k = &r->kpis[d->kpi];
+        if (!d->has)
+            continue;
+        int dec = om_kpi_decimals(k);
+        long long units[OM_EFFECT__COUNT], points[OM_EFFECT__COUNT];
+        double pts[OM_EFFECT__COUNT];
+        for (int e = 0; e < OM_EFFECT__COUNT; e++)
+            pts[e] = d->effects[e] / d->previous * 100;
+        om_round_to_total(d->effects, OM_EFFECT__COUNT, d->change, dec, units);
+        om_round_to_total(pts, OM_EFFECT__COUNT, d->change / d->previous * 100, 1, points);
+        char a[32], b[32], c[64];
+        snprintf(a, sizeof a, "%.*f", dec, d->previous);
+        snprintf(b, sizeof b, "%.*f", dec, d->current);
+        snprintf(c, sizeof c, "%.*f (%.1f%%)", dec,
+                 (double)llround(d->change * pow(10, dec)) / pow(10, dec),
+                 (double)llround(d->change / d->previous * 1000) / 10);
+        fprintf(out, "|");
+        cell(out, k->label);
+        cell(out, k->unit);
+        cell(out, a);
+        cell(out, b);
+        cell(out, c);
+        for (int e = 0; e < OM_EFFECT__COUNT; e++) {
+            char v[64];
+            if (d->applies[e])
+                snprintf(v, sizeof v, "%.*f (%.1f)", dec, (double)units[e] / pow(10, dec),
+                         (double)points[e] / 10);
+            else
+                snprintf(v, sizeof v, "–");
+            cell(out, v);
+        }
+        char h[64] = "–";
+        if (d->has_headcount)
+            snprintf(h, sizeof h, "%.*f (%.1f)", dec,
+                     (double)llround(d->area_headcount * pow(10, dec)) / pow(10, dec),
+                     (double)llround(d->area_headcount / d->previous * 1000) / 10);
+        cell(out, h);
+        fputc('\n', out);
+    }
+    fprintf(out, "\nEach effect in the KPI's unit, with its points of the change in brackets; "
+                 "the effects add up to the change. The last column is the part of the floor-area "
+                 "effect that the headcount explains, where sites declare one in both years.\n\n");
+    for (int i = 0; i < OM_REPORT_DECOMPOSED; i++)
+        if (r->decomposition[i].has)
+            fprintf(out, "%s\n\n", r->decomposition[i].text);
+}
+
 int om_report_write_md(const om_report *r, FILE *out)
 {
     fprintf(out, "# Annual ESG KPI report %d: %s\n\n", r->year, r->organisation);
-    fprintf(out, "Built from monthly rollups of the sites' main meters. %s\n\n",
+    fprintf(out, "Built from monthly rollups of the sites' main meters%s. %s\n\n",
+            r->nbill_months ? " and, where no main meter is in service, from bills" : "",
             r->provisional ? "**Provisional**: some months were not over when computed."
                            : "All months complete.");
+    approval_section(out, r);
     kpi_table(out, r);
+    target_table(out, r);
+    change_table(out, r);
     site_table(out, r);
     month_table(out, r);
     factor_table(out, r);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "kpi_private.h"
+#include "officemeter/base/calendar.h"
 #include "officemeter/base/isotime.h"
 
 typedef struct {
@@ -167,7 +168,7 @@ static const char *area_basis(const om_policy *p)
 /* Why a site is outside a utility's KPIs. */
 static const char *uncovered_reason(const om_site_utility *u)
 {
-    return u->metered ? "no data" : "not metered";
+    return u->metered ? "no data" : "not metered, no bills";
 }
 
 static void note_coverage(lines *l, const om_report *r, om_kpi_id id, const char *what,
@@ -316,6 +317,124 @@ static void note_quality(lines *l, const om_report *r)
         addf(l, "Provisional: these months were not over when they were computed: %s.", prov.buf);
 }
 
+/* "2024-01..2024-03, 2024-07" from a month mask. */
+static void month_ranges(int year, const bool *in, list_text *t)
+{
+    for (unsigned m = 0; m < 12; m++) {
+        if (!in[m])
+            continue;
+        unsigned e = m;
+        while (e + 1 < 12 && in[e + 1])
+            e++;
+        if (e == m)
+            list_add(t, "%d-%02u", year, m + 1);
+        else
+            list_add(t, "%d-%02u..%d-%02u", year, m + 1, year, e + 1);
+        m = e;
+    }
+}
+
+static const char *utility_name(bool water)
+{
+    return water ? "water" : "electricity";
+}
+
+/* The sites and months that came from bills, and the bills kept out. */
+static void note_bills(lines *l, const om_report *r)
+{
+    list_text billed = {0}, kept = {0};
+    for (size_t s = 0; s < r->nsites; s++)
+        for (int water = 0; water <= 1; water++) {
+            bool whole[12] = {false}, part[12] = {false}, any = false;
+            for (unsigned m = 0; m < 12; m++) {
+                const om_site_utility *u = water ? &r->months[s * 12 + m].water
+                                                 : &r->months[s * 12 + m].elec;
+                if (u->billed_ms == 0)
+                    continue;
+                any = true;
+                (u->metered ? part : whole)[m] = true;
+            }
+            if (!any)
+                continue;
+            list_text months = {0};
+            month_ranges(r->year, whole, &months);
+            list_text parts = {0};
+            month_ranges(r->year, part, &parts);
+            list_add(&billed, "%s %s %s%s%s%s", r->sites[s].site->site, utility_name(water),
+                     months.len ? months.buf : "", months.len && parts.len ? ", " : "",
+                     parts.len ? "part of " : "", parts.len ? parts.buf : "");
+        }
+    size_t not_counted = 0;
+    double not_counted_qty[2] = {0, 0};
+    for (size_t i = 0; i < r->nbill_months; i++) {
+        const om_bill_month *b = &r->bill_months[i];
+        if (b->reconcile_only || b->counted < b->spread * (1 - 1e-12)) {
+            not_counted++;
+            not_counted_qty[b->utility == OM_UTILITY_WATER] +=
+                b->reconcile_only ? b->spread : b->spread - b->counted;
+        }
+    }
+    if (billed.len)
+        addf(l, "From bills (no main meter in service, docs/methodology.md \"Bills\"): %s. A "
+                "bill is spread over its days and counts only for the time no main meter "
+                "covers; every bill used is listed under its site.",
+             billed.buf);
+    if (not_counted)
+        list_add(&kept, "%.3f MWh of electricity and %.3f m3 of water", not_counted_qty[0] / 1000,
+                 not_counted_qty[1]);
+    if (kept.len)
+        addf(l, "Bills not counted where a main meter covers the time or the policy keeps "
+                "them for reconciliation only (%s): officemeter reconcile compares them with "
+                "the meters.",
+             kept.buf);
+}
+
+/* Months of a site with data for a utility in the year where part of the
+ * time has neither a main meter in service nor a bill. */
+static void note_no_data(lines *l, const om_report *r)
+{
+    list_text out = {0};
+    for (size_t s = 0; s < r->nsites; s++) {
+        const om_report_site *rs = &r->sites[s];
+        for (int water = 0; water <= 1; water++) {
+            const om_site_utility *y = water ? &rs->water : &rs->elec;
+            if (!om_site_utility_has(y))
+                continue;
+            bool hole[12] = {false}, any = false;
+            for (unsigned m = 0; m < 12; m++) {
+                const om_site_utility *u = water ? &r->months[s * 12 + m].water
+                                                 : &r->months[s * 12 + m].elec;
+                int64_t a, b;
+                if (om_month_bounds(rs->site->timezone, r->year, m + 1, &a, &b) < 0)
+                    continue;
+                if (u->expected_ms + u->billed_ms < b - a)
+                    any = hole[m] = true;
+            }
+            if (!any)
+                continue;
+            list_text months = {0};
+            month_ranges(r->year, hole, &months);
+            list_add(&out, "%s %s %s", rs->site->site, utility_name(water), months.buf);
+        }
+    }
+    if (out.len)
+        addf(l, "Time with neither a main meter in service nor a bill (not counted, not "
+                "estimated): %s.",
+             out.buf);
+}
+
+static void note_sources(lines *l, const om_report *r)
+{
+    const om_kpi_figure *e = &r->kpis[OM_KPI_ENERGY_ELECTRICITY].current;
+    const om_kpi_figure *w = &r->kpis[OM_KPI_WATER].current;
+    if (e->billed_share == 0 && w->billed_share == 0)
+        return;
+    addf(l, "Sources: electricity %.1f%% metered, %.1f%% billed, %.1f%% estimated; water "
+            "%.1f%% metered, %.1f%% billed, %.1f%% estimated.",
+         e->metered_share * 100, e->billed_share * 100, e->estimated_share * 100,
+         w->metered_share * 100, w->billed_share * 100, w->estimated_share * 100);
+}
+
 static void note_factors(lines *l, const om_report *r)
 {
     for (size_t i = 0; i < r->nfactors; i++) {
@@ -343,6 +462,9 @@ int om_kpi_write_notes(const om_kpi_input *in, om_report *r)
     note_whole_portfolio(&l, r);
     note_employees(&l, r);
     note_quality(&l, r);
+    note_bills(&l, r);
+    note_sources(&l, r);
+    note_no_data(&l, r);
     note_factors(&l, r);
     r->notes = l.lines;
     r->nnotes = l.n;
@@ -477,19 +599,61 @@ int om_kpi_group_events(om_report *r)
     return 0;
 }
 
+/* Every bill counted at the site in the year, once, with what it gave. */
+static void bill_flags(const om_report *r, const char *site, lines *l)
+{
+    char a[16], b[16];
+    for (size_t i = 0; i < r->nbill_months; i++) {
+        const om_bill_month *p = &r->bill_months[i];
+        if (strcmp(p->site, site) != 0 || p->reconcile_only || p->counted <= 0)
+            continue;
+        bool first = true;
+        for (size_t k = 0; k < i && first; k++)
+            first = r->bill_months[k].bill != p->bill || strcmp(r->bill_months[k].site, site) != 0;
+        if (!first)
+            continue;
+        double counted = 0, share = 0;
+        unsigned days = 0;
+        for (size_t k = i; k < r->nbill_months; k++)
+            if (r->bill_months[k].bill == p->bill && strcmp(r->bill_months[k].site, site) == 0) {
+                counted += r->bill_months[k].counted;
+                share += r->bill_months[k].share * r->bill_months[k].days;
+                days += r->bill_months[k].days;
+            }
+        const om_bill *bill = &r->bills->bills[p->bill];
+        const char *unit = bill->utility == OM_UTILITY_WATER ? "m³" : "kWh";
+        const om_bill_account *acc = om_policy_account(r->policy, bill->account, bill->utility);
+        char part[96] = "";
+        if (acc && days)
+            snprintf(part, sizeof part, "; %.1f%% of the account here%s", share / days * 100,
+                     acc->nsites ? ", by floor area" : "");
+        addf(l, "%s bill %s (%s, account %s, %s..%s, %.3f %s over %u days%s): %.3f %s counted "
+                "in %d.",
+             utility_name(bill->utility == OM_UTILITY_WATER), bill->document,
+             om_bill_source_name(bill->source), bill->account,
+             om_format_date(bill->start, a, sizeof a), om_format_date(bill->end, b, sizeof b),
+             bill->quantity, unit, om_bill_days(bill), part, counted, unit, r->year);
+    }
+}
+
 static void site_flags(const om_kpi_input *in, const om_report *r, size_t s, lines *l)
 {
     const om_report_site *rs = &r->sites[s];
     const char *id = rs->site->site;
-    if (!rs->elec.metered)
+    if (!rs->elec.metered && rs->elec.billed_ms > 0)
+        addf(l, "No main electricity meter in service in %d: electricity from bills.", r->year);
+    else if (!rs->elec.metered)
         addf(l, "No main electricity meter in service in %d.", r->year);
     else if (!rs->elec.covered)
         addf(l, "No electricity data in %d: the site is outside the energy and GHG KPIs.",
              r->year);
-    if (!rs->water.metered)
-        addf(l, "No main water meter: the site is outside the water KPIs.");
+    if (!rs->water.metered && rs->water.billed_ms > 0)
+        addf(l, "No main water meter in service in %d: water from bills.", r->year);
+    else if (!rs->water.metered)
+        addf(l, "No main water meter and no bills: the site is outside the water KPIs.");
     else if (!rs->water.covered)
         addf(l, "No water data in %d: the site is outside the water KPIs.", r->year);
+    bill_flags(r, id, l);
     if (rs->ghg.instruments_mwh > 0 && rs->ghg.has_location &&
         rs->ghg.instruments_mwh * 1000 > rs->elec.value)
         addf(l, "Instruments (%.3f MWh) exceed the consumption (%.3f MWh); the excess is not "

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <xlsxwriter.h>
 
+#include "kpi_private.h"
 #include "officemeter/base/isotime.h"
 
 typedef struct {
@@ -64,11 +65,11 @@ static void kpi_sheet(book *b, const om_report *r)
              r->policy->restate_previous_year ? " (restated)" : "");
     const char *cols[] = {"Key", "KPI", "HKEX", "Unit", cur, prev, "Change %", "Sites covered",
                           "Floor area covered", "Time with actual data", "Estimated",
-                          "Denominator"};
+                          "Denominator", "Metered", "Billed"};
     header(ws, b, cols, sizeof cols / sizeof cols[0]);
     worksheet_set_column(ws, 0, 0, 34, NULL);
     worksheet_set_column(ws, 1, 1, 46, NULL);
-    worksheet_set_column(ws, 4, 11, 14, NULL);
+    worksheet_set_column(ws, 4, 13, 14, NULL);
     for (int i = 0; i < OM_KPI__COUNT; i++) {
         const om_kpi *k = &r->kpis[i];
         lxw_row_t row = (lxw_row_t)i + 1;
@@ -95,16 +96,15 @@ static void kpi_sheet(book *b, const om_report *r)
         num(ws, row, 9, any, k->current.time_share, b->pct);
         num(ws, row, 10, any, k->current.estimated_share, b->pct);
         num(ws, row, 11, k->current.denominator > 0, k->current.denominator, b->dec[1]);
+        num(ws, row, 12, any, k->current.metered_share, b->pct);
+        num(ws, row, 13, any, k->current.billed_share, b->pct);
     }
 }
 
 static void share(lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, const om_site_utility *u,
                   bool estimated, lxw_format *f)
 {
-    double v = estimated ? (u->value > 0 ? u->estimated / u->value : 0)
-                         : (u->expected_ms > 0 ? (double)u->actual_ms / (double)u->expected_ms
-                                               : 0);
-    num(ws, row, col, u->metered, v, f);
+    num(ws, row, col, om_site_utility_has(u), om_utility_share(u, estimated), f);
 }
 
 static void site_sheet(book *b, const om_report *r)
@@ -114,10 +114,11 @@ static void site_sheet(book *b, const om_report *r)
                           "Sub-meters MWh", "Water t", "Scope 2 location tCO2e",
                           "Scope 2 market tCO2e", "Scope 3 cat. 3 tCO2e", "Scope 3 water tCO2e",
                           "Instruments MWh", "Floor area m²", "Headcount", "Electricity data",
-                          "Water data", "Electricity estimated", "Water estimated"};
+                          "Water data", "Electricity estimated", "Water estimated",
+                          "Electricity billed MWh", "Water billed t"};
     header(ws, b, cols, sizeof cols / sizeof cols[0]);
     worksheet_set_column(ws, 0, 3, 16, NULL);
-    worksheet_set_column(ws, 4, 17, 13, NULL);
+    worksheet_set_column(ws, 4, 19, 13, NULL);
     for (size_t s = 0; s < r->nsites; s++) {
         const om_report_site *rs = &r->sites[s];
         lxw_row_t row = (lxw_row_t)s + 1;
@@ -139,6 +140,8 @@ static void site_sheet(book *b, const om_report *r)
         share(ws, row, 15, &rs->water, false, b->pct);
         share(ws, row, 16, &rs->elec, true, b->pct);
         share(ws, row, 17, &rs->water, true, b->pct);
+        num(ws, row, 18, om_site_utility_has(&rs->elec), rs->elec.billed / 1000, b->dec[3]);
+        num(ws, row, 19, om_site_utility_has(&rs->water), rs->water.billed, b->dec[2]);
     }
 }
 
@@ -147,9 +150,10 @@ static void month_sheet(book *b, const om_report *r)
     lxw_worksheet *ws = workbook_add_worksheet(b->wb, "Monthly");
     const char *cols[] = {"Site", "Month", "Electricity MWh", "Sub-meters MWh", "Water t",
                           "Electricity data", "Electricity estimated", "Water data",
-                          "Sub-meters exceed main", "Provisional"};
+                          "Sub-meters exceed main", "Provisional", "Electricity billed MWh",
+                          "Water billed t", "Source"};
     header(ws, b, cols, sizeof cols / sizeof cols[0]);
-    worksheet_set_column(ws, 0, 9, 14, NULL);
+    worksheet_set_column(ws, 0, 12, 14, NULL);
     for (size_t i = 0; i < r->nmonths; i++) {
         const om_report_month *m = &r->months[i];
         lxw_row_t row = (lxw_row_t)i + 1;
@@ -157,14 +161,111 @@ static void month_sheet(book *b, const om_report *r)
         snprintf(label, sizeof label, "%04d-%02u", r->year, m->month);
         worksheet_write_string(ws, row, 0, r->sites[m->site].site->site, NULL);
         worksheet_write_string(ws, row, 1, label, NULL);
-        num(ws, row, 2, m->elec.metered, m->elec.value / 1000, b->dec[3]);
+        num(ws, row, 2, om_site_utility_has(&m->elec), m->elec.value / 1000, b->dec[3]);
         num(ws, row, 3, m->elec.metered, m->elec.sub_value / 1000, b->dec[3]);
-        num(ws, row, 4, m->water.metered, m->water.value, b->dec[2]);
+        num(ws, row, 4, om_site_utility_has(&m->water), m->water.value, b->dec[2]);
         share(ws, row, 5, &m->elec, false, b->pct);
         share(ws, row, 6, &m->elec, true, b->pct);
         share(ws, row, 7, &m->water, false, b->pct);
         worksheet_write_string(ws, row, 8, m->sub_exceeds_main ? "yes" : "no", NULL);
         worksheet_write_string(ws, row, 9, m->provisional ? "yes" : "no", NULL);
+        char src[96];
+        om_month_sources(m, src, sizeof src);
+        num(ws, row, 10, om_site_utility_has(&m->elec), m->elec.billed / 1000, b->dec[3]);
+        num(ws, row, 11, om_site_utility_has(&m->water), m->water.billed, b->dec[2]);
+        worksheet_write_string(ws, row, 12, src, NULL);
+    }
+}
+
+static void target_sheet(book *b, const om_report *r)
+{
+    lxw_worksheet *ws = workbook_add_worksheet(b->wb, "Targets");
+    const char *cols[] = {"Key", "KPI", "Unit", "Type", "Baseline year", "Baseline",
+                          "Baseline restated", "Value", "Change since baseline %",
+                          "Target year", "Reduction %", "Target", "Path reduction %", "Path",
+                          "Status"};
+    header(ws, b, cols, sizeof cols / sizeof cols[0]);
+    worksheet_set_column(ws, 0, 1, 34, NULL);
+    worksheet_set_column(ws, 2, 14, 13, NULL);
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const om_report_target *t = &r->targets[i];
+        const om_kpi *k = &r->kpis[t->kpi];
+        lxw_format *f = b->dec[om_kpi_decimals(k)];
+        lxw_row_t row = (lxw_row_t)i + 1;
+        worksheet_write_string(ws, row, 0, k->key, NULL);
+        worksheet_write_string(ws, row, 1, k->label, NULL);
+        worksheet_write_string(ws, row, 2, k->unit, NULL);
+        worksheet_write_string(ws, row, 3,
+                               t->target->type == OM_TARGET_INTENSITY ? "intensity" : "absolute",
+                               NULL);
+        worksheet_write_number(ws, row, 4, t->target->baseline_year, b->dec[0]);
+        num(ws, row, 5, t->has_baseline, t->baseline, f);
+        worksheet_write_string(ws, row, 6, t->baseline_restated ? "yes" : "no", NULL);
+        num(ws, row, 7, t->has_current, t->current, f);
+        num(ws, row, 8, t->has_baseline && t->has_current && t->baseline != 0, t->change_pct,
+            b->dec[1]);
+        worksheet_write_number(ws, row, 9, t->target->target_year, b->dec[0]);
+        worksheet_write_number(ws, row, 10, t->target->reduction_pct, b->dec[1]);
+        num(ws, row, 11, t->has_baseline, t->target_value, f);
+        worksheet_write_number(ws, row, 12, t->path_reduction_pct, b->dec[1]);
+        num(ws, row, 13, t->has_baseline && t->status != OM_TARGET_NOT_STARTED, t->path, f);
+        worksheet_write_string(ws, row, 14, om_target_status_name(t->status), NULL);
+    }
+}
+
+static void change_sheet(book *b, const om_report *r)
+{
+    lxw_worksheet *ws = workbook_add_worksheet(b->wb, "Changes");
+    const char *cols[] = {"Key", "KPI", "Unit", "Previous", "Value", "Change", "Change %",
+                          "Sites added or removed", "Floor area", "Intensity per m²",
+                          "Emission factor", "Of the floor area: headcount", "Explanation"};
+    header(ws, b, cols, sizeof cols / sizeof cols[0]);
+    worksheet_set_column(ws, 0, 1, 30, NULL);
+    worksheet_set_column(ws, 2, 11, 13, NULL);
+    worksheet_set_column(ws, 12, 12, 100, NULL);
+    lxw_row_t row = 1;
+    for (int i = 0; i < OM_REPORT_DECOMPOSED; i++) {
+        const om_decomposition *d = &r->decomposition[i];
+        const om_kpi *k = &r->kpis[d->kpi];
+        if (!d->has)
+            continue;
+        lxw_format *f = b->dec[om_kpi_decimals(k)];
+        worksheet_write_string(ws, row, 0, k->key, NULL);
+        worksheet_write_string(ws, row, 1, k->label, NULL);
+        worksheet_write_string(ws, row, 2, k->unit, NULL);
+        worksheet_write_number(ws, row, 3, d->previous, f);
+        worksheet_write_number(ws, row, 4, d->current, f);
+        worksheet_write_number(ws, row, 5, d->change, f);
+        num(ws, row, 6, d->previous != 0, d->change / d->previous * 100, b->dec[1]);
+        for (int e = 0; e < OM_EFFECT__COUNT; e++)
+            num(ws, row, (lxw_col_t)(7 + e), d->applies[e], d->effects[e], f);
+        num(ws, row, 11, d->has_headcount, d->area_headcount, f);
+        worksheet_write_string(ws, row, 12, d->text, b->wrap);
+        row++;
+    }
+}
+
+static void approval_sheet(book *b, const om_report *r)
+{
+    const om_report_approval *a = r->approval;
+    if (!a)
+        return;
+    lxw_worksheet *ws = workbook_add_worksheet(b->wb, "Approval");
+    const char *cols[] = {"Figure", "Approved", "Now"};
+    header(ws, b, cols, sizeof cols / sizeof cols[0]);
+    worksheet_set_column(ws, 0, 0, 50, NULL);
+    worksheet_set_column(ws, 1, 2, 24, NULL);
+    lxw_row_t row = 1;
+    char text[512];
+    snprintf(text, sizeof text, "%s: approved on %s by %s, SHA-256 %s",
+             a->restated ? "Restatement" : "Approved", a->approved_at, a->approved_by, a->sha256);
+    worksheet_write_string(ws, row++, 0, text, NULL);
+    for (size_t i = 0; i < a->nreasons; i++)
+        worksheet_write_string(ws, row++, 0, a->reasons[i], NULL);
+    for (size_t i = 0; i < a->nfigures; i++, row++) {
+        worksheet_write_string(ws, row, 0, a->figures[i].what, NULL);
+        worksheet_write_string(ws, row, 1, a->figures[i].approved, NULL);
+        worksheet_write_string(ws, row, 2, a->figures[i].now, NULL);
     }
 }
 
@@ -220,11 +321,23 @@ int om_report_write_xlsx(const om_report *r, const char *path, char *err, size_t
         snprintf(err, errlen, "cannot create the workbook");
         return -1;
     }
+    /* A fixed creation time (the newest month's computation) keeps the same
+     * report the same file, byte for byte: the evidence pack hashes it. */
+    lxw_doc_properties props = {0};
+    int64_t newest = 0;
+    for (size_t i = 0; i < r->nrows; i++)
+        if (r->rows[i].computed_at > newest)
+            newest = r->rows[i].computed_at;
+    props.created = (time_t)(newest > 1000 ? newest / 1000 : 1);
+    workbook_set_properties(b.wb, &props);
     formats(&b);
     kpi_sheet(&b, r);
     site_sheet(&b, r);
     month_sheet(&b, r);
+    target_sheet(&b, r);
+    change_sheet(&b, r);
     notes_sheet(&b, r);
+    approval_sheet(&b, r);
     lxw_error e = workbook_close(b.wb);
     if (e != LXW_NO_ERROR) {
         snprintf(err, errlen, "%s", lxw_strerror(e));

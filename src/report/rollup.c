@@ -223,6 +223,7 @@ static int rollup_meter(const om_rollup_job *job, const om_sample *samples, size
     out->start_known = r.start_known;
     out->end_known = r.end_known;
     out->nreadings = (uint32_t)om_samples_count(samples, n, out->start, out->end);
+    om_sha256_samples(samples, n, out->readings_sha256);
     night_rates(c, job->nights, out);
     size_t before = *nevents;
     int rc = append_events(c, job->meter, out, events, nevents);
@@ -286,5 +287,46 @@ int om_rollup_site_month(const om_site *site, const om_policy *policy, int year,
     }
     *rows = out;
     *nrows = n;
+    return 0;
+}
+
+int om_rollup_site_digests(const om_site *site, int year, unsigned month,
+                           const om_rollup_source *src, om_readings_digest **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    int64_t start, end;
+    if (om_month_bounds(site->timezone, year, month, &start, &end) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    om_readings_digest *d = calloc(site->nmeters * 2 + 1, sizeof *d);
+    if (!d)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < site->nmeters; i++) {
+        const om_meter *m = &site->meters[i];
+        int64_t a = start, b = end;
+        if (om_meter_active_clip(m, &a, &b) == 0)
+            continue;
+        om_quantity qs[2];
+        size_t nq = om_rollup_quantities(site, m, qs);
+        for (size_t q = 0; q < nq; q++) {
+            om_sample *samples = NULL;
+            size_t ns = 0;
+            if (src->counter(src->user, site, m, qs[q], start, end, OM_ROLLUP_CONTEXT, &samples,
+                             &ns) < 0) {
+                free(d);
+                return -1;
+            }
+            copy_id(d[k].meter, m->id);
+            d[k].quantity = qs[q];
+            om_sha256_samples(samples, ns, d[k].sha256);
+            free(samples);
+            k++;
+        }
+    }
+    *out = d;
+    *n = k;
     return 0;
 }

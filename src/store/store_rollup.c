@@ -30,7 +30,7 @@
 
 /* Bumped whenever the method changes what a stored month would contain, so
  * that stored months are recomputed. */
-#define ROLLUP_METHOD_VERSION 1
+#define ROLLUP_METHOD_VERSION 2
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS rollup_meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -45,14 +45,26 @@ static const char schema_sql[] =
     "  known_ms INTEGER NOT NULL, actual_ms INTEGER NOT NULL, readings INTEGER NOT NULL,"
     "  rate_min REAL, rate_max REAL, night_avg REAL, night_min REAL, nights INTEGER NOT NULL,"
     "  events INTEGER NOT NULL, start_known INTEGER NOT NULL, end_known INTEGER NOT NULL,"
-    "  provisional INTEGER NOT NULL, computed_at INTEGER NOT NULL,"
+    "  provisional INTEGER NOT NULL, computed_at INTEGER NOT NULL, readings_sha256 TEXT,"
     "  PRIMARY KEY(site, year, month, meter, quantity)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS rollup_events(site TEXT NOT NULL, year INTEGER NOT NULL,"
     "  month INTEGER NOT NULL, meter TEXT NOT NULL, quantity TEXT NOT NULL, kind TEXT NOT NULL,"
     "  t INTEGER NOT NULL, t_end INTEGER NOT NULL, before REAL, after REAL,"
     "  counted REAL NOT NULL);"
     "CREATE INDEX IF NOT EXISTS rollup_events_month ON rollup_events(site, year, month);"
-    "INSERT OR IGNORE INTO rollup_meta(key, value) VALUES ('schema', 1);";
+    "INSERT OR IGNORE INTO rollup_meta(key, value) VALUES ('schema', 2);";
+
+/* Forward migrations, from the version found to the next. */
+static const char *const migrations[] = {
+    /* 1 -> 2: the digest of the readings each meter's month was computed
+     * from, so that a month whose readings changed since is found. Months
+     * stored by version 1 have none and are recomputed (the method version
+     * in their fingerprint changed too). */
+    "BEGIN IMMEDIATE;"
+    "ALTER TABLE rollup_meters ADD COLUMN readings_sha256 TEXT;"
+    "UPDATE rollup_meta SET value = 2 WHERE key = 'schema';"
+    "COMMIT;",
+};
 
 enum {
     Q_METER_ID,
@@ -92,17 +104,17 @@ static const char *const queries[Q__COUNT] = {
     [Q_PUT_METER] = "INSERT INTO rollup_meters(site, year, month, meter, quantity, utility, role, "
                     "start, end, consumption, estimated, expected_ms, known_ms, actual_ms, "
                     "readings, rate_min, rate_max, night_avg, night_min, nights, events, "
-                    "start_known, end_known, provisional, computed_at) VALUES (?1, ?2, ?3, ?4, "
-                    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
-                    "?21, ?22, ?23, ?24, ?25)",
+                    "start_known, end_known, provisional, computed_at, readings_sha256) VALUES "
+                    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                    "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
     [Q_PUT_EVENT] = "INSERT INTO rollup_events(site, year, month, meter, quantity, kind, t, "
                     "t_end, before, after, counted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
                     "?10, ?11)",
     [Q_LOAD_METERS] = "SELECT meter, quantity, utility, role, month, start, end, consumption, "
                       "estimated, expected_ms, known_ms, actual_ms, readings, rate_min, "
                       "rate_max, night_avg, night_min, nights, events, start_known, end_known, "
-                      "provisional, computed_at FROM rollup_meters WHERE site = ?1 AND "
-                      "year = ?2 ORDER BY month, meter, quantity",
+                      "provisional, computed_at, readings_sha256 FROM rollup_meters WHERE "
+                      "site = ?1 AND year = ?2 ORDER BY month, meter, quantity",
     [Q_LOAD_EVENTS] = "SELECT meter, quantity, month, kind, t, t_end, before, after, counted "
                       "FROM rollup_events WHERE site = ?1 AND year = ?2 "
                       "ORDER BY month, meter, quantity, t",
@@ -147,6 +159,17 @@ static int check_version(om_rollupdb *db)
     int64_t version;
     if (om_sql_int(db->st->db, "SELECT value FROM rollup_meta WHERE key = 'schema'", &version) < 0)
         return fail(db, "rollup tables");
+    while (version >= 1 && version < OM_ROLLUPDB_SCHEMA && !db->st->readonly) {
+        char *msg = NULL;
+        if (sqlite3_exec(db->st->db, migrations[version - 1], NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(db->err, sizeof db->err, "%s: migrating the rollup tables from version "
+                     "%lld: %s", om_store_path(db->st), (long long)version, msg ? msg : "?");
+            sqlite3_free(msg);
+            sqlite3_exec(db->st->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+        version++;
+    }
     if (version != OM_ROLLUPDB_SCHEMA) {
         snprintf(db->err, sizeof db->err,
                  "%s: rollup tables are version %lld, this program needs %d; %s",
@@ -451,6 +474,7 @@ static int put_meter(om_rollupdb *db, const om_meter_month *m)
     sqlite3_bind_int(s, 23, m->end_known);
     sqlite3_bind_int(s, 24, m->provisional);
     sqlite3_bind_int64(s, 25, m->computed_at);
+    sqlite3_bind_text(s, 26, m->readings_sha256, -1, SQLITE_STATIC);
     return step_once(db, s, "storing a meter's month");
 }
 
@@ -580,6 +604,7 @@ static void read_meter_row(sqlite3_stmt *s, const char *site, int year, om_meter
     m->end_known = sqlite3_column_int(s, 20) != 0;
     m->provisional = sqlite3_column_int(s, 21) != 0;
     m->computed_at = sqlite3_column_int64(s, 22);
+    text_copy(m->readings_sha256, sizeof m->readings_sha256, sqlite3_column_text(s, 23));
 }
 
 static void read_event_row(sqlite3_stmt *s, const char *site, int year, om_month_event *e)

@@ -5,8 +5,9 @@
 # 1. Ctrl-C while it backfills: it exits at once (130) and leaves no process
 #    behind.
 # 2. A whole run within the time budget: exit 0; the KPI table, status and
-#    the comparison printed; report-2025.{json,csv,xlsx,md} and 96 monthly
-#    rollup CSVs in the output folder; the JSON report has every KPI key of
+#    the comparison printed; report-2025.{json,csv,xlsx,md} (approved), the
+#    reconciliation, an evidence pack that verifies, and 96 monthly rollup
+#    CSVs in the output folder; the JSON report has every KPI key of
 #    the schema, with site figures and totals equal to what the simulated
 #    meters truly consumed (scripts/demo-compare, run again here); no
 #    process left behind.
@@ -67,13 +68,17 @@ left=$(leftovers "$out")
 [ -z "$left" ] || { ps -fp $left >&2 || true; fail "the demo left processes behind"; }
 
 for f in report-2025.json report-2025.csv report-2025.xlsx report-2025.md officemeter.db \
-         simulator-truth-2024.json simulator-truth-2025.json; do
+         reconcile-2025.md evidence-2025.zip simulator-truth-2024.json simulator-truth-2025.json; do
     [ -s "$out/$f" ] || fail "$f missing from the output folder"
 done
 n=$(find "$out/rollups" -name '*-20??-??.csv' | wc -l)
 [ "$n" -eq 96 ] || fail "$n monthly rollup CSVs, expected 96 (4 sites x 24 months)"
 head -c 2 "$out/report-2025.xlsx" | grep -q PK || fail "report-2025.xlsx is not a zip (xlsx) file"
 grep -q "| Energy consumption, total | A2.1 | MWh |" "$tmp/demo.log" || fail "no KPI table printed"
+grep -q "evidence-2025.zip: verified: the report rebuilt from the pack's files alone" "$tmp/demo.log" ||
+    fail "the evidence pack did not verify"
+grep -q '"approved_by": "ESG team (scripts/demo)"' "$out/report-2025.json" || fail "the report is not approved"
+grep -q "^# water_t 2025: " "$tmp/demo.log" || fail "no figure explained"
 grep -q "^SITE .*GATEWAY .*STATE" "$tmp/demo.log" || fail "no officemeter status printed"
 grep -q "0 rejects" "$tmp/demo.log" || fail "status reports rejects"
 "$OM_SOURCE_DIR/scripts/demo-compare" "$out/report-2025.json" "$out/simulator-truth-2024.json" \

@@ -619,6 +619,18 @@ om_wait_aggregator_subscribed() {
 }
 
 # Runs an SQL query on the aggregator's database (read-only) and prints rows.
+# om_expect_fail STATUS CMD ARGS...: CMD exits STATUS with exactly one line
+# on stderr, which names the command ("officemeter ...").
+om_expect_fail() {
+    local want=$1 rc=0
+    shift
+    "$@" >/dev/null 2>"$OM_TMP/expect_fail.err" || rc=$?
+    [ "$rc" = "$want" ] || om_fail "$*: exit $rc, expected $want: $(cat "$OM_TMP/expect_fail.err")"
+    [ "$(wc -l <"$OM_TMP/expect_fail.err")" = 1 ] ||
+        om_fail "$*: expected one line on stderr, got: $(cat "$OM_TMP/expect_fail.err")"
+    grep -q "^officemeter " "$OM_TMP/expect_fail.err" || om_fail "$*: $(cat "$OM_TMP/expect_fail.err")"
+}
+
 om_sql() {
     python3 - "$1" "$2" <<'PY'
 import sqlite3, sys

@@ -2,7 +2,8 @@
 /*
  * test_config.c - the declared-config loaders: every defect in the broken
  * fixtures (tests/data/broken/) gives exactly one precise message naming
- * file, line, column and key; valid files load into the right values.
+ * file, line, column and key (bill files: the column's name); valid files
+ * load into the right values.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -66,6 +67,41 @@ static const char *const expected_factors[] = {
     "tests/data/broken/factors/reporting.yaml:6:62: factor_selection[0].factor: unknown factor (got \"f9\", expected an id from tests/data/broken/factors/emission-factors.yaml)",
     "tests/data/broken/factors/reporting.yaml:7:55: factor_selection[1].factor: factor f1 is a grid_electricity factor (got a choice for td_losses)",
     "tests/data/broken/factors/reporting.yaml:8:5: factor_selection[2]: a second choice for region CN, kind grid_electricity, year 2024 (factor_selection[0] chose already)",
+};
+static const char *const expected_policy[] = {
+    "tests/data/broken/policy/reporting.yaml:4:8: bills.use: unknown value (got \"sometimes\", expected one of fill or reconcile_only)",
+    "tests/data/broken/policy/reporting.yaml:9:7: bills.accounts[0]: both sites and shares given (expected exactly one of sites, split by floor area, or shares)",
+    "tests/data/broken/policy/reporting.yaml:10:45: bills.accounts[1].shares: shares add up to 0.9 (expected 1)",
+    "tests/data/broken/policy/reporting.yaml:11:44: bills.accounts[2].sites: 1 site (expected two or more: an account of one site needs no entry)",
+    "tests/data/broken/policy/reporting.yaml:12:28: bills.reconcile_threshold_pct: out of range (got \"150\", expected a number from 0 to 100)",
+    "tests/data/broken/policy/reporting.yaml:7:7: bills.rules: a second rule for alpha water (the first is rules[0])",
+    "tests/data/broken/policy/reporting.yaml:14:63: targets[0].target_year: not after the baseline year (got 2020, expected after 2024)",
+    "tests/data/broken/policy/reporting.yaml:15:102: targets[1].type: water_intensity_t_per_m2 is an intensity KPI (got absolute)",
+    "tests/data/broken/policy/reporting.yaml:16:11: targets[2].kpi: unknown value (got \"energy_per_desk\", expected one of energy_total_mwh, energy_electricity_mwh, energy_intensity_mwh_per_m2, energy_intensity_mwh_per_employee, ghg_scope1_t, ghg_scope2_location_t, ghg_scope2_market_t, ghg_total_t, ghg_intensity_t_per_m2, ghg_intensity_t_per_employee, ghg_scope3_cat3_t, ghg_scope3_water_t, water_t, water_intensity_t_per_m2 or water_intensity_t_per_employee)",
+    "tests/data/broken/policy/reporting.yaml:18:52: targets[3].milestones[1]: year 2025 out of order (expected after 2026 and before the target year 2030)",
+};
+/* The sites a policy names, and bill files: every bad row one message. */
+static const char *const expected_portfolio[] = {
+    "tests/data/broken/portfolio/reporting.yaml:5:14: bills.rules[0].site: unknown site (got \"omega\", expected a site of the portfolio)",
+    "tests/data/broken/portfolio/reporting.yaml:7:7: bills.accounts[0].sites[1]: unknown site (got \"omega\", expected a site of the portfolio)",
+    "tests/data/broken/portfolio/bills/gamma.csv:4:1: utility: unknown value (got \"gas\", expected electricity or water)",
+    "tests/data/broken/portfolio/bills/gamma.csv:5:7: account: empty (expected the account number as on the bill)",
+    "tests/data/broken/portfolio/bills/gamma.csv:6:11: period_start: invalid date (got \"2024-04-31\", expected YYYY-MM-DD)",
+    "tests/data/broken/portfolio/bills/gamma.csv:7:22: period_end: before period_start (got 2024-05-01, expected 2024-05-31 or later; both days are included)",
+    "tests/data/broken/portfolio/bills/gamma.csv:8:33: quantity: invalid quantity (got \"-300\", expected a number from 0 to 1e12, such as 1234.5, without sign or thousands separator)",
+    "tests/data/broken/portfolio/bills/gamma.csv:9:33: quantity: invalid quantity (got \"1,234\", expected a number from 0 to 1e12, such as 1234.5, without sign or thousands separator)",
+    "tests/data/broken/portfolio/bills/gamma.csv:10:37: unit: unit does not suit water (got \"kWh\", expected m3)",
+    "tests/data/broken/portfolio/bills/gamma.csv:11:47: source: unknown value (got \"guess\", expected invoice, landlord or estimated)",
+    "tests/data/broken/portfolio/bills/gamma.csv:12:55: document: empty (expected the invoice number or file name as on the bill)",
+    "tests/data/broken/portfolio/bills/gamma.csv:13:47: source: quote not closed on this line (expected \"...\")",
+    "tests/data/broken/portfolio/bills/gamma.csv:14:66: 9 fields (expected 8: utility,account,period_start,period_end,quantity,unit,source,document)",
+    "tests/data/broken/portfolio/bills/gamma.csv:15:43: 5 fields (expected 8: utility,account,period_start,period_end,quantity,unit,source,document)",
+    "tests/data/broken/portfolio/bills/gamma.csv:16:49: source: quote inside an unquoted field (expected the whole field in quotes, with \"\" for a quote)",
+    "tests/data/broken/portfolio/bills/gamma.csv:19:22: period_end: period of 735 days (expected at most 731)",
+    "tests/data/broken/portfolio/bills/gamma.csv:20:59: document: control byte 0x01 in the field (expected text)",
+    "tests/data/broken/portfolio/bills/omega.csv: bills of an unknown site (got \"omega\", expected SITE.csv of a site file checked with it)",
+    "tests/data/broken/portfolio/bills/gamma.csv:17:1: period_start: water account W-1: 2024-01-15..2024-02-14 overlaps line 3 (W1-2024-01, 2024-01-01..2024-01-31): the same days billed twice (officemeter reconcile shows what it would double)",
+    "tests/data/broken/portfolio/bills/gamma.csv:18:1: document: document W1-2024-01 is already on line 3: the same bill twice (officemeter reconcile shows what it would double)",
 };
 static const char *const expected_syntax[] = {
     "tests/data/broken/syntax/syntax.yaml:3:9: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence (started at 2:7)",
@@ -134,6 +170,13 @@ static void test_broken_factors_and_policy(void **state)
 {
     (void)state;
     check_one("tests/data/broken/factors", expected_factors, N(expected_factors));
+}
+
+static void test_broken_bills_and_targets(void **state)
+{
+    (void)state;
+    check_one("tests/data/broken/policy", expected_policy, N(expected_policy));
+    check_one("tests/data/broken/portfolio", expected_portfolio, N(expected_portfolio));
 }
 
 static void test_syntax_error(void **state)
@@ -413,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_broken_model),
         cmocka_unit_test(test_broken_site),
         cmocka_unit_test(test_broken_factors_and_policy),
+        cmocka_unit_test(test_broken_bills_and_targets),
         cmocka_unit_test(test_syntax_error),
         cmocka_unit_test(test_broken_agent),
         cmocka_unit_test(test_agent_values),

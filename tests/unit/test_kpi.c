@@ -119,7 +119,8 @@ static void elec(world *w, const char *site, int year, unsigned month, double kw
 
 static void compute(world *w, om_report *r)
 {
-    om_kpi_input in = {w->sites, 2, &w->set, &w->policy, 2024, w->rows, w->nrows, NULL, 0};
+    om_kpi_input in = {w->sites, 2, &w->set, &w->policy, 2024, w->rows, w->nrows,
+                       NULL, 0, NULL, NULL, 0};
     assert_int_equal(om_report_compute(&in, r), 0);
 }
 
@@ -210,7 +211,7 @@ static void test_intensity_time_weighted_covered(void **state)
     assert_false(has_note(&r, "Warning"));
     assert_true(has_note(&r, "time-weighted floor area"));
     assert_true(has_note(&r, "Water (A2.2) covers 1 of 2 sites (a;"));
-    assert_true(has_note(&r, "b (not metered)"));
+    assert_true(has_note(&r, "b (not metered, no bills)"));
     om_report_free(&r);
 }
 
@@ -410,7 +411,8 @@ static void test_event_listing_is_capped(void **state)
     memcpy(twice, ev, sizeof ev);
     twice[15] = ev[3];
     twice[15].month = 2;
-    om_kpi_input in = {w.sites, 2, &w.set, &w.policy, 2024, w.rows, w.nrows, twice, 16};
+    om_kpi_input in = {w.sites, 2, &w.set, &w.policy, 2024, w.rows, w.nrows,
+                       twice, 16, NULL, NULL, 0};
     om_report r;
     assert_int_equal(om_report_compute(&in, &r), 0);
     size_t listed = 0;

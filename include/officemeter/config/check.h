@@ -11,7 +11,8 @@
  * aggregator config (checked with the folders it names); any other *.yaml
  * with a root key `site`, `meters` or `gateways` is a site file (the
  * aggregator takes the files of its sites_dir by the same rule); a file
- * that cannot be read as YAML gets that error alone.
+ * that cannot be read as YAML gets that error alone; SITE.csv in a folder
+ * named bills holds a site's bills (bills.h).
  */
 #ifndef OFFICEMETER_CHECK_H
 #define OFFICEMETER_CHECK_H
@@ -27,6 +28,7 @@ typedef struct {
     size_t policy_files;
     size_t agent_files;
     size_t aggregator_files; /* root key `sites_dir` or `database` */
+    size_t bill_files;       /* bills/SITE.csv */
     size_t skipped; /* *.yaml of no known kind */
 } om_check_stats;
 

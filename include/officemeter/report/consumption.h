@@ -106,6 +106,16 @@ int om_counter_consumption(const om_counter *c, int64_t a, int64_t b, om_consump
 
 /* The clean curve's value at t (for traces and tests); -1 outside it. */
 int om_counter_value_at(const om_counter *c, int64_t t, double *value);
+/* A point of the clean curve: its time and cumulative value. */
+typedef struct {
+    int64_t t;
+    double u;
+} om_curve_point;
+
+/* The curve points on either side of t (both the same point when one is
+ * at t), from which the value at t is interpolated; -1 outside the curve. */
+int om_counter_bracket(const om_counter *c, int64_t t, om_curve_point *before,
+                       om_curve_point *after);
 /* Time span of the curve; -1 when it is empty. */
 int om_counter_span(const om_counter *c, int64_t *first, int64_t *last);
 

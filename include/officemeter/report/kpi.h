@@ -20,7 +20,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "officemeter/config/bills.h"
 #include "officemeter/config/factors.h"
+#include "officemeter/report/billed.h"
+#include "officemeter/report/decompose.h"
 #include "officemeter/report/rollup.h"
 #include "officemeter/config/site.h"
 
@@ -50,8 +53,12 @@ typedef struct {
     bool *covered;          /* per report site */
     size_t ncovered;
     double area_share;      /* covered floor area / portfolio floor area */
-    double time_share;      /* time with actual data / time in service, covered sites */
-    double estimated_share; /* interpolated across gaps / total, for the numerator */
+    double time_share;      /* time with data (metered or billed) / time in service or
+                             * billed, covered sites */
+    double estimated_share; /* interpolated across gaps or billed on estimated readings /
+                             * total, for the numerator */
+    double metered_share;   /* metered with actual data / total */
+    double billed_share;    /* billed on actual readings / total */
     double denominator;     /* intensities: m² or employees; 0 otherwise */
 } om_kpi_figure;
 
@@ -66,18 +73,25 @@ typedef struct {
     bool previous_restated;
 } om_kpi;
 
-/* A utility at a site over one year. */
+/* A utility at a site over one year (or month). */
 typedef struct {
     bool metered;        /* main meters in service during the year */
-    bool covered;        /* ... and some actual data */
-    double value;        /* kWh or m³ (electricity net of export where declared) */
+    bool covered;        /* ... with some actual data, or bills counted */
+    double value;        /* kWh or m³ (electricity net of export where declared), bills
+                          * included */
     double import_kwh;   /* electricity: import, export */
     double export_kwh;
     double estimated;
     int64_t expected_ms;
     int64_t actual_ms;
     double sub_value;    /* sum of the sub-meters */
+    double billed;       /* part of value from bills (no main meter in service) */
+    double billed_estimated; /* ... from bills on estimated readings */
+    int64_t billed_ms;   /* time counted from bills */
 } om_site_utility;
+
+/* True when a utility has a figure: metered, or billed. */
+bool om_site_utility_has(const om_site_utility *u);
 
 typedef struct {
     double location_t;   /* scope 2, location-based */
@@ -141,6 +155,64 @@ typedef struct {
     double counted;
 } om_report_event_group;
 
+/* A target of the policy against this report (docs/methodology.md,
+ * "Targets"). */
+typedef enum {
+    OM_TARGET_ON_TRACK,   /* at or below the straight-line path */
+    OM_TARGET_BEHIND,     /* above it */
+    OM_TARGET_NOT_STARTED, /* the report year is before the baseline year */
+    OM_TARGET_NO_DATA,    /* the baseline or this year has no value */
+} om_target_status;
+
+typedef struct {
+    const om_target *target;
+    om_kpi_id kpi;
+    bool has_baseline, has_current;
+    double baseline;          /* the baseline year's value (restated where the policy restates) */
+    bool baseline_restated;
+    size_t baseline_ncovered; /* sites the baseline covers */
+    double current;           /* this year's value */
+    double target_value;      /* baseline x (1 - reduction) */
+    double path;              /* the straight line (through milestones) at the report year */
+    double path_reduction_pct;
+    double change_pct;        /* this year against the baseline */
+    om_target_status status;
+} om_report_target;
+
+typedef struct {
+    om_kpi_id kpi;
+    bool has;                        /* both years have a value */
+    double previous, current, change;
+    double effects[OM_EFFECT__COUNT];
+    bool applies[OM_EFFECT__COUNT];  /* the effects this KPI has */
+    bool has_headcount;              /* area_headcount applies */
+    double area_headcount;           /* the part of the floor-area effect headcount explains */
+    size_t sites_added, sites_removed, sites_continuing;
+    char *text;                      /* the plain explanation */
+} om_decomposition;
+
+#define OM_REPORT_DECOMPOSED 3 /* energy_total_mwh, ghg_total_t, water_t */
+
+/* The approval of this year, when there is one, and what changed since
+ * (docs/methodology.md, "Approval and restatement"). Set by the caller. */
+typedef struct {
+    char *what;     /* "kpis.energy_total_mwh.value" */
+    char *approved; /* the approved figure, as JSON text; "null" when none */
+    char *now;
+} om_restated_figure;
+
+typedef struct {
+    char approved_at[40];
+    char approved_by[128];
+    char sha256[65];       /* of the approved report's JSON */
+    char current_sha256[65];
+    bool restated;         /* this report differs from the approved one */
+    char **reasons;        /* what changed in the inputs */
+    size_t nreasons;
+    om_restated_figure *figures; /* what changed in the figures */
+    size_t nfigures;
+} om_report_approval;
+
 typedef struct {
     int year;
     const char *organisation;
@@ -162,6 +234,13 @@ typedef struct {
     om_report_event_group *groups;
     size_t ngroups;
     bool provisional; /* some month not over when computed */
+    om_bill_month *bill_months; /* the year's bill parts (billed.h) */
+    size_t nbill_months;
+    const om_bill_set *bills;
+    om_report_target *targets;
+    size_t ntargets;
+    om_decomposition decomposition[OM_REPORT_DECOMPOSED];
+    const om_report_approval *approval; /* set by the caller; NULL: none */
 } om_report;
 
 typedef struct {
@@ -174,6 +253,12 @@ typedef struct {
     size_t nrows;
     const om_month_event *events; /* this year's */
     size_t nevents;
+    const om_bill_set *bills;     /* NULL: none */
+    /* Every site of the portfolio, when `sites` is a part of it (a report
+     * of one site): a shared account's bills are split over all of them.
+     * NULL: `sites` is the portfolio. */
+    const om_site *portfolio;
+    size_t nportfolio;
 } om_kpi_input;
 
 /* Computes the report; the result does not depend on the order of the
@@ -195,6 +280,9 @@ int om_report_write_csv(const om_report *r, FILE *out);
 
 /* Rounding of the human formats: decimals shown for a KPI's unit. */
 int om_kpi_decimals(const om_kpi *k);
+
+/* The name of a target status ("on track"). */
+const char *om_target_status_name(om_target_status s);
 
 /* One line for an event: "2024-03-10T00:00:00.000Z..2024-03-17T00:00:00.000Z gap: 2016 kWh
  * interpolated (estimated)". */

@@ -21,6 +21,7 @@
 
 #include "officemeter/base/id.h"
 #include "officemeter/report/consumption.h"
+#include "officemeter/report/digest.h"
 #include "officemeter/config/factors.h"
 #include "officemeter/base/quantity.h"
 #include "officemeter/config/site.h"
@@ -54,7 +55,18 @@ typedef struct {
     bool start_known, end_known;
     bool provisional;     /* the month was not over when it was computed */
     int64_t computed_at;
+    char readings_sha256[OM_SHA256_HEX]; /* of the readings it was computed from (digest.h):
+                                          * the month's and OM_ROLLUP_CONTEXT on each side */
 } om_meter_month;
+
+/* The digest of the readings a meter's month is computed from, as
+ * om_rollup_site_month would fetch them now: stored months whose readings
+ * changed since (late data, a corrected reading) are found by comparing. */
+typedef struct {
+    char meter[OM_ID_MAX];
+    om_quantity quantity;
+    char sha256[OM_SHA256_HEX];
+} om_readings_digest;
 
 /* A counter event (consumption.h) that falls in a meter's month. */
 typedef struct {
@@ -114,5 +126,11 @@ typedef struct {
 int om_rollup_site_month(const om_site *site, const om_policy *policy, int year, unsigned month,
                          int64_t now, const om_rollup_source *src, om_meter_month **rows,
                          size_t *nrows, om_month_event **events, size_t *nevents);
+
+/* The readings digests of every meter and counter a site's month rolls up
+ * (the same meters and readings as om_rollup_site_month). *out is
+ * malloc'd. Returns 0 or -1. */
+int om_rollup_site_digests(const om_site *site, int year, unsigned month,
+                           const om_rollup_source *src, om_readings_digest **out, size_t *n);
 
 #endif

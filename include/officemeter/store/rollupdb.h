@@ -23,7 +23,7 @@
 #include "officemeter/store/store.h"
 
 /* Version of the rollup tables (rollup_meta 'schema'). */
-#define OM_ROLLUPDB_SCHEMA 1
+#define OM_ROLLUPDB_SCHEMA 2
 
 typedef struct om_rollupdb om_rollupdb;
 
