@@ -86,7 +86,7 @@ static void collect(file_sets *sets, const char *path, om_diag *diag, int explic
         snprintf(child, sizeof child, "%s%s%s", path,
                  path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
         if (stat(child, &st) == 0 &&
-            (S_ISDIR(st.st_mode) || is_yaml(names[i]) || is_bill_file(child)))
+            (S_ISDIR(st.st_mode) || is_yaml(names[i]) || om_cfg_is_bill_file(child)))
             collect(sets, child, diag, 0);
         free(names[i]);
     }
