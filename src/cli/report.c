@@ -64,39 +64,20 @@ static int parse_format(const char *text, report_format *f)
     return -1;
 }
 
-typedef struct {
-    om_meter_month *rows;
-    size_t nrows;
-    om_month_event *events;
-    size_t nevents;
-} loaded;
-
-static int load(om_env *env, const om_env_opts *eo, int year, bool recompute, loaded *l)
+/* Every wanted site's rows of the year and the year before, months rolled
+ * up and stored first where needed (om_portfolio_year, shared with the web
+ * view's report). */
+static int load(om_env *env, const om_env_opts *eo, int year, bool recompute, om_year_rows *l)
 {
-    size_t computed = 0;
-    for (size_t i = 0; i < env->sites.nsites; i++) {
-        const om_site *site = &env->sites.sites[i];
-        if (!om_env_wants(env, eo, site))
-            continue;
-        for (int y = year - 1; y <= year; y++)
-            for (unsigned m = 1; m <= 12; m++) {
-                bool ran = false;
-                int rc = recompute ? (ran = true, om_env_rollup(env, site, y, m))
-                                   : om_env_ensure(env, site, y, m, &ran);
-                if (rc < 0)
-                    return -1;
-                computed += ran;
-            }
-        if (om_rollupdb_load_year(env->db, site->site, year - 1, &l->rows, &l->nrows, NULL,
-                                  NULL) < 0 ||
-            om_rollupdb_load_year(env->db, site->site, year, &l->rows, &l->nrows, &l->events,
-                                  &l->nevents) < 0) {
-            fprintf(stderr, "officemeter report: %s\n", om_rollupdb_errmsg(env->db));
-            return -1;
-        }
+    char err[1024];
+    const om_site *only = eo->site ? om_portfolio_site(&env->pf, eo->site) : NULL;
+    if (om_portfolio_year(env->st, env->db, &env->pf, only, year, env->now, recompute, true, l,
+                          err, sizeof err) < 0) {
+        fprintf(stderr, "officemeter report: %s\n", err);
+        return -1;
     }
-    if (computed)
-        fprintf(stderr, "officemeter report: rolled up %zu site-months first\n", computed);
+    if (l->computed)
+        fprintf(stderr, "officemeter report: rolled up %zu site-months first\n", l->computed);
     return 0;
 }
 
@@ -146,23 +127,12 @@ static int write_file(const om_report *r, report_format fmt, const char *path)
 static int run(om_env *env, const om_env_opts *eo, int year, report_format fmt,
                const char *output, bool recompute)
 {
-    loaded l = {0};
+    om_year_rows l = {0};
     int rc = load(env, eo, year, recompute, &l);
-    om_site *sites = env->sites.sites;
-    size_t nsites = env->sites.nsites;
-    om_site one;
-    if (rc == 0 && eo->site) {
-        for (size_t i = 0; i < nsites; i++)
-            if (strcmp(sites[i].site, eo->site) == 0)
-                one = sites[i];
-        sites = &one;
-        nsites = 1;
-    }
     om_report r;
     if (rc == 0) {
-        om_kpi_input in = {sites, nsites, &env->factors, &env->policy, year,
-                           l.rows, l.nrows, l.events, l.nevents};
-        rc = om_report_compute(&in, &r);
+        const om_site *only = eo->site ? om_portfolio_site(&env->pf, eo->site) : NULL;
+        rc = om_portfolio_report(&env->pf, only, year, &l, &r);
         if (rc < 0)
             fprintf(stderr, "officemeter report: out of memory\n");
     }
@@ -173,8 +143,7 @@ static int run(om_env *env, const om_env_opts *eo, int year, report_format fmt,
             rc = -1;
         om_report_free(&r);
     }
-    free(l.rows);
-    free(l.events);
+    om_year_rows_free(&l);
     return rc;
 }
 

@@ -30,43 +30,25 @@ bool om_env_option(om_env_opts *o, int c, const char *arg)
     }
 }
 
-static char *join(const char *dir, const char *name)
-{
-    size_t len = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(len);
-    if (p)
-        snprintf(p, len, "%s/%s", dir, name);
-    return p;
-}
-
 static int load_files(om_env *env, const om_env_opts *o, const char *sites_dir)
 {
-    om_agg_config where = {0};
-    where.sites_dir = (char *)sites_dir;
-    where.catalogue = (char *)(o->catalogue          ? o->catalogue
-                               : env->have_cfg       ? env->cfg.catalogue
-                                                     : OM_AGG_DEFAULT_CATALOGUE);
-    char *factors = o->factors ? strdup(o->factors) : join(sites_dir, "emission-factors.yaml");
-    char *policy = o->policy ? strdup(o->policy) : join(sites_dir, "reporting.yaml");
+    om_portfolio_paths paths = {
+        .sites_dir = sites_dir,
+        .catalogue = o->catalogue ? o->catalogue
+                     : env->have_cfg ? env->cfg.catalogue
+                                     : OM_AGG_DEFAULT_CATALOGUE,
+        .factors = o->factors,
+        .policy = o->policy,
+    };
     om_diag diag;
     om_diag_init(&diag);
-    int rc = om_agg_sites_load(&where, &env->sites, &diag);
-    if (factors && policy) {
-        rc |= om_factors_load(factors, &env->factors, &diag);
-        rc |= om_policy_load(policy, &env->factors, &env->policy, &diag);
-    } else {
-        rc = -1;
-    }
+    int rc = om_portfolio_load(&paths, &env->pf, &diag);
     om_diag_print(&diag, stderr);
-    if (rc < 0 && om_diag_count(&diag) == 0)
-        fprintf(stderr, "officemeter %s: out of memory\n", env->cmd);
-    else if (rc < 0)
+    if (rc < 0)
         fprintf(stderr, "officemeter %s: fix the files above first; nothing was computed\n",
                 env->cmd);
     om_diag_free(&diag);
-    free(factors);
-    free(policy);
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
 
 int om_env_open(om_env *env, const char *cmd, const om_env_opts *o)
@@ -101,8 +83,9 @@ int om_env_open(om_env *env, const char *cmd, const om_env_opts *o)
     }
     if (o->site) {
         bool found = false;
-        for (size_t i = 0; i < env->sites.nsites; i++)
-            found |= env->sites.sites[i].site && strcmp(env->sites.sites[i].site, o->site) == 0;
+        for (size_t i = 0; i < env->pf.sites.nsites; i++)
+            found |= env->pf.sites.sites[i].site &&
+                     strcmp(env->pf.sites.sites[i].site, o->site) == 0;
         if (!found) {
             fprintf(stderr, "officemeter %s: --site: unknown site (got \"%s\", expected a site "
                             "of the sites folder)\n", cmd, o->site);
@@ -116,9 +99,7 @@ void om_env_close(om_env *env)
 {
     om_rollupdb_close(env->db);
     om_store_close(env->st);
-    om_agg_sites_free(&env->sites);
-    om_policy_free(&env->policy);
-    om_factors_free(&env->factors);
+    om_portfolio_free(&env->pf);
     if (env->have_cfg)
         om_agg_config_free(&env->cfg);
     memset(env, 0, sizeof *env);
@@ -131,48 +112,24 @@ bool om_env_wants(const om_env *env, const om_env_opts *o, const om_site *site)
 
 int om_env_rollup(om_env *env, const om_site *site, int year, unsigned month)
 {
-    om_rollup_source src;
-    om_rollupdb_source(env->db, &src);
-    om_meter_month *rows;
-    om_month_event *events;
-    size_t nrows, nevents;
-    om_store_read_begin(env->st);
-    int rc = om_rollup_site_month(site, &env->policy, year, month, env->now, &src, &rows, &nrows,
-                                  &events, &nevents);
-    om_store_read_end(env->st);
-    if (rc < 0) {
-        fprintf(stderr, "officemeter %s: %s %04d-%02u: %s\n", env->cmd, site->site, year, month,
-                om_rollupdb_errmsg(env->db)[0] ? om_rollupdb_errmsg(env->db)
-                                               : "cannot compute the month");
-        return -1;
-    }
-    int64_t start, end;
-    om_month_bounds(site->timezone, year, month, &start, &end);
-    rc = om_rollupdb_save(env->db, site, year, month, env->now < end, env->now,
-                          om_rollup_fingerprint(site, &env->policy), rows, nrows, events, nevents);
+    char err[1024];
+    int rc = om_portfolio_month(env->st, env->db, &env->pf, site, year, month, env->now, true,
+                                NULL, err, sizeof err);
     if (rc < 0)
-        fprintf(stderr, "officemeter %s: %s\n", env->cmd, om_rollupdb_errmsg(env->db));
-    free(rows);
-    free(events);
+        fprintf(stderr, "officemeter %s: %s\n", env->cmd, err);
     return rc;
 }
 
 int om_env_ensure(om_env *env, const om_site *site, int year, unsigned month, bool *computed)
 {
+    char err[1024];
     *computed = false;
-    int64_t start, end;
-    if (om_month_bounds(site->timezone, year, month, &start, &end) < 0)
-        return -1;
-    if (start >= env->now)
-        return 0; /* not started: nothing to say about it yet */
-    om_rollup_state state;
-    if (om_rollupdb_state(env->db, site->site, year, month, &state) < 0) {
-        fprintf(stderr, "officemeter %s: %s\n", env->cmd, om_rollupdb_errmsg(env->db));
-        return -1;
-    }
-    if (state.stored && !state.provisional &&
-        state.fingerprint == om_rollup_fingerprint(site, &env->policy))
-        return 0;
+    int cur = om_portfolio_month_current(env->db, &env->pf, site, year, month, env->now, err,
+                                         sizeof err);
+    if (cur < 0)
+        fprintf(stderr, "officemeter %s: %s\n", env->cmd, err);
+    if (cur != 0)
+        return cur < 0 ? -1 : 0;
     *computed = true;
     return om_env_rollup(env, site, year, month);
 }

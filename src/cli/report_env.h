@@ -13,6 +13,7 @@
 
 #include "officemeter/config/aggcfg.h"
 #include "officemeter/config/factors.h"
+#include "officemeter/portfolio/portfolio.h"
 #include "officemeter/store/rollupdb.h"
 #include "officemeter/store/store.h"
 
@@ -63,9 +64,7 @@ bool om_env_option(om_env_opts *o, int c, const char *arg);
 typedef struct {
     om_agg_config cfg;
     bool have_cfg;
-    om_agg_sites sites;
-    om_factor_set factors;
-    om_policy policy;
+    om_portfolio pf; /* sites, factors, policy (shared with officemeter-web) */
     om_store *st;
     om_rollupdb *db;
     int64_t now;
