@@ -498,3 +498,24 @@ int om_store_reading_counts(om_store *st, om_store_reading_count **rows, size_t 
     }
     return 0;
 }
+
+static int count_of(om_store *st, const char *text, uint64_t *out)
+{
+    int64_t v = 0;
+    if (om_sql_int(st->db, text, &v) < 0)
+        return store_fail(st, text);
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int om_store_totals_quick(om_store *st, om_store_quick_totals *out)
+{
+    memset(out, 0, sizeof *out);
+    if ((om_store_has_hours(st) &&
+         count_of(st, "SELECT coalesce(sum(n), 0) FROM meter_counts", &out->readings) < 0) ||
+        count_of(st, "SELECT count(*) FROM conflicts", &out->conflicts) < 0 ||
+        count_of(st, "SELECT coalesce(sum(count), 0) FROM reject_counts", &out->rejects) < 0 ||
+        count_of(st, "SELECT count(*) FROM quarantine", &out->quarantined) < 0)
+        return -1;
+    return 0;
+}

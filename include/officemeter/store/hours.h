@@ -86,6 +86,17 @@ typedef struct {
 /* Fills a malloc'd array (free it) ordered by site, meter, quantity. */
 int om_store_reading_counts(om_store *st, om_store_reading_count **rows, size_t *n);
 
+/* Totals without counting the readings table (which a status page cannot
+ * afford on a large database): readings from the kept counts. */
+typedef struct {
+    uint64_t readings;
+    uint64_t conflicts;
+    uint64_t rejects;     /* all ever counted */
+    uint64_t quarantined; /* polls held now */
+} om_store_quick_totals;
+
+int om_store_totals_quick(om_store *st, om_store_quick_totals *out);
+
 /* True when the database has the aggregate tables (a database never opened
  * by a writer of this version has not: start the aggregator once). */
 bool om_store_has_hours(om_store *st);

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * summary.c - a site's month and year to date against the same periods a
+ * year earlier ("same period" ends at the same local time of day one year
+ * before now), from the main meters' hourly curves (figures.h). Emissions
+ * use the grid factor the policy selects for the year, as the report does.
+ */
+#include "summary.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "figures.h"
+#include "officemeter/base/calendar.h"
+
+double web_change_pct(const web_pair *p)
+{
+    if (isnan(p->now_v) || isnan(p->before_v) || p->before_v == 0)
+        return NAN;
+    return (p->now_v - p->before_v) / p->before_v * 100;
+}
+
+static web_pair pair(const web_series *s, int64_t a, int64_t b, int64_t a0, int64_t b0,
+                     double scale)
+{
+    return (web_pair){web_series_between(s, a, b) * scale, web_series_between(s, a0, b0) * scale};
+}
+
+static double grid_t_per_mwh(const om_portfolio *pf, const om_site *site, int64_t t)
+{
+    int year;
+    unsigned month;
+    if (!site->grid_region || om_month_of(site->timezone, t, &year, &month) < 0)
+        return NAN;
+    const om_factor *f = om_factors_select(&pf->factors, &pf->policy, site->grid_region,
+                                           OM_FACTOR_GRID_ELECTRICITY, year);
+    return f ? om_factor_tonnes_per_unit(f) : NAN;
+}
+
+int web_summary_site(web_ctx *w, const om_site *site, web_summary *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int64_t now = web_now(w);
+    out->now = now;
+    out->month_start = web_month_start(site, now);
+    out->year_start = web_year_start(site, now);
+    int64_t now0 = web_year_before(site, now);
+    int64_t month0 = web_year_before(site, out->month_start);
+    int64_t year0 = web_year_before(site, out->year_start);
+    web_series elec, water;
+    web_conn *c = web_conn_get(w);
+    om_store_read_begin(c->st);
+    int rc = web_series_main(c, &w->pf, site, OM_UTILITY_ELECTRICITY, year0, now, &elec, err,
+                             errlen);
+    if (rc == 0 &&
+        web_series_main(c, &w->pf, site, OM_UTILITY_WATER, year0, now, &water, err, errlen) < 0) {
+        web_series_free(&elec);
+        rc = -1;
+    }
+    web_conn_put(w, c);
+    if (rc < 0)
+        return -1;
+    out->elec_month_mwh = pair(&elec, out->month_start, now, month0, now0, 1e-3);
+    out->elec_ytd_mwh = pair(&elec, out->year_start, now, year0, now0, 1e-3);
+    out->water_month_t = pair(&water, out->month_start, now, month0, now0, 1);
+    out->water_ytd_t = pair(&water, out->year_start, now, year0, now0, 1);
+    out->has_water = water.n > 0;
+    out->ghg_ytd_t = (web_pair){out->elec_ytd_mwh.now_v * grid_t_per_mwh(&w->pf, site, now),
+                                out->elec_ytd_mwh.before_v * grid_t_per_mwh(&w->pf, site, now0)};
+    out->area_m2 = om_area_on(site->floor_area, site->nfloor_area, web_local_day(site, now));
+    out->kwh_per_m2_ytd = out->area_m2 > 0 ? out->elec_ytd_mwh.now_v * 1000 / out->area_m2 : NAN;
+    out->coverage_month = web_series_coverage(&elec, out->month_start, now);
+    web_series_free(&elec);
+    web_series_free(&water);
+    return 0;
+}
