@@ -58,14 +58,14 @@ static void check_web(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
         om_cfg_error(ctx, node, NULL, "give aggregator_config, or database and sites_dir");
     yaml_node_t *listen = om_cfg_get(ctx, node, "listen");
     if (listen && cfg->listen && !listen_valid(cfg->listen))
-        om_cfg_error(ctx, listen, ".listen", "not an address (got \"%s\", expected HOST:PORT "
+        om_cfg_error(ctx, listen, "listen", "not an address (got \"%s\", expected HOST:PORT "
                      "such as 127.0.0.1:8080 or [::1]:8080)", cfg->listen);
     yaml_node_t *header = om_cfg_get(ctx, node, "proxy_user_header");
     if (header && cfg->proxy_user_header) {
         for (const char *p = cfg->proxy_user_header; *p; p++)
             if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
                   (*p >= '0' && *p <= '9') || *p == '-')) {
-                om_cfg_error(ctx, header, ".proxy_user_header", "not a header name (got "
+                om_cfg_error(ctx, header, "proxy_user_header", "not a header name (got "
                              "\"%s\", expected letters, digits and '-')", cfg->proxy_user_header);
                 break;
             }
