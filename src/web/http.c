@@ -403,10 +403,10 @@ web_http *web_http_start(web_ctx *w, char *err, size_t errlen)
         h->tls = true;
     }
     h->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)w->cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         h->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
         MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_END);
     if (!h->d) {

@@ -64,7 +64,8 @@ void page_begin(wbuf *b, const web_req *rq, const char *title, const char *crumb
     wb_put(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>");
     wb_html(b, title);
-    wb_put(b, " · officemeter</title><link rel=\"stylesheet\" href=\"/static/web.css\">"
+    wb_put(b, " · officemeter</title><link rel=\"icon\" href=\"data:,\">"
+              "<link rel=\"stylesheet\" href=\"/static/web.css\">"
               "</head><body><header><a class=\"brand\" href=\"/\">officemeter</a>");
     if (crumbs_html)
         wb_put(b, crumbs_html);

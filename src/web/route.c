@@ -88,7 +88,7 @@ void web_error(const web_req *rq, web_resp *rs, int status, const char *fmt, ...
     }
     rs->type = "text/html; charset=utf-8";
     wb_printf(&rs->body, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-              "<title>%d %s</title><link rel=\"stylesheet\" href=\"/static/web.css\"></head>"
+              "<title>%d %s</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/web.css\"></head>"
               "<body><main><h1>%d %s</h1><p class=\"error\">", status, reason(status), status,
               reason(status));
     wb_html(&rs->body, msg);

@@ -77,8 +77,12 @@ static void y_axis(wbuf *b, const axis *a, const char *unit)
         double y = ypos(a, v);
         wb_printf(b, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>",
                   LEFT, W - RIGHT, y, y);
-        wb_printf(b, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>",
-                  LEFT - 4, y + 4, fabs(v) < a->step / 1e6 ? 0 : v);
+        wb_printf(b, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
+                  LEFT - 4, y + 4);
+        /* Whole numbers with grouped thousands; decimals as the step needs. */
+        int dec = a->step >= 1 ? 0 : (int)ceil(-log10(a->step));
+        wb_fixed(b, fabs(v) < a->step / 1e6 ? 0 : v, dec > 6 ? 6 : dec);
+        wb_put(b, "</text>");
     }
     wb_printf(b, "<text class=\"unit\" x=\"4\" y=\"%.1f\">", TOP - 2);
     wb_html(b, unit);
