@@ -45,7 +45,14 @@ acks_after=$(om_sql "$db" "SELECT coalesce(max(upto), 0) FROM epochs")
 om_log "$loads loads during the burst; acknowledged $acks_before -> $acks_after"
 [ "$acks_after" -gt "$acks_before" ] || om_fail "the aggregator stood still while pages loaded"
 
-om_log "SIGKILL of the aggregator during a page load"
+om_wait_exit "$pub" 90
+[ "$OM_EXIT_STATUS" -eq 0 ] || om_fail "burst: not all acknowledged: $(cat "$OM_TMP/burst.json")"
+mv "$OM_TMP/burst.rows" "$OM_TMP/burst1.rows"
+rm -f "$OM_TMP/progress"
+
+om_log "SIGKILL of the aggregator during a page load, in the middle of a burst"
+om_start_burst 00000000000000e3 30000 3 40 --t0 $((now - 2 * 86400000))
+pub=$OM_BURST_PID
 curl -s -o "$OM_TMP/page.html" -w '%{http_code}' --max-time 60 "$base/sites/sim-office" \
     >"$OM_TMP/page.code" &
 page=$!
@@ -55,10 +62,14 @@ wait "$page" || true
 [ "$(cat "$OM_TMP/page.code")" = 200 ] || om_fail "the page loaded during the kill: HTTP $(cat "$OM_TMP/page.code")"
 grep -q 'id="meters"' "$OM_TMP/page.html" || om_fail "the page loaded during the kill is incomplete"
 [ "$(om_http_status "$base/api/v1/status")" = 200 ] || om_fail "status with the aggregator down"
+committed=$(om_sql "$db" "SELECT count(*) FROM readings")
+[ "$committed" -lt $(( 60000 + 90000 )) ] || om_fail "the kill came after the burst"
 om_start_aggregator "$OM_TMP/agg.yaml"
 om_wait_exit "$pub" 90
 [ "$OM_EXIT_STATUS" -eq 0 ] || om_fail "burst: not all acknowledged: $(cat "$OM_TMP/burst.json")"
-om_replay check --db "$db" --expected "$OM_TMP/burst.rows" >&2 || om_fail "stored rows differ"
+grep -q '"resends": 0,' "$OM_TMP/burst.json" && om_fail "the kill cost no resend"
+cat "$OM_TMP/burst1.rows" "$OM_TMP/burst.rows" >"$OM_TMP/all.rows"
+om_replay check --db "$db" --expected "$OM_TMP/all.rows" >&2 || om_fail "stored rows differ"
 om_log "duplicates on top"
 om_replay publish --port "$OM_BROKER_PORT" --epoch 00000000000000e2 --polls 400 --per-message 40 \
     --duplicate --t0 $((now - 3 * 86400000)) --timeout 30 >/dev/null ||
