@@ -15,7 +15,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 om_setup
 
-OM_AGG_COMMIT_MS=500 om_start_aggregator_rig
+metrics_port=$(om_free_port)
+OM_AGG_COMMIT_MS=500 om_start_aggregator_rig "metrics_listen: 127.0.0.1:$metrics_port"
 db=$OM_DB
 # The web view reports too: the portfolio's factors and policy beside the site.
 cp "$OM_SOURCE_DIR/sites/emission-factors.yaml" "$OM_SOURCE_DIR/sites/reporting.yaml" "$OM_TMP/sites/"
@@ -49,6 +50,22 @@ om_wait_exit "$pub" 90
 [ "$OM_EXIT_STATUS" -eq 0 ] || om_fail "burst: not all acknowledged: $(cat "$OM_TMP/burst.json")"
 mv "$OM_TMP/burst.rows" "$OM_TMP/burst1.rows"
 rm -f "$OM_TMP/progress"
+
+om_log "the aggregator's own metrics (metrics_listen)"
+[ "$(om_http_status "http://127.0.0.1:$metrics_port/metrics")" = 200 ] || om_fail "aggregator /metrics"
+promtool check metrics <"$OM_TMP/body" || om_fail "promtool refuses the aggregator's /metrics"
+python3 - "$OM_TMP/body" <<'PY' || om_fail "the aggregator's metrics do not count the burst"
+import re, sys
+text = open(sys.argv[1]).read()
+count = int(re.search(r"^officemeter_aggregator_commit_duration_seconds_count (\d+)$", text, re.M).group(1))
+readings = int(re.search(r"^officemeter_aggregator_readings_total (\d+)$", text, re.M).group(1))
+inf = int(re.search(r'^officemeter_aggregator_commit_duration_seconds_bucket\{le="\+Inf"\} (\d+)$', text, re.M).group(1))
+assert count > 0 and inf == count and readings >= 60000, (count, inf, readings)
+PY
+sed 's/^metrics_listen: .*/metrics_listen: nowhere/' "$OM_TMP/agg.yaml" >"$OM_TMP/bad-agg.yaml"
+"$OM_BIN/officemeter-aggregator" --config "$OM_TMP/bad-agg.yaml" --check 2>"$OM_TMP/err" &&
+    om_fail "a bad metrics_listen was accepted"
+grep -q "metrics_listen: not an address" "$OM_TMP/err" || om_fail "no reason: $(cat "$OM_TMP/err")"
 
 om_log "SIGKILL of the aggregator during a page load, in the middle of a burst"
 om_start_burst 00000000000000e3 30000 3 40 --t0 $((now - 2 * 86400000))

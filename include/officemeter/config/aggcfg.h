@@ -37,6 +37,7 @@ typedef struct {
     unsigned stale_after_s;       /* `officemeter status` threshold */
     unsigned gap_close_s;         /* a seq gap standing this long is given up as lost; 0: never */
     char *log_level;              /* error, warning, info, debug */
+    char *metrics_listen;         /* HOST:PORT of /metrics (docs/web.md); NULL: none */
     char *path;
     size_t sites_dir_line, sites_dir_col; /* where `sites_dir` is, for messages */
 } om_agg_config;
