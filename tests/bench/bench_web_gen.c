@@ -88,8 +88,11 @@ static int write_policy(const char *dir, long interval_s)
     return fclose(f);
 }
 
-/* kW of an office meter at t: working hours Monday to Friday, a base
- * load at night and at weekends (UTC; good enough for a shape). */
+/* Standard offsets of the zones above (no DST: good enough for a shape). */
+static const int64_t offsets_ms[] = {8 * 3600000LL, 0, 8 * 3600000LL, 8 * 3600000LL};
+
+/* kW of an office meter at local time t: working hours Monday to Friday, a
+ * base load at night and at weekends. */
 static double load_kw(int64_t t, double peak)
 {
     int64_t day = t / 86400000;
@@ -162,7 +165,8 @@ int main(int argc, char **argv)
             double flow = m + 2 == per ? 1.2 + (s % 5) * 0.2 : 0.3;
             double v = water ? 1000 + 10 * m : 20000 + 1000.0 * m;
             for (int64_t t = from; t < until; t += step) {
-                double kw = water ? 0 : load_kw(t, peak);
+                int64_t local = t + offsets_ms[s % 4];
+                double kw = water ? 0 : load_kw(local, peak);
                 double v_out = v;
                 if (s == 0 && m == 0 && t >= gap_from && t < gap_to)
                     goto advance; /* the gap */
@@ -175,7 +179,7 @@ int main(int argc, char **argv)
                     goto fail;
                 total += water ? 1 : 2;
             advance:
-                v += water ? flow * load_kw(t, 1) / 0.6 * (double)step / 3600000.0
+                v += water ? flow * load_kw(local, 1) / 0.6 * (double)step / 3600000.0
                            : kw * (double)step / 3600000.0;
             }
         }
