@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "summary.h"
 #include "officemeter/base/clock.h"
 #include "officemeter/base/isotime.h"
 #include "officemeter/daemon/log.h"
@@ -116,6 +117,9 @@ static int run(const om_web_config *cfg, int64_t now, const char *ready)
                "loopback only (%s)", cfg->listen);
     om_log(OM_LOG_INFO, "serving %zu sites from %s on %s://%s/", w.pf.sites.nsites, w.database,
            cfg->has_tls ? "https" : "http", cfg->listen);
+    volatile int warmer_stop = 0;
+    pthread_t warmer;
+    bool warming = web_summary_warmer_start(&w, &warmer_stop, &warmer) == 0;
     write_ready(ready);
     om_notify_ready("serving");
     uint64_t usec = om_notify_watchdog_usec();
@@ -141,6 +145,10 @@ static int run(const om_web_config *cfg, int64_t now, const char *ready)
     }
     om_notify_stopping();
     web_http_stop(h);
+    if (warming) {
+        warmer_stop = 1;
+        pthread_join(warmer, NULL);
+    }
     web_close(&w);
     om_log(OM_LOG_INFO, "stopped");
     return 0;

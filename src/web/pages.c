@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "officemeter/base/calendar.h"
@@ -35,6 +36,7 @@ static const char css[] =
     "table{border-collapse:collapse;background:#fff;margin:.4em 0 1em}"
     "th,td{padding:.3em .6em;border-bottom:1px solid #e1e6ea;text-align:left;"
     "vertical-align:top}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}"
+    "td.num{white-space:nowrap}"
     "tr.total td{font-weight:600;border-top:2px solid #9aa7b2}"
     ".up{color:#a33}.down{color:#27713b}.STALE,.error{color:#a33;font-weight:600}"
     ".tiles{display:flex;flex-wrap:wrap;gap:.8em}.tile{background:#fff;padding:.6em .9em;"
@@ -112,6 +114,14 @@ void page_pct_cell(wbuf *b, double pct)
 
 /* ---- portfolio ------------------------------------------------------------------ */
 
+static int utc_year(int64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    return tm.tm_year + 1900;
+}
+
 static void add(double *sum, double v)
 {
     if (!isnan(v))
@@ -135,7 +145,7 @@ void web_page_portfolio(web_ctx *w, const web_req *rq, web_resp *rs)
               "year earlier (each site's local calendar, up to the same hour). Running figures "
               "from the hourly aggregates; the annual report is under "
               "<a href=\"/report/%d\">Report</a>.</p>", nsites, nsites == 1 ? "" : "s",
-              (int)(1970 + web_now(w) / 31556952000LL));
+              utc_year(web_now(w)) - 1);
     wb_put(b, "<table id=\"portfolio\"><thead><tr><th>Site</th>"
               "<th class=\"num\">Electricity this month, MWh</th><th class=\"num\">vs last "
               "year</th><th class=\"num\">Electricity YTD, MWh</th><th class=\"num\">vs last "
@@ -154,7 +164,7 @@ void web_page_portfolio(web_ctx *w, const web_req *rq, web_resp *rs)
         if (!web_may_see(rq, s->site))
             continue;
         web_summary sum;
-        if (web_summary_site(w, s, &sum, err, sizeof err) < 0) {
+        if (web_summary_get(w, s, &sum, err, sizeof err) < 0) {
             free(labels);
             free(ytd);
             free(ytd0);

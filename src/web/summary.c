@@ -9,10 +9,14 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "figures.h"
 #include "officemeter/base/calendar.h"
+#include "officemeter/base/clock.h"
+#include "officemeter/daemon/log.h"
 
 double web_change_pct(const web_pair *p)
 {
@@ -73,5 +77,108 @@ int web_summary_site(web_ctx *w, const om_site *site, web_summary *out, char *er
     out->coverage_month = web_series_coverage(&elec, out->month_start, now);
     web_series_free(&elec);
     web_series_free(&water);
+    return 0;
+}
+
+/* ---- the cache and its warmer ------------------------------------------------------ */
+
+typedef struct {
+    web_summary s;
+    int64_t at; /* monotonic ms; 0: none */
+} cached_summary;
+
+static cached_summary *slots(web_ctx *w)
+{
+    if (!w->summaries)
+        w->summaries = calloc(w->pf.sites.nsites + 1, sizeof(cached_summary));
+    return w->summaries;
+}
+
+static size_t site_index(const web_ctx *w, const om_site *site)
+{
+    return (size_t)(site - w->pf.sites.sites);
+}
+
+static void keep(web_ctx *w, const om_site *site, const web_summary *s)
+{
+    pthread_mutex_lock(&w->lock);
+    cached_summary *c = slots(w);
+    if (c) {
+        c[site_index(w, site)].s = *s;
+        c[site_index(w, site)].at = om_mono_ms();
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
+int web_summary_get(web_ctx *w, const om_site *site, web_summary *out, char *err, size_t errlen)
+{
+    int64_t max_age = (int64_t)w->cfg->cache_s * 1000;
+    bool found = false;
+    if (max_age > 0) {
+        pthread_mutex_lock(&w->lock);
+        cached_summary *c = slots(w);
+        /* Twice cache_s: the warmer renews at cache_s, so a page never waits
+         * for a computation while it runs. */
+        if (c && c[site_index(w, site)].at &&
+            om_mono_ms() - c[site_index(w, site)].at <= 2 * max_age) {
+            *out = c[site_index(w, site)].s;
+            found = true;
+        }
+        pthread_mutex_unlock(&w->lock);
+    }
+    if (found)
+        return 0;
+    if (web_summary_site(w, site, out, err, errlen) < 0)
+        return -1;
+    if (max_age > 0)
+        keep(w, site, out);
+    return 0;
+}
+
+typedef struct {
+    web_ctx *w;
+    volatile int *stop;
+} warmer;
+
+static void *warm(void *arg)
+{
+    warmer *wm = arg;
+    web_ctx *w = wm->w;
+    int64_t max_age = (int64_t)w->cfg->cache_s * 1000;
+    while (!*wm->stop) {
+        for (size_t i = 0; i < w->pf.sites.nsites && !*wm->stop; i++) {
+            pthread_mutex_lock(&w->lock);
+            cached_summary *c = slots(w);
+            bool due = c && (!c[i].at || om_mono_ms() - c[i].at >= max_age);
+            pthread_mutex_unlock(&w->lock);
+            if (!due)
+                continue;
+            web_summary s;
+            char err[512];
+            if (web_summary_site(w, &w->pf.sites.sites[i], &s, err, sizeof err) == 0)
+                keep(w, &w->pf.sites.sites[i], &s);
+            else
+                om_log_limited("summary", OM_LOG_REPEAT_MS, OM_LOG_WARNING, "%s", err);
+        }
+        for (int i = 0; i < 10 && !*wm->stop; i++)
+            usleep(100000);
+    }
+    free(wm);
+    return NULL;
+}
+
+int web_summary_warmer_start(web_ctx *w, volatile int *stop, pthread_t *thread)
+{
+    if (w->cfg->cache_s == 0)
+        return -1;
+    warmer *wm = malloc(sizeof *wm);
+    if (!wm)
+        return -1;
+    wm->w = w;
+    wm->stop = stop;
+    if (pthread_create(thread, NULL, warm, wm) != 0) {
+        free(wm);
+        return -1;
+    }
     return 0;
 }

@@ -29,6 +29,17 @@ typedef struct {
 int web_summary_site(web_ctx *w, const om_site *site, web_summary *out, char *err,
                      size_t errlen);
 
+/* The site's summary as the pages use it: the one computed within cache_s
+ * seconds if there is one, else computed now (and kept). With cache_s 0
+ * always computed. */
+int web_summary_get(web_ctx *w, const om_site *site, web_summary *out, char *err, size_t errlen);
+
+/* Keeps every site's summary fresh from a thread of its own (the
+ * portfolio page of a large portfolio then costs no computation):
+ * computes each summary when it is older than cache_s, until stop is set.
+ * Returns 0, or -1 when the thread could not start. */
+int web_summary_warmer_start(web_ctx *w, volatile int *stop, pthread_t *thread);
+
 /* (a - b) / b in percent; NAN when not defined. */
 double web_change_pct(const web_pair *p);
 

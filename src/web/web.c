@@ -143,6 +143,7 @@ void web_close(web_ctx *w)
     }
     free(w->conns);
     web_cache_free(w->cache);
+    free(w->summaries);
     om_users_free(&w->users);
     om_portfolio_free(&w->pf);
     if (w->have_agg)

@@ -92,6 +92,7 @@ typedef struct {
     pthread_rwlock_t users_lock; /* held for reading by each request, for writing by a reload */
     pthread_cond_t freed;
     web_cache *cache;
+    void *summaries;       /* per site: summary.c's cache (under lock) */
     /* Counters for /metrics (under lock). */
     uint64_t requests[6]; /* by status class: 2xx, 3xx, 4xx, 5xx, 401, 403 */
 } web_ctx;
