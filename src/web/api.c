@@ -287,7 +287,7 @@ static void api_status(web_ctx *w, const web_req *rq, web_resp *rs)
         return;
     web_status st;
     char err[1024];
-    if (web_status_load(w, rq, &st, err, sizeof err) < 0) {
+    if (web_status_load(w, rq, NULL, true, &st, err, sizeof err) < 0) {
         web_error(rq, rs, 500, "%s", err);
         return;
     }

@@ -312,7 +312,7 @@ void web_page_site(web_ctx *w, const web_req *rq, web_resp *rs, const om_site *s
     web_status st;
     char err[1024];
     if (web_summary_get(w, site, &sum, err, sizeof err) < 0 ||
-        web_status_load(w, rq, &st, err, sizeof err) < 0) {
+        web_status_load(w, rq, site->site, true, &st, err, sizeof err) < 0) {
         web_error(rq, rs, 500, "%s", err);
         return;
     }

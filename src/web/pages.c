@@ -133,7 +133,7 @@ void web_page_portfolio(web_ctx *w, const web_req *rq, web_resp *rs)
     wbuf *b = &rs->body;
     web_status st;
     char err[1024];
-    if (web_status_load(w, rq, &st, err, sizeof err) < 0) {
+    if (web_status_load(w, rq, NULL, false, &st, err, sizeof err) < 0) {
         web_error(rq, rs, 500, "%s", err);
         return;
     }

@@ -25,21 +25,46 @@ static const om_store_gateway_row *gw_row(const web_status *s, const char *site,
     return NULL;
 }
 
+/* Both arrays come ordered by (site, meter) from the store (SQLite's
+ * binary collation is strcmp's order), so a portfolio of thousands of
+ * meters is looked up by bisection, not by a scan per meter. */
+static int cmp_key(const char *site, const char *meter, const char *s2, const char *m2)
+{
+    int c = strcmp(site, s2);
+    return c ? c : strcmp(meter, m2);
+}
+
 static const om_store_meter_row *meter_row(const web_status *s, const char *site,
                                            const char *meter)
 {
-    for (size_t i = 0; i < s->nmeter_rows; i++)
-        if (strcmp(s->meter_rows[i].site, site) == 0 && strcmp(s->meter_rows[i].meter, meter) == 0)
-            return &s->meter_rows[i];
+    size_t lo = 0, hi = s->nmeter_rows;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = cmp_key(s->meter_rows[mid].site, s->meter_rows[mid].meter, site, meter);
+        if (c == 0)
+            return &s->meter_rows[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 
 static uint64_t readings_of(const web_status *s, const char *site, const char *meter)
 {
+    size_t lo = 0, hi = s->ncounts;
+    while (lo < hi) { /* the first row not before (site, meter) */
+        size_t mid = (lo + hi) / 2;
+        if (cmp_key(s->counts[mid].site, s->counts[mid].meter, site, meter) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     uint64_t n = 0;
-    for (size_t i = 0; i < s->ncounts; i++)
-        if (strcmp(s->counts[i].site, site) == 0 && strcmp(s->counts[i].meter, meter) == 0)
-            n += s->counts[i].readings;
+    for (size_t i = lo; i < s->ncounts && cmp_key(s->counts[i].site, s->counts[i].meter, site,
+                                                  meter) == 0; i++)
+        n += s->counts[i].readings;
     return n;
 }
 
@@ -88,9 +113,12 @@ static int add_meter(web_status *s, size_t *cap, const char *site, const char *m
     m->row = row;
     m->readings = readings_of(s, site, meter);
     m->errors = -1;
-    for (size_t i = 0; i < s->ngw_rows && m->errors < 0; i++)
-        if (strcmp(s->gw_rows[i].site, site) == 0 && health[i])
-            m->errors = om_health_meter_errors(health[i], meter);
+    /* The meter's own gateway first: one parse of its health message. */
+    for (int pass = 0; health && pass < 2 && m->errors < 0; pass++)
+        for (size_t i = 0; i < s->ngw_rows && m->errors < 0; i++)
+            if (strcmp(s->gw_rows[i].site, site) == 0 && health[i] &&
+                (pass == 1 || (gw && strcmp(s->gw_rows[i].gateway, gw) == 0)))
+                m->errors = om_health_meter_errors(health[i], meter);
     if (note) {
         m->status = note;
     } else {
@@ -101,13 +129,18 @@ static int add_meter(web_status *s, size_t *cap, const char *site, const char *m
     return 0;
 }
 
-static int judge(web_ctx *w, const web_req *rq, web_status *s, char **health)
+static bool wanted(const web_req *rq, const char *only, const char *site)
+{
+    return web_may_see(rq, site) && (!only || strcmp(only, site) == 0);
+}
+
+static int judge(web_ctx *w, const web_req *rq, const char *only, web_status *s, char **health)
 {
     size_t gcap = 0, mcap = 0;
     const om_agg_sites *sites = &w->pf.sites;
     for (size_t i = 0; i < sites->nsites; i++) {
         const om_site *site = &sites->sites[i];
-        if (!web_may_see(rq, site->site))
+        if (!wanted(rq, only, site->site))
             continue;
         for (size_t g = 0; g < site->ngateways; g++)
             if (add_gateway(s, &gcap, site->site, site->gateways[g].id,
@@ -123,7 +156,7 @@ static int judge(web_ctx *w, const web_req *rq, web_status *s, char **health)
     }
     for (size_t i = 0; i < s->ngw_rows; i++) {
         const om_site *site = om_portfolio_site(&w->pf, s->gw_rows[i].site);
-        if (web_may_see(rq, s->gw_rows[i].site) &&
+        if (wanted(rq, only, s->gw_rows[i].site) &&
             (!site || !om_site_find_gateway(site, s->gw_rows[i].gateway)) &&
             add_gateway(s, &gcap, s->gw_rows[i].site, s->gw_rows[i].gateway, &s->gw_rows[i],
                         false) < 0)
@@ -132,14 +165,15 @@ static int judge(web_ctx *w, const web_req *rq, web_status *s, char **health)
     for (size_t i = 0; i < s->nmeter_rows; i++) {
         const om_store_meter_row *r = &s->meter_rows[i];
         const om_site *site = om_portfolio_site(&w->pf, r->site);
-        if (web_may_see(rq, r->site) && (!site || !om_site_find_meter(site, r->meter)) &&
+        if (wanted(rq, only, r->site) && (!site || !om_site_find_meter(site, r->meter)) &&
             add_meter(s, &mcap, r->site, r->meter, NULL, r, "undeclared", health) < 0)
             return -1;
     }
     return 0;
 }
 
-int web_status_load(web_ctx *w, const web_req *rq, web_status *out, char *err, size_t errlen)
+int web_status_load(web_ctx *w, const web_req *rq, const char *only_site, bool errors,
+                    web_status *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->now = web_now(w);
@@ -157,17 +191,17 @@ int web_status_load(web_ctx *w, const web_req *rq, web_status *out, char *err, s
               om_store_reading_counts(st, &out->counts, &out->ncounts) < 0)
                  ? -1
                  : 0;
-    if (rc == 0 && !(health = calloc(out->ngw_rows + 1, sizeof *health)))
+    if (rc == 0 && errors && !(health = calloc(out->ngw_rows + 1, sizeof *health)))
         rc = -1;
-    for (size_t i = 0; rc == 0 && i < out->ngw_rows; i++)
-        if (web_may_see(rq, out->gw_rows[i].site) &&
+    for (size_t i = 0; rc == 0 && health && i < out->ngw_rows; i++)
+        if (wanted(rq, only_site, out->gw_rows[i].site) &&
             om_store_gateway_health_json(st, out->gw_rows[i].site, out->gw_rows[i].gateway,
                                          &health[i]) < 0)
             rc = -1;
     if (rc < 0)
         snprintf(err, errlen, "%s", om_store_errmsg(st));
     web_conn_put(w, c);
-    if (rc == 0 && judge(w, rq, out, health) < 0) {
+    if (rc == 0 && judge(w, rq, only_site, out, health) < 0) {
         snprintf(err, errlen, "out of memory");
         rc = -1;
     }

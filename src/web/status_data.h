@@ -48,8 +48,11 @@ typedef struct {
     size_t stale;
 } web_status;
 
-/* Loads the status of the sites the request's user may see. */
-int web_status_load(web_ctx *w, const web_req *rq, web_status *out, char *err, size_t errlen);
+/* Loads the status of the sites the request's user may see (only_site:
+ * of that one only). errors: read each meter's error count from its
+ * gateway's health message (one JSON parse per meter). */
+int web_status_load(web_ctx *w, const web_req *rq, const char *only_site, bool errors,
+                    web_status *out, char *err, size_t errlen);
 void web_status_free(web_status *s);
 json_t *web_status_json(const web_status *s);
 

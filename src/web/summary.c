@@ -25,10 +25,9 @@ double web_change_pct(const web_pair *p)
     return (p->now_v - p->before_v) / p->before_v * 100;
 }
 
-static web_pair pair(const web_series *s, int64_t a, int64_t b, int64_t a0, int64_t b0,
-                     double scale)
+static web_pair pair(const web_series *s, int64_t a, int64_t b, double scale)
 {
-    return (web_pair){web_series_between(s, a, b) * scale, web_series_between(s, a0, b0) * scale};
+    return (web_pair){web_series_between(s, a, b) * scale, NAN};
 }
 
 static double grid_t_per_mwh(const om_portfolio *pf, const om_site *site, int64_t t)
@@ -42,6 +41,78 @@ static double grid_t_per_mwh(const om_portfolio *pf, const om_site *site, int64_
     return f ? om_factor_tonnes_per_unit(f) : NAN;
 }
 
+/* The whole months before `month` of `year` from the stored rollups, per
+ * utility (kWh, m³): the report's own monthly figures (main meters; export
+ * netted where the site says so). Returns 1 when every one of those months
+ * is stored and final, 0 when one is not (the caller then uses the hourly
+ * curve), -1 on an error. */
+static int months_before(web_conn *c, const om_site *site, int year, unsigned month,
+                         double total[2], char *err, size_t errlen)
+{
+    total[0] = total[1] = 0;
+    for (unsigned m = 1; m < month; m++) {
+        om_rollup_state st;
+        if (om_rollupdb_state(c->db, site->site, year, m, &st) < 0) {
+            snprintf(err, errlen, "%s", om_rollupdb_errmsg(c->db));
+            return -1;
+        }
+        if (!st.stored || st.provisional)
+            return 0;
+    }
+    if (month <= 1)
+        return 1;
+    om_meter_month *rows = NULL;
+    size_t n = 0;
+    if (om_rollupdb_load_year(c->db, site->site, year, &rows, &n, NULL, NULL) < 0) {
+        snprintf(err, errlen, "%s", om_rollupdb_errmsg(c->db));
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const om_meter_month *r = &rows[i];
+        if (r->month >= month || r->role != OM_ROLE_MAIN)
+            continue;
+        if (r->quantity == OM_Q_ENERGY_EXPORT_KWH && !site->net_export)
+            continue;
+        double sign = r->quantity == OM_Q_ENERGY_EXPORT_KWH ? -1 : 1;
+        total[r->utility == OM_UTILITY_WATER] += sign * r->consumption;
+    }
+    free(rows);
+    return 1;
+}
+
+static double add_nan(double a, double b)
+{
+    return isnan(a) ? b : isnan(b) ? a : a + b;
+}
+
+/* A year to date: the stored whole months plus the month so far; the
+ * hourly curve over the whole span when a month is not stored. */
+static int year_to_date(web_conn *c, const om_portfolio *pf, const om_site *site, int64_t ystart,
+                        int64_t mstart, int64_t end, const web_series partial[2],
+                        double out[2], char *err, size_t errlen)
+{
+    int year;
+    unsigned month;
+    om_month_of(site->timezone, mstart, &year, &month);
+    double months[2];
+    int stored = months_before(c, site, year, month, months, err, errlen);
+    if (stored < 0)
+        return -1;
+    for (int u = 0; u < 2; u++) {
+        double part = web_series_between(&partial[u], mstart, end);
+        if (stored) {
+            out[u] = add_nan(partial[u].n ? months[u] : NAN, part);
+            continue;
+        }
+        web_series s;
+        if (web_series_main(c, pf, site, (om_utility)u, ystart, end, &s, err, errlen) < 0)
+            return -1;
+        out[u] = web_series_between(&s, ystart, end);
+        web_series_free(&s);
+    }
+    return 0;
+}
+
 int web_summary_site(web_ctx *w, const om_site *site, web_summary *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -52,32 +123,45 @@ int web_summary_site(web_ctx *w, const om_site *site, web_summary *out, char *er
     int64_t now0 = web_year_before(site, now);
     int64_t month0 = web_year_before(site, out->month_start);
     int64_t year0 = web_year_before(site, out->year_start);
-    web_series elec, water;
+    /* The month so far and the same part of that month a year earlier,
+     * from the hourly aggregates; whole months from the rollups. */
+    web_series cur[2] = {{0}}, prev[2] = {{0}};
+    double ytd[2] = {NAN, NAN}, ytd0[2] = {NAN, NAN};
     web_conn *c = web_conn_get(w);
     om_store_read_begin(c->st);
-    int rc = web_series_main(c, &w->pf, site, OM_UTILITY_ELECTRICITY, year0, now, &elec, err,
-                             errlen);
-    if (rc == 0 &&
-        web_series_main(c, &w->pf, site, OM_UTILITY_WATER, year0, now, &water, err, errlen) < 0) {
-        web_series_free(&elec);
-        rc = -1;
-    }
+    int rc = 0;
+    for (int u = 0; u < 2 && rc == 0; u++)
+        if (web_series_main(c, &w->pf, site, (om_utility)u, out->month_start, now, &cur[u], err,
+                            errlen) < 0 ||
+            web_series_main(c, &w->pf, site, (om_utility)u, month0, now0, &prev[u], err,
+                            errlen) < 0)
+            rc = -1;
+    if (rc == 0)
+        rc = year_to_date(c, &w->pf, site, out->year_start, out->month_start, now, cur, ytd, err,
+                          errlen);
+    if (rc == 0)
+        rc = year_to_date(c, &w->pf, site, year0, month0, now0, prev, ytd0, err, errlen);
     web_conn_put(w, c);
-    if (rc < 0)
-        return -1;
-    out->elec_month_mwh = pair(&elec, out->month_start, now, month0, now0, 1e-3);
-    out->elec_ytd_mwh = pair(&elec, out->year_start, now, year0, now0, 1e-3);
-    out->water_month_t = pair(&water, out->month_start, now, month0, now0, 1);
-    out->water_ytd_t = pair(&water, out->year_start, now, year0, now0, 1);
-    out->has_water = water.n > 0;
-    out->ghg_ytd_t = (web_pair){out->elec_ytd_mwh.now_v * grid_t_per_mwh(&w->pf, site, now),
-                                out->elec_ytd_mwh.before_v * grid_t_per_mwh(&w->pf, site, now0)};
-    out->area_m2 = om_area_on(site->floor_area, site->nfloor_area, web_local_day(site, now));
-    out->kwh_per_m2_ytd = out->area_m2 > 0 ? out->elec_ytd_mwh.now_v * 1000 / out->area_m2 : NAN;
-    out->coverage_month = web_series_coverage(&elec, out->month_start, now);
-    web_series_free(&elec);
-    web_series_free(&water);
-    return 0;
+    if (rc == 0) {
+        out->elec_month_mwh = pair(&cur[0], out->month_start, now, 1e-3);
+        out->elec_month_mwh.before_v = web_series_between(&prev[0], month0, now0) * 1e-3;
+        out->water_month_t = pair(&cur[1], out->month_start, now, 1);
+        out->water_month_t.before_v = web_series_between(&prev[1], month0, now0);
+        out->elec_ytd_mwh = (web_pair){ytd[0] * 1e-3, ytd0[0] * 1e-3};
+        out->water_ytd_t = (web_pair){ytd[1], ytd0[1]};
+        out->has_water = cur[1].n > 0;
+        out->ghg_ytd_t = (web_pair){out->elec_ytd_mwh.now_v * grid_t_per_mwh(&w->pf, site, now),
+                                    out->elec_ytd_mwh.before_v *
+                                        grid_t_per_mwh(&w->pf, site, now0)};
+        out->area_m2 = om_area_on(site->floor_area, site->nfloor_area, web_local_day(site, now));
+        out->kwh_per_m2_ytd = out->area_m2 > 0 ? ytd[0] / out->area_m2 : NAN;
+        out->coverage_month = web_series_coverage(&cur[0], out->month_start, now);
+    }
+    for (int u = 0; u < 2; u++) {
+        web_series_free(&cur[u]);
+        web_series_free(&prev[u]);
+    }
+    return rc;
 }
 
 /* ---- the cache and its warmer ------------------------------------------------------ */

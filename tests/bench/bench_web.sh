@@ -38,6 +38,8 @@ FROM=${FROM:-2024-12-04T00:00:00Z}
 UNTIL=${UNTIL:-2026-12-04T00:00:00Z}
 INTERVAL_S=${INTERVAL_S:-300}
 CLIENTS=${CLIENTS:-20}
+# The unit runs the web view at Nice=10: the aggregator comes first.
+export OM_WEB_NICE=${OM_WEB_NICE:-10}
 REQUESTS=${REQUESTS:-400}
 POLLS=${POLLS:-100000}
 NOW=$UNTIL
@@ -110,12 +112,13 @@ echo "latency, $CLIENTS concurrent clients (target p95 <= 100 ms)"
 for url in "${urls[@]}"; do
     start_web
     drop_cache
+    sleep 1 # the daemon's own start (its summaries warmer runs from here on)
     ab -q -c "$CLIENTS" -n "$CLIENTS" "http://127.0.0.1:$OM_WEB_PORT$url" >"$OM_TMP/cold.txt" 2>&1 ||
         om_fail "ab failed on $url"
     ab -q -c "$CLIENTS" -n "$REQUESTS" "http://127.0.0.1:$OM_WEB_PORT$url" >"$OM_TMP/warm.txt" 2>&1 ||
         om_fail "ab failed on $url"
-    printf '  %-52s cold: %s' "$url" "$(percentiles "$OM_TMP/cold.txt")"
-    printf '  %-52s warm: %s' "" "$(percentiles "$OM_TMP/warm.txt")"
+    printf '  %-52s cold: %s\n' "$url" "$(percentiles "$OM_TMP/cold.txt")"
+    printf '  %-52s warm: %s\n' "" "$(percentiles "$OM_TMP/warm.txt")"
     om_stop_pid "$OM_WEB_PID"
 done
 

@@ -624,11 +624,12 @@ om_web_config() {
 }
 
 # Starts officemeter-web with CONFIG [ARGS...], waits until it listens; sets
-# OM_WEB_PID. Log: $OM_TMP/web.log (appended).
+# OM_WEB_PID. Log: $OM_TMP/web.log (appended). OM_WEB_NICE: a nice level, as
+# the unit's Nice= gives it.
 om_start_web() {
     local config=$1 ready="$OM_TMP/web.ready.$RANDOM"
     shift
-    "$OM_BIN/officemeter-web" --config "$config" --ready-file "$ready" "$@" \
+    nice -n "${OM_WEB_NICE:-0}" "$OM_BIN/officemeter-web" --config "$config" --ready-file "$ready" "$@" \
         2>>"$OM_TMP/web.log" &
     OM_WEB_PID=$!
     om_track "$OM_WEB_PID"
