@@ -6,6 +6,7 @@
 #include "figures.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,56 +190,117 @@ double web_series_coverage(const web_series *s, int64_t a, int64_t b)
 
 /* ---- local calendar ------------------------------------------------------------ */
 
-int32_t web_local_day(const om_site *site, int64_t t)
+/* Local midnights per zone, computed once for a window of days around the
+ * first day asked for (om_tz_day_starts: one zone switch for the lot).
+ * Every conversion through base/tz.c switches the process's TZ under one
+ * lock, and a site page needs hundreds of them, so pages look days up here
+ * instead; a day outside the window asks tz.c as before. */
+#define ZONE_DAYS 2400 /* about 6.5 years: 5 back, 1.5 ahead */
+
+typedef struct {
+    char zone[64];
+    int32_t first;
+    int64_t start[ZONE_DAYS + 1];
+} zone_days;
+
+static pthread_mutex_t zones_lock = PTHREAD_MUTEX_INITIALIZER;
+static zone_days *zones[32];
+static size_t nzones;
+
+static const zone_days *zone_table(const char *zone)
 {
-    struct tm tm;
-    if (om_tz_utc_to_local(site->timezone, t, &tm) < 0)
-        return (int32_t)(t / 86400000);
-    return om_days_from_civil(tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday);
+    pthread_mutex_lock(&zones_lock);
+    for (size_t i = 0; i < nzones; i++)
+        if (strcmp(zones[i]->zone, zone) == 0) {
+            pthread_mutex_unlock(&zones_lock);
+            return zones[i];
+        }
+    zone_days *z = NULL;
+    if (nzones < sizeof zones / sizeof zones[0] && strlen(zone) < sizeof z->zone &&
+        (z = calloc(1, sizeof *z)) != NULL) {
+        snprintf(z->zone, sizeof z->zone, "%s", zone);
+        time_t now = time(NULL);
+        z->first = (int32_t)(now / 86400) - 1826;
+        if (om_tz_day_starts(zone, z->first, ZONE_DAYS + 1, z->start) == 0) {
+            zones[nzones++] = z;
+        } else {
+            free(z);
+            z = NULL;
+        }
+    }
+    pthread_mutex_unlock(&zones_lock);
+    return z;
+}
+
+static bool in_table(const zone_days *z, int32_t day)
+{
+    return z && day >= z->first && day < z->first + ZONE_DAYS;
 }
 
 int64_t web_day_start(const om_site *site, int32_t day)
 {
+    const zone_days *z = zone_table(site->timezone);
+    if (in_table(z, day))
+        return z->start[day - z->first];
     int64_t start, end;
     if (om_day_bounds(site->timezone, day, &start, &end) < 0)
         return (int64_t)day * 86400000;
     return start;
 }
 
+int32_t web_local_day(const om_site *site, int64_t t)
+{
+    const zone_days *z = zone_table(site->timezone);
+    if (z && t >= z->start[0] && t < z->start[ZONE_DAYS]) {
+        size_t lo = 0, hi = ZONE_DAYS; /* the last day starting at or before t */
+        while (hi - lo > 1) {
+            size_t mid = (lo + hi) / 2;
+            if (z->start[mid] <= t)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        return z->first + (int32_t)lo;
+    }
+    struct tm tm;
+    if (om_tz_utc_to_local(site->timezone, t, &tm) < 0)
+        return (int32_t)(t / 86400000);
+    return om_days_from_civil(tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday);
+}
+
+void web_local_time(const om_site *site, int64_t t, int *weekday, int *hour)
+{
+    int32_t day = web_local_day(site, t);
+    *weekday = (int)(((day % 7) + 7 + 3) % 7); /* 1970-01-01 was a Thursday; 0 = Monday */
+    *hour = (int)((t - web_day_start(site, day)) / 3600000);
+    if (*hour > 23)
+        *hour = 23; /* the long day of a change back from summer time */
+}
+
 int64_t web_month_start(const om_site *site, int64_t t)
 {
     int y;
-    unsigned m;
-    int64_t start, end;
-    if (om_month_of(site->timezone, t, &y, &m) < 0 ||
-        om_month_bounds(site->timezone, y, m, &start, &end) < 0)
-        return t;
-    return start;
+    unsigned m, d;
+    om_civil_from_days(web_local_day(site, t), &y, &m, &d);
+    return web_day_start(site, om_days_from_civil(y, m, 1));
 }
 
 int64_t web_year_start(const om_site *site, int64_t t)
 {
     int y;
-    unsigned m;
-    int64_t start, end;
-    if (om_month_of(site->timezone, t, &y, &m) < 0 ||
-        om_year_bounds(site->timezone, y, &start, &end) < 0)
-        return t;
-    return start;
+    unsigned m, d;
+    om_civil_from_days(web_local_day(site, t), &y, &m, &d);
+    return web_day_start(site, om_days_from_civil(y, 1, 1));
 }
 
 int64_t web_year_before(const om_site *site, int64_t t)
 {
-    struct tm tm;
-    if (om_tz_utc_to_local(site->timezone, t, &tm) < 0)
-        return t - 365LL * 86400000;
-    int year = tm.tm_year + 1900 - 1;
-    unsigned month = (unsigned)tm.tm_mon + 1, day = (unsigned)tm.tm_mday;
-    if (month == 2 && day == 29)
-        day = 28;
-    int seconds = tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
-    int64_t ms;
-    if (om_tz_local_to_utc(site->timezone, om_days_from_civil(year, month, day), seconds, &ms) < 0)
-        return t - 365LL * 86400000;
-    return ms + t % 1000;
+    int32_t day = web_local_day(site, t);
+    int64_t into = t - web_day_start(site, day);
+    int y;
+    unsigned m, d;
+    om_civil_from_days(day, &y, &m, &d);
+    if (m == 2 && d == 29)
+        d = 28;
+    return web_day_start(site, om_days_from_civil(y - 1, m, d)) + into;
 }

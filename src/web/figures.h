@@ -57,6 +57,8 @@ double web_series_coverage(const web_series *s, int64_t a, int64_t b);
 /* Local calendar helpers for a site. */
 int32_t web_local_day(const om_site *site, int64_t t);
 int64_t web_day_start(const om_site *site, int32_t day);
+/* The local weekday (0 = Monday) and hour (0..23) of t. */
+void web_local_time(const om_site *site, int64_t t, int *weekday, int *hour);
 /* Start of the local month / year that contains t. */
 int64_t web_month_start(const om_site *site, int64_t t);
 int64_t web_year_start(const om_site *site, int64_t t);

@@ -157,10 +157,11 @@ static int daily_section(web_ctx *w, wbuf *b, const om_site *site, char *err, si
     int64_t h0 = (now - WEEK_DAYS * 86400000LL) / OM_HOUR_MS * OM_HOUR_MS;
     for (int64_t h = h0; h + OM_HOUR_MS <= now; h += OM_HOUR_MS) {
         double kwh = web_series_between(&elec, h, h + OM_HOUR_MS);
-        struct tm tm;
-        if (isnan(kwh) || om_tz_utc_to_local(site->timezone, h, &tm) < 0)
+        if (isnan(kwh))
             continue;
-        int slot = ((tm.tm_wday + 6) % 7) * 24 + tm.tm_hour;
+        int wday, hour;
+        web_local_time(site, h, &wday, &hour);
+        int slot = wday * 24 + hour;
         sum[slot] += kwh;
         cnt[slot]++;
     }

@@ -139,8 +139,11 @@ ingest() { # EPOCH T0: seconds until every poll is acknowledged
         --window 20 --timeout 600 >"$OM_TMP/ingest.json" || om_fail "ingest: $(cat "$OM_TMP/ingest.json")"
     python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seconds"])' "$OM_TMP/ingest.json"
 }
-base_t0=$(python3 -c 'import datetime; print(int(datetime.datetime(2021, 1, 1).timestamp() * 1000))')
-alone=$(ingest 00000000000000f1 "$base_t0")
+# Fresh epochs and times each run (a kept database already has the last
+# run's polls: they would only be acknowledged again).
+read -r epoch1 epoch2 base_t0 < <(python3 -c 'import secrets, time
+print(secrets.token_hex(8), secrets.token_hex(8), 1420070400000 + int(time.time()) % 1000 * 400000000)')
+alone=$(ingest "$epoch1" "$base_t0")
 start_web
 ( while :; do
       ab -q -c $((CLIENTS / 2)) -n 200 "http://127.0.0.1:$OM_WEB_PORT/sites/w001" >/dev/null 2>&1 || true
@@ -153,7 +156,7 @@ load2=$!
 om_track "$load1"
 om_track "$load2"
 sleep 2
-loaded=$(ingest 00000000000000f2 $((base_t0 + 400000000)))
+loaded=$(ingest "$epoch2" $((base_t0 + 200000000)))
 kill "$load1" "$load2" 2>/dev/null || true
 python3 - "$POLLS" "$alone" "$loaded" <<'PY'
 import sys
