@@ -31,6 +31,7 @@ static const om_cfg_field web_fields[] = {
     OM_F_STRUCT(om_web_config, tls, "tls", 0, &tls_schema),
     OM_F_UINT(om_web_config, threads, "threads", 0, 1, 64, "4"),
     OM_F_UINT(om_web_config, cache_s, "cache_s", 0, 0, 86400, "60"),
+    OM_F_UINT(om_web_config, page_cache_s, "page_cache_s", 0, 0, 3600, "5"),
     OM_F_UINT(om_web_config, stale_after_s, "stale_after_s", 0, 1, 31536000, "900"),
     OM_F_UINT(om_web_config, max_points, "max_points", 0, 10, 100000, "1000"),
     OM_F_CUSTOM(om_web_config, log_level, "log_level", 0, om_cfg_parse_log_level,

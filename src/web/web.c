@@ -103,6 +103,84 @@ int web_open(web_ctx *w, const om_web_config *cfg, int64_t fixed_now, size_t nco
     return 0;
 }
 
+/* ---- answers kept for a few seconds ---------------------------------------------- */
+
+#define PAGE_CACHE 256
+
+struct web_page {
+    char *key;
+    int64_t until; /* monotonic ms */
+    int status;
+    const char *type;
+    char *body;
+    size_t len;
+    char disposition[160];
+    bool no_store;
+};
+
+bool web_page_cache_get(web_ctx *w, const char *key, web_resp *rs)
+{
+    if (w->cfg->page_cache_s == 0)
+        return false;
+    bool found = false;
+    int64_t now = om_mono_ms();
+    pthread_mutex_lock(&w->lock);
+    for (size_t i = 0; i < w->npages && !found; i++) {
+        struct web_page *p = &w->pages[i];
+        if (!p->key || p->until <= now || strcmp(p->key, key) != 0)
+            continue;
+        wb_putn(&rs->body, p->body, p->len);
+        rs->status = p->status;
+        rs->type = p->type;
+        rs->no_store = p->no_store;
+        snprintf(rs->disposition, sizeof rs->disposition, "%s", p->disposition);
+        found = true;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return found;
+}
+
+void web_page_cache_put(web_ctx *w, const char *key, const web_resp *rs)
+{
+    if (w->cfg->page_cache_s == 0 || rs->status != 200 || rs->body.failed)
+        return;
+    char *k = strdup(key), *body = malloc(rs->body.len + 1);
+    if (!k || !body) {
+        free(k);
+        free(body);
+        return;
+    }
+    memcpy(body, rs->body.data ? rs->body.data : "", rs->body.len);
+    int64_t now = om_mono_ms();
+    pthread_mutex_lock(&w->lock);
+    if (!w->pages)
+        w->pages = calloc(PAGE_CACHE, sizeof *w->pages);
+    if (w->pages) {
+        w->npages = PAGE_CACHE;
+        /* The same key, an expired slot, or the one that expires first. */
+        size_t slot = 0;
+        for (size_t i = 0; i < PAGE_CACHE; i++) {
+            struct web_page *p = &w->pages[i];
+            if (p->key && strcmp(p->key, key) == 0) {
+                slot = i;
+                break;
+            }
+            if (!p->key || p->until < w->pages[slot].until)
+                slot = i;
+        }
+        struct web_page *p = &w->pages[slot];
+        free(p->key);
+        free(p->body);
+        *p = (struct web_page){k, now + (int64_t)w->cfg->page_cache_s * 1000, rs->status,
+                               rs->type, body, rs->body.len, "", rs->no_store};
+        snprintf(p->disposition, sizeof p->disposition, "%s", rs->disposition);
+        k = body = NULL;
+    }
+    pthread_mutex_unlock(&w->lock);
+    free(k);
+    free(body);
+}
+
 int web_reload_users(web_ctx *w)
 {
     if (!w->cfg->users_file)
@@ -121,6 +199,11 @@ int web_reload_users(web_ctx *w)
     pthread_rwlock_wrlock(&w->users_lock);
     om_users_free(&w->users);
     w->users = fresh;
+    /* Answers kept for a user whose sites changed must go too. */
+    pthread_mutex_lock(&w->lock);
+    for (size_t i = 0; i < w->npages; i++)
+        w->pages[i].until = 0;
+    pthread_mutex_unlock(&w->lock);
     pthread_rwlock_unlock(&w->users_lock);
     return 0;
 }
@@ -144,6 +227,11 @@ void web_close(web_ctx *w)
     free(w->conns);
     web_cache_free(w->cache);
     free(w->summaries);
+    for (size_t i = 0; i < w->npages; i++) {
+        free(w->pages[i].key);
+        free(w->pages[i].body);
+    }
+    free(w->pages);
     om_users_free(&w->users);
     om_portfolio_free(&w->pf);
     if (w->have_agg)

@@ -93,6 +93,8 @@ typedef struct {
     pthread_cond_t freed;
     web_cache *cache;
     void *summaries;       /* per site: summary.c's cache (under lock) */
+    struct web_page *pages; /* answers kept page_cache_s seconds (under lock) */
+    size_t npages;
     /* Counters for /metrics (under lock). */
     uint64_t requests[6]; /* by status class: 2xx, 3xx, 4xx, 5xx, 401, 403 */
 } web_ctx;
@@ -114,6 +116,11 @@ void web_conn_put(web_ctx *w, web_conn *c);
 int web_year_rows(web_ctx *w, web_conn *c, const om_site *site, int year, om_year_rows *out,
                   char *err, size_t errlen);
 void web_cache_free(web_cache *cache);
+
+/* Answers kept for page_cache_s seconds, by key (user and URL): a copy
+ * into rs, true when found. Only 200 answers are kept. */
+bool web_page_cache_get(web_ctx *w, const char *key, web_resp *rs);
+void web_page_cache_put(web_ctx *w, const char *key, const web_resp *rs);
 
 /* ---- routing (route.c) ------------------------------------------------------------ */
 

@@ -20,7 +20,7 @@ ARGS=(--db "$OM_DB" --sites "$OM_TMP/sites" --catalogue "$OM_SOURCE_DIR/firmware
       --now "$NOW")
 # Some months stored by the rollup (as the timer does), the rest computed.
 "$OM_BIN/officemeter" rollup "${ARGS[@]}" --month 2025-06 --out "$OM_TMP" >/dev/null
-om_web_config "$OM_TMP/web.yaml" "cache_s: 0"
+om_web_config "$OM_TMP/web.yaml" "cache_s: 0" "page_cache_s: 0"
 om_start_web "$OM_TMP/web.yaml" --now "$NOW"
 base="http://127.0.0.1:$OM_WEB_PORT"
 

@@ -24,6 +24,7 @@ cat >"$OM_TMP/web.yaml" <<YAML
 aggregator_config: $OM_TMP/agg.yaml
 listen: 127.0.0.1:$(om_free_port)
 cache_s: 0
+page_cache_s: 0
 YAML
 om_start_web "$OM_TMP/web.yaml"
 base="http://$(sed -n 's/^listen: //p' "$OM_TMP/web.yaml")"

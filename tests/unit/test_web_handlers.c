@@ -25,6 +25,9 @@
 #include "officemeter/store/store.h"
 #include "officemeter/users/users.h"
 #include "testutil.h"
+#include "figures.h"
+#include "officemeter/base/calendar.h"
+#include "officemeter/base/tz.h"
 #include "web.h"
 
 static char dir[64];
@@ -398,6 +401,34 @@ static void test_config_checks(void **state)
     om_web_config_free(&c);
 }
 
+/* The per-zone table of midnights the pages use: equal to the calendar's
+ * day bounds across both changes of summer time; local days and hours. */
+static void test_local_days(void **state)
+{
+    int32_t first = om_days_from_civil(2025, 3, 28);
+    int64_t starts[220];
+    assert_int_equal(om_tz_day_starts("Europe/London", first, 220, starts), 0);
+    for (int i = 0; i < 220; i++) {
+        int64_t start, end;
+        assert_int_equal(om_day_bounds("Europe/London", first + i, &start, &end), 0);
+        assert_int_equal(starts[i], start);
+    }
+    om_site london = {.site = "x", .timezone = "Europe/London"};
+    /* 30 March 2025 has 23 hours: 02:00 BST is 01:00 UTC. */
+    int64_t t = om_test_iso("2025-03-30T01:30:00Z");
+    assert_int_equal(web_local_day(&london, t), om_days_from_civil(2025, 3, 30));
+    int wday, hour;
+    web_local_time(&london, t, &wday, &hour);
+    assert_int_equal(wday, 6); /* a Sunday */
+    assert_int_equal(hour, 1);
+    assert_int_equal(web_day_start(&london, om_days_from_civil(2025, 7, 1)),
+                     om_test_iso("2025-06-30T23:00:00Z"));
+    assert_int_equal(web_year_before(&london, om_test_iso("2026-07-01T12:00:00Z")),
+                     om_test_iso("2025-07-01T12:00:00Z"));
+    assert_int_equal(web_month_start(&london, om_test_iso("2025-11-15T12:00:00Z")),
+                     om_test_iso("2025-11-01T00:00:00Z"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_pages_and_metrics),
         cmocka_unit_test(test_users_file),
         cmocka_unit_test(test_config_checks),
+        cmocka_unit_test(test_local_days),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -35,6 +35,7 @@ typedef struct {
     bool has_tls;
     unsigned threads;        /* HTTP worker threads */
     unsigned cache_s;        /* how long computed months are reused */
+    unsigned page_cache_s;   /* how long an answer is served again to the same user */
     unsigned stale_after_s;  /* a meter with nothing newer is stale */
     unsigned max_points;     /* the most points a readings series returns */
     char *log_level;
