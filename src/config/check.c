@@ -15,6 +15,7 @@
 
 #include "officemeter/config/aggcfg.h"
 #include "officemeter/config/agentcfg.h"
+#include "officemeter/config/webcfg.h"
 #include "officemeter/config/catalogue.h"
 #include "officemeter/config/factors.h"
 #include "officemeter/config/site.h"
@@ -27,6 +28,7 @@ typedef enum {
     KIND_POLICY,
     KIND_AGENT,
     KIND_AGGREGATOR,
+    KIND_WEB,
     KIND_OTHER,
     KIND__COUNT
 } file_kind;
@@ -77,6 +79,10 @@ static file_kind classify(const char *path)
         return KIND_POLICY;
     if (om_cfg_root_has_key(path, "site_file") == 1)
         return KIND_AGENT;
+    /* web.yaml may name a database and sites_dir too: its own keys first. */
+    if (om_cfg_root_has_key(path, "aggregator_config") == 1 ||
+        om_cfg_root_has_key(path, "listen") == 1 || om_cfg_root_has_key(path, "users_file") == 1)
+        return KIND_WEB;
     if (om_cfg_root_has_key(path, "sites_dir") == 1 || om_cfg_root_has_key(path, "database") == 1)
         return KIND_AGGREGATOR;
     int has_model = om_cfg_root_has_key(path, "model");
@@ -272,6 +278,12 @@ int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir,
     for (size_t i = 0; i < sets.counts[KIND_AGGREGATOR]; i++)
         check_aggregator(sets.paths[KIND_AGGREGATOR][i], diag);
     stats->aggregator_files = sets.counts[KIND_AGGREGATOR];
+    for (size_t i = 0; i < sets.counts[KIND_WEB]; i++) {
+        om_web_config web;
+        om_web_config_load(sets.paths[KIND_WEB][i], &web, diag);
+        om_web_config_free(&web);
+    }
+    stats->web_files = sets.counts[KIND_WEB];
     stats->skipped = sets.counts[KIND_OTHER];
 
     for (size_t i = 0; i < nsites; i++)
