@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #include "officemeter/store/store.h"
 #include "officemeter/daemon/log.h"
 #include "officemeter/daemon/notify.h"
+#include "officemeter/metrics/metrics.h"
 #include "officemeter/mqtt/mqtt.h"
 
 #define WAKE_MS 100
@@ -60,6 +62,13 @@ struct om_aggregator {
     size_t nacks, acks_cap;
     agg_hold hold;     /* storing, or held while the database cannot be written */
     bool low_space;    /* less than OM_STORE_LOG_ROOM free: checkpoint every commit */
+    /* metrics_listen (docs/web.md, "Metrics"): a copy of the counts and the
+     * commit latencies, under mlock, for the server's thread. */
+    om_metrics_server *metrics;
+    pthread_mutex_t mlock;
+    agg_counts m_counts;
+    uint64_t m_acks_sent, m_acks_failed;
+    om_histogram m_commit;
 };
 
 static void log_diag(const om_diag *d)
@@ -176,6 +185,7 @@ om_aggregator *om_aggregator_new(const om_agg_config *cfg)
     if (!a->group || !(a->mqtt = make_client(cfg)))
         goto fail;
     agg_group_set_gap_close(a->group, (int64_t)cfg->gap_close_s * 1000);
+    pthread_mutex_init(&a->mlock, NULL);
     return a;
 fail:
     om_aggregator_free(a);
@@ -186,6 +196,7 @@ void om_aggregator_free(om_aggregator *a)
 {
     if (!a)
         return;
+    om_metrics_server_stop(a->metrics);
     om_mqtt_free(a->mqtt);
     agg_group_free(a->group);
     free(a->acks);
@@ -310,7 +321,9 @@ static void commit(om_aggregator *a)
     size_t before = agg_group_messages(a->group);
     if (before == 0)
         return;
+    int64_t t0 = om_mono_us();
     int rc = agg_group_commit(a->group, a->store, queue_ack, a, &a->counts);
+    double seconds = (double)(om_mono_us() - t0) / 1e6;
     if (rc == AGG_COMMIT_UNAVAILABLE) {
         if (a->hold.held)
             agg_hold_still(&a->hold, agg_group_messages(a->group), om_store_errmsg(a->store));
@@ -321,6 +334,57 @@ static void commit(om_aggregator *a)
         mind_space(a);
     }
     flush_acks(a);
+    pthread_mutex_lock(&a->mlock);
+    om_histogram_observe(&a->m_commit, seconds);
+    a->m_counts = a->counts;
+    a->m_acks_sent = a->acks_sent;
+    a->m_acks_failed = a->acks_failed;
+    pthread_mutex_unlock(&a->mlock);
+}
+
+/* /metrics of metrics_listen: what only this process knows. The database's
+ * figures (readings, rejects by code, gateways) are officemeter-web's. */
+static int fill_metrics(void *user, FILE *out)
+{
+    om_aggregator *a = user;
+    pthread_mutex_lock(&a->mlock);
+    agg_counts c = a->m_counts;
+    uint64_t sent = a->m_acks_sent, failed = a->m_acks_failed;
+    om_histogram h = a->m_commit;
+    pthread_mutex_unlock(&a->mlock);
+    om_prom_head(out, "officemeter_build_info", "gauge", "The program's version, always 1.");
+    fprintf(out, "officemeter_build_info{program=\"officemeter-aggregator\",version=\"%s\"} 1\n",
+            OM_VERSION);
+    om_prom_histogram(out, "officemeter_aggregator_commit_duration_seconds",
+                      "Time to write and commit one group (fsync included).", &h);
+    const struct {
+        const char *name, *help;
+        uint64_t v;
+    } counters[] = {
+        {"officemeter_aggregator_messages_total", "Messages committed, of any kind.", c.messages},
+        {"officemeter_aggregator_polls_total", "Polls stored.", c.polls},
+        {"officemeter_aggregator_readings_total", "New readings stored.", c.readings},
+        {"officemeter_aggregator_duplicates_total", "Readings received again, same value.",
+         c.duplicates},
+        {"officemeter_aggregator_conflicts_total", "Readings received again, another value.",
+         c.conflicts},
+        {"officemeter_aggregator_quarantined_total", "Polls quarantined (meter not declared).",
+         c.quarantined},
+        {"officemeter_aggregator_polls_rejected_total", "Polls refused inside sound messages.",
+         c.polls_rejected},
+        {"officemeter_aggregator_messages_rejected_total", "Whole messages refused.",
+         c.messages_rejected},
+        {"officemeter_aggregator_dropped_total", "Messages that could not be written.",
+         c.dropped},
+        {"officemeter_aggregator_commits_total", "Groups committed.", c.groups},
+        {"officemeter_aggregator_acks_total", "Acknowledgements published.", sent},
+        {"officemeter_aggregator_acks_failed_total", "Acknowledgements not published.", failed},
+    };
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+        om_prom_head(out, counters[i].name, "counter", counters[i].help);
+        fprintf(out, "%s %llu\n", counters[i].name, (unsigned long long)counters[i].v);
+    }
+    return ferror(out) ? -1 : 0;
 }
 
 /* Held: first the checkpoint that moves the whole log into the database
@@ -430,6 +494,15 @@ int om_aggregator_run(om_aggregator *a, om_aggregator_signals *sig, const char *
         return -1;
     }
     char err[256];
+    if (a->cfg->metrics_listen) {
+        a->metrics = om_metrics_server_start(a->cfg->metrics_listen, fill_metrics, a, err,
+                                             sizeof err);
+        if (!a->metrics) {
+            om_log(OM_LOG_ERROR, "%s", err);
+            return -1;
+        }
+        om_log(OM_LOG_INFO, "metrics on http://%s/metrics", a->cfg->metrics_listen);
+    }
     if (om_mqtt_wait_connected(a->mqtt, 5000, err, sizeof err) < 0)
         om_log(OM_LOG_WARNING, "broker %s: %s (still trying)", a->cfg->broker.uri, err);
     om_log(OM_LOG_INFO, "ingesting into %s for %zu sites from %s", a->cfg->database,

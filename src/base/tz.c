@@ -89,6 +89,29 @@ int om_tz_local_to_utc(const char *zone, int32_t days, int seconds_of_day, int64
     return 0;
 }
 
+int om_tz_day_starts(const char *zone, int32_t first, size_t n, int64_t *out)
+{
+    if (om_tz_valid(zone) < 0)
+        return -1;
+    int rc = 0;
+    pthread_mutex_lock(&tz_lock);
+    char *saved = enter_zone(zone);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        int y;
+        unsigned mo, d;
+        om_civil_from_days(first + (int32_t)i, &y, &mo, &d);
+        struct tm tm = {.tm_year = y - 1900, .tm_mon = (int)mo - 1, .tm_mday = (int)d,
+                        .tm_isdst = -1};
+        time_t t = mktime(&tm);
+        if (t == (time_t)-1)
+            rc = -1;
+        out[i] = (int64_t)t * 1000;
+    }
+    leave_zone(saved);
+    pthread_mutex_unlock(&tz_lock);
+    return rc;
+}
+
 int om_tz_utc_to_local(const char *zone, int64_t ms, struct tm *out)
 {
     if (om_tz_valid(zone) < 0)

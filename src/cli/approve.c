@@ -373,7 +373,7 @@ int om_build_report(om_env *env, const om_env_opts *eo, int year, bool recompute
     }
     b->approved = found == 1;
     int years[64];
-    size_t nyears = om_env_report_years(&env->policy, year, years, 64);
+    size_t nyears = om_report_years(&env->policy, year, years, 64);
     if (om_env_load(env, eo, years, nyears, year, recompute, verify_readings || b->approved,
                     &b->ru) < 0)
         return -1;

@@ -30,6 +30,7 @@ static const om_command commands[] = {
     {"evidence", om_cmd_evidence, "the evidence pack of a year's report; --verify rebuilds it"},
     {"explain", om_cmd_explain, "one figure of the report walked back to its readings"},
     {"acl", om_cmd_acl, "mosquitto ACL and password template: each gateway only its own topics"},
+    {"web-user", om_cmd_webuser, "add a user of the web view (password hashed) and their sites"},
 };
 
 static void print_usage(FILE *out)

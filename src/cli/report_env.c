@@ -55,17 +55,7 @@ static int load_bills(om_env *env, const om_env_opts *o, om_diag *diag)
     else
         om_bills_load_dir(folder, &env->bills, diag);
     free(folder);
-    for (size_t i = 0; i < env->bills.nbills; i++) {
-        const om_bill *b = &env->bills.bills[i];
-        bool known = false;
-        for (size_t s = 0; s < env->sites.nsites && !known; s++)
-            known = env->sites.sites[s].site && strcmp(env->sites.sites[s].site, b->site) == 0;
-        if (!known && (i == 0 || strcmp(env->bills.bills[i - 1].site, b->site) != 0))
-            om_diag_add(diag, b->file, 0, 0, NULL,
-                        "bills of an unknown site (got \"%s\", expected SITE.csv of a site "
-                        "file)",
-                        b->site);
-    }
+    om_bills_check_sites(&env->bills, env->sites.sites, env->sites.nsites, diag);
     if (!o->bills_may_overlap)
         om_bills_check_overlaps(&env->bills, diag);
     om_policy_check_sites(&env->policy, env->sites.sites, env->sites.nsites, diag);
@@ -219,22 +209,6 @@ int om_env_ensure(om_env *env, const om_site *site, int year, unsigned month, bo
         return 0;
     *computed = true;
     return om_env_rollup(env, site, year, month);
-}
-
-size_t om_env_report_years(const om_policy *policy, int year, int *years, size_t cap)
-{
-    size_t n = 0;
-    years[n++] = year - 1;
-    years[n++] = year;
-    for (size_t i = 0; i < policy->ntargets && n < cap; i++) {
-        int y = policy->targets[i].baseline_year;
-        bool have = y > year;
-        for (size_t k = 0; k < n; k++)
-            have |= years[k] == y;
-        if (!have)
-            years[n++] = y;
-    }
-    return n;
 }
 
 /* True when the readings behind a stored month are not those it was

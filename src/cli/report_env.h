@@ -108,10 +108,6 @@ typedef struct {
     size_t nevents;
 } om_env_rollups;
 
-/* The years a report of `year` reads: the previous one, its own, and the
- * baseline years of the policy's targets. Returns the count. */
-size_t om_env_report_years(const om_policy *policy, int year, int *years, size_t cap);
-
 /* Makes sure the wanted sites' months of `years` are stored and current
  * (recompute: every one again), then loads them, with the events of
  * events_year. verify: also recompute a stored month whose readings changed

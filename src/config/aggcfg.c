@@ -36,12 +36,21 @@ static const om_cfg_field agg_fields[] = {
     OM_F_UINT(om_agg_config, reconnect_max_s, "reconnect_max_s", 0, 1, 3600, "10"),
     OM_F_CUSTOM(om_agg_config, log_level, "log_level", 0, om_cfg_parse_log_level, om_cfg_free_string,
                 "error, warning, info or debug"),
+    OM_F_STRING(om_agg_config, metrics_listen, "metrics_listen", 0),
 };
 
 static void check_agg(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
 {
     om_agg_config *cfg = obj;
     om_cfg_check_reconnect(ctx, node, cfg->reconnect_min_ms, cfg->reconnect_max_s);
+    yaml_node_t *metrics = om_cfg_get(ctx, node, "metrics_listen");
+    const char *colon = cfg->metrics_listen ? strrchr(cfg->metrics_listen, ':') : NULL;
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : 0;
+    if (metrics && cfg->metrics_listen &&
+        (!colon || colon == cfg->metrics_listen || !end || *end || port < 1 || port > 65535))
+        om_cfg_error(ctx, metrics, "metrics_listen", "not an address (got \"%s\", expected "
+                     "HOST:PORT such as 127.0.0.1:9464)", cfg->metrics_listen);
     yaml_node_t *dir = om_cfg_get(ctx, node, "sites_dir");
     if (dir) {
         cfg->sites_dir_line = dir->start_mark.line + 1;

@@ -680,3 +680,24 @@ unsigned om_bill_days(const om_bill *bill)
 {
     return (unsigned)(bill->end - bill->start + 1);
 }
+
+size_t om_bills_check_sites(const om_bill_set *set, const om_site *sites, size_t n,
+                            om_diag *diag)
+{
+    size_t unknown = 0;
+    for (size_t i = 0; i < set->nbills; i++) {
+        const om_bill *b = &set->bills[i];
+        if (i > 0 && strcmp(set->bills[i - 1].site, b->site) == 0)
+            continue; /* one error per file */
+        bool known = false;
+        for (size_t s = 0; s < n && !known; s++)
+            known = sites[s].site && strcmp(sites[s].site, b->site) == 0;
+        if (!known) {
+            om_diag_add(diag, b->file, 0, 0, NULL,
+                        "bills of an unknown site (got \"%s\", expected SITE.csv of a site file)",
+                        b->site);
+            unknown++;
+        }
+    }
+    return unknown;
+}

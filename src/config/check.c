@@ -17,6 +17,7 @@
 #include "officemeter/config/aggcfg.h"
 #include "officemeter/config/agentcfg.h"
 #include "officemeter/config/bills.h"
+#include "officemeter/config/webcfg.h"
 #include "officemeter/config/catalogue.h"
 #include "officemeter/config/factors.h"
 #include "officemeter/config/site.h"
@@ -256,6 +257,12 @@ int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir,
     for (size_t i = 0; i < sets.counts[OM_FILE_AGGREGATOR]; i++)
         check_aggregator(sets.paths[OM_FILE_AGGREGATOR][i], diag);
     stats->aggregator_files = sets.counts[OM_FILE_AGGREGATOR];
+    for (size_t i = 0; i < sets.counts[OM_FILE_WEB]; i++) {
+        om_web_config web;
+        om_web_config_load(sets.paths[OM_FILE_WEB][i], &web, diag);
+        om_web_config_free(&web);
+    }
+    stats->web_files = sets.counts[OM_FILE_WEB];
     stats->skipped = sets.counts[OM_FILE_OTHER];
     /* Neither readable nor YAML within the caps: the reason is the error. */
     for (size_t i = 0; i < sets.counts[OM_FILE_BROKEN]; i++)

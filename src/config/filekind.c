@@ -63,6 +63,10 @@ om_file_kind om_cfg_file_kind(const char *path)
     om_file_kind kind = OM_FILE_OTHER;
     if (has(&ctx, root, "site_file"))
         kind = OM_FILE_AGENT;
+    /* web.yaml may name a database and sites_dir too: its own keys first. */
+    else if (has(&ctx, root, "aggregator_config") || has(&ctx, root, "listen") ||
+             has(&ctx, root, "users_file"))
+        kind = OM_FILE_WEB;
     else if (has(&ctx, root, "sites_dir") || has(&ctx, root, "database"))
         kind = OM_FILE_AGGREGATOR;
     else if (in_meters_dir(path) || has(&ctx, root, "model"))

@@ -13,6 +13,7 @@ typedef enum {
     OM_FILE_FACTORS,    /* emission-factors.yaml */
     OM_FILE_POLICY,     /* reporting.yaml */
     OM_FILE_AGENT,      /* a root key `site_file` */
+    OM_FILE_WEB,        /* a root key `aggregator_config`, `listen` or `users_file` */
     OM_FILE_AGGREGATOR, /* a root key `sites_dir` or `database` */
     OM_FILE_BILLS,      /* SITE.csv in a folder named bills/ (bills.h) */
     OM_FILE_BROKEN,     /* unreadable, or not YAML within the caps: its errors must be shown */

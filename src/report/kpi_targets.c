@@ -124,3 +124,21 @@ const char *om_target_status_name(om_target_status s)
     default: return "?";
     }
 }
+
+size_t om_report_years(const om_policy *policy, int year, int *years, size_t cap)
+{
+    size_t n = 0;
+    if (cap < 2)
+        return 0;
+    years[n++] = year - 1;
+    years[n++] = year;
+    for (size_t i = 0; i < policy->ntargets && n < cap; i++) {
+        int y = policy->targets[i].baseline_year;
+        bool have = y > year;
+        for (size_t k = 0; k < n; k++)
+            have |= years[k] == y;
+        if (!have)
+            years[n++] = y;
+    }
+    return n;
+}

@@ -358,7 +358,7 @@ om_store *om_store_open(const char *path, unsigned flags, char *err, size_t errl
     sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
     if (check_owner(st, &version) < 0 || configure(st) < 0 || migrate(st, version) < 0 ||
         load_quantities(st) < 0 ||
-        (!st->readonly && prepare_writer(st) < 0)) {
+        (!st->readonly && prepare_writer(st) < 0) || store_hours_open(st) < 0) {
         snprintf(err, errlen, "%s", st->err);
         goto fail;
     }
@@ -375,6 +375,7 @@ void om_store_close(om_store *st)
     if (st->in_group)
         om_store_rollback(st);
     store_drop_caches(st);
+    store_hours_free(st);
     free(st->dirty);
     free(st->dirty_kind);
     om_sql_finalize_all(st->stmt, S__COUNT);
@@ -410,7 +411,7 @@ int om_store_commit(om_store *st)
 {
     if (!st->in_group)
         return 0;
-    if (store_flush_dirty(st) < 0)
+    if (store_flush_dirty(st) < 0 || store_hours_flush(st) < 0)
         return -1;
     if (st->rejects_added) {
         sqlite3_stmt *s = store_stmt(st, S_REJECT_PRUNE);

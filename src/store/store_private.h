@@ -114,6 +114,7 @@ struct om_store {
     uint64_t rejects_keep;
     bool rejects_added;
     bool unavailable; /* the last failure was the database's, not the data's */
+    struct store_hours *hours; /* the writer's pending hourly aggregates (store_hours.c) */
     char err[768];
 };
 
@@ -140,5 +141,14 @@ store_gateway *store_gateway_get(om_store *st, const char *site, const char *gat
 void store_epoch_free(void *epoch);
 int store_flush_epoch(om_store *st, store_epoch *e);
 void store_epoch_flushed(store_epoch *e);
+/* Hourly aggregates (store_hours.c, hours.h). _open creates the tables for
+ * a writer (filling them from stored readings) or checks their version for
+ * a reader; _add counts a reading that was stored as new; _flush writes
+ * the group's hours before COMMIT; _drop forgets them after a rollback. */
+int store_hours_open(om_store *st);
+int store_hours_add(om_store *st, int64_t meter, int64_t qid, int64_t t, double v);
+int store_hours_flush(om_store *st);
+void store_hours_drop(om_store *st);
+void store_hours_free(om_store *st);
 
 #endif

@@ -122,6 +122,9 @@ static const char *const queries[Q__COUNT] = {
 
 struct om_rollupdb {
     om_store *st;
+    /* Read-only on a database without rollup tables: nothing is stored,
+     * months are computed by the caller (the web view) in memory. */
+    bool no_tables;
     sqlite3_stmt *q[Q__COUNT];
     char err[768];
 };
@@ -192,9 +195,14 @@ om_rollupdb *om_rollupdb_open(om_store *st, char *err, size_t errlen)
     if (!has_tables(st->db)) {
         char *msg = NULL;
         if (st->readonly) {
-            snprintf(db->err, sizeof db->err, "%s: no rollups yet (opened read-only)",
-                     om_store_path(st));
-            goto fail;
+            /* Only the reading source is usable: Q_METER_ID..Q_RATES. */
+            db->no_tables = true;
+            size_t failed;
+            if (om_sql_prepare_all(st->db, queries, Q_STATE, db->q, &failed) < 0) {
+                fail(db, "preparing %s", queries[failed]);
+                goto fail;
+            }
+            return db;
         }
         if (sqlite3_exec(st->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
             snprintf(db->err, sizeof db->err, "%s: creating the rollup tables: %s",
@@ -409,6 +417,8 @@ int om_rollupdb_state(om_rollupdb *db, const char *site, int year, unsigned mont
                       om_rollup_state *out)
 {
     memset(out, 0, sizeof *out);
+    if (db->no_tables)
+        return 0;
     sqlite3_stmt *s = q(db, Q_STATE);
     sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, year);
@@ -535,6 +545,10 @@ int om_rollupdb_save(om_rollupdb *db, const om_site *site, int year, unsigned mo
                      const om_meter_month *rows, size_t nrows, const om_month_event *events,
                      size_t nevents)
 {
+    if (db->no_tables) {
+        snprintf(db->err, sizeof db->err, "%s: opened read-only", om_store_path(db->st));
+        return -1;
+    }
     om_store_read_end(db->st);
     if (om_store_begin(db->st) < 0) {
         snprintf(db->err, sizeof db->err, "%s", om_store_errmsg(db->st));
@@ -648,6 +662,8 @@ int om_rollupdb_load_year(om_rollupdb *db, const char *site, int year, om_meter_
     om_month_event *e = NULL;
     size_t nr = 0, cr = 0, ne = 0, ce = 0;
     int rc;
+    if (db->no_tables)
+        return 0;
     sqlite3_stmt *s = q(db, Q_LOAD_METERS);
     sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, year);

@@ -35,6 +35,7 @@ void store_drop_caches(om_store *st)
     om_map_clear(&st->gateways, free);
     om_map_clear(&st->epochs, store_epoch_free);
     st->ndirty = 0;
+    store_hours_drop(st);
 }
 
 static void key2(char *buf, size_t len, const char *a, const char *b)
@@ -141,7 +142,8 @@ static int put_value(om_store *st, const om_store_origin *o, const om_poll *poll
         return store_fail(st, "storing a reading");
     if (sqlite3_changes(st->db) == 1) {
         c->stored++;
-        return 1;
+        /* Only a new reading counts in the hourly aggregates (hours.h). */
+        return store_hours_add(st, meter, q, poll->t_ms, v->value) < 0 ? -1 : 1;
     }
     /* The key is stored already: same value, or a conflict to record. */
     s = store_stmt(st, S_READING_GET);

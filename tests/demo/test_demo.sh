@@ -81,6 +81,7 @@ grep -q '"approved_by": "ESG team (scripts/demo)"' "$out/report-2025.json" || fa
 grep -q "^# water_t 2025: " "$tmp/demo.log" || fail "no figure explained"
 grep -q "^SITE .*GATEWAY .*STATE" "$tmp/demo.log" || fail "no officemeter status printed"
 grep -q "0 rejects" "$tmp/demo.log" || fail "status reports rejects"
+grep -q "officemeter-web answers on http://127.0.0.1:" "$tmp/demo.log" || fail "no web view URL printed"
 "$OM_SOURCE_DIR/scripts/demo-compare" "$out/report-2025.json" "$out/simulator-truth-2024.json" \
     "$out/simulator-truth-2025.json" >/dev/null || fail "the report does not match the simulator"
 python3 - "$out/report-2025.json" <<'PY' || fail "the report's coverage is not what the demo collects"

@@ -640,3 +640,56 @@ for row in db.execute(sys.argv[2]):
     print("|".join("" if v is None else str(v) for v in row))
 PY
 }
+
+# ---- the web view -------------------------------------------------------------
+
+# A generated portfolio for the web tests (tests/bench/bench_web_gen.c):
+# om_web_portfolio SITES METERS FROM UNTIL INTERVAL_S writes the site files
+# to $OM_TMP/sites and the readings (with their hourly aggregates) to
+# $OM_TMP/agg.db (OM_DB).
+om_web_portfolio() {
+    mkdir -p "$OM_TMP/sites"
+    OM_DB="$OM_TMP/agg.db"
+    "$OM_BUILD_DIR/bench/bench_web_gen" "$OM_DB" "$OM_TMP/sites" "$@" >"$OM_TMP/gen.out" ||
+        om_fail "bench_web_gen $* failed"
+}
+
+# Writes web.yaml FILE for the portfolio of om_web_portfolio on a free
+# loopback port (OM_WEB_PORT), plus any extra lines.
+om_web_config() {
+    local file=$1
+    shift
+    OM_WEB_PORT=${OM_WEB_PORT:-$(om_free_port)}
+    {
+        echo "database: $OM_DB"
+        echo "sites_dir: $OM_TMP/sites"
+        echo "catalogue: $OM_SOURCE_DIR/firmware-config/meters"
+        echo "listen: 127.0.0.1:$OM_WEB_PORT"
+        local line
+        for line in "$@"; do echo "$line"; done
+    } >"$file"
+}
+
+# Starts officemeter-web with CONFIG [ARGS...], waits until it listens; sets
+# OM_WEB_PID. Log: $OM_TMP/web.log (appended). OM_WEB_NICE: a nice level, as
+# the unit's Nice= gives it.
+om_start_web() {
+    local config=$1 ready="$OM_TMP/web.ready.$RANDOM"
+    shift
+    nice -n "${OM_WEB_NICE:-0}" "$OM_BIN/officemeter-web" --config "$config" --ready-file "$ready" "$@" \
+        2>>"$OM_TMP/web.log" &
+    OM_WEB_PID=$!
+    om_track "$OM_WEB_PID"
+    if ! (om_wait_file "$ready" 20 "$OM_WEB_PID"); then
+        cat "$OM_TMP/web.log" >&2
+        om_fail "officemeter-web did not become ready"
+    fi
+}
+
+# om_http_status URL [CURL-ARGS...]: the HTTP status of a GET (body to
+# $OM_TMP/body).
+om_http_status() {
+    local url=$1
+    shift
+    curl -s -o "$OM_TMP/body" -w '%{http_code}' --max-time 60 "$@" "$url"
+}

@@ -162,7 +162,15 @@ fi
 if [ -x "$OM_BIN/officemeter-aggregator" ]; then
     om_log "officemeter-central: aggregator, units, config"
     has_file usr/bin/officemeter-aggregator 755
-    for u in officemeter-aggregator.service officemeter-rollup.service officemeter-rollup.timer; do
+    has_file usr/bin/officemeter-web 755
+    has_file etc/officemeter/web.yaml 644
+    grep -qx /etc/officemeter/web.yaml "$OM_TMP/control/officemeter-central/conffiles" ||
+        om_fail "officemeter-central: /etc/officemeter/web.yaml is not a conffile"
+    grep -q '^aggregator_config: /etc/officemeter/aggregator.yaml' "$root/etc/officemeter/web.yaml" ||
+        om_fail "web.yaml: aggregator_config is not the packaged aggregator.yaml"
+    "$root/usr/bin/officemeter-web" --help >/dev/null || om_fail "packaged officemeter-web --help"
+    for u in officemeter-aggregator.service officemeter-rollup.service officemeter-rollup.timer \
+             officemeter-web.service; do
         check_unit "$u"
     done
     if [ -f "$OM_SOURCE_DIR/firmware-config/aggregator/aggregator.yaml" ]; then

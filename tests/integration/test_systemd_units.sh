@@ -19,9 +19,10 @@ om_setup
 command -v systemd-analyze >/dev/null || om_fail "systemd-analyze not found (Debian package: systemd)"
 src="$OM_SOURCE_DIR/systemd"
 units=(officemeter-agent.service officemeter-aggregator.service officemeter-rollup.service
-       officemeter-rollup.timer)
+       officemeter-rollup.timer officemeter-web.service)
 declare -A binary=([officemeter-agent.service]=officemeter-agent
                    [officemeter-aggregator.service]=officemeter-aggregator
+                   [officemeter-web.service]=officemeter-web
                    [officemeter-rollup.service]=officemeter)
 
 om_log "the contract's command lines"
@@ -31,6 +32,8 @@ grep -qx 'ExecStart=/usr/bin/officemeter-aggregator --config /etc/officemeter/ag
     "$src/officemeter-aggregator.service" || om_fail "aggregator ExecStart differs from the contract"
 grep -qx 'ExecStart=/usr/bin/officemeter rollup --config /etc/officemeter/aggregator.yaml' \
     "$src/officemeter-rollup.service" || om_fail "rollup ExecStart differs"
+grep -qx 'ExecStart=/usr/bin/officemeter-web --config /etc/officemeter/web.yaml' \
+    "$src/officemeter-web.service" || om_fail "web ExecStart differs"
 
 om_log "rendering the units against $OM_BIN"
 to_verify=()
@@ -88,7 +91,7 @@ om_log "the settings the deployment relies on"
 prop() { # FILE KEY: the values of KEY, one per line
     sed -n "s/^$2=//p" "$1"
 }
-for d in agent aggregator; do
+for d in agent aggregator web; do
     f="$src/officemeter-$d.service"
     [ "$(prop "$f" Type)" = notify ] || om_fail "$d: Type is not notify"
     [ "$(prop "$f" NotifyAccess)" = main ] || om_fail "$d: NotifyAccess is not main"
@@ -116,6 +119,9 @@ prop "$src/officemeter-agent.service" DeviceAllow | grep -qx 'char-ttyUSB rw' \
     || om_fail "aggregator: must not get supplementary groups"
 [ "$(prop "$src/officemeter-aggregator.service" PrivateDevices)" = yes ] \
     || om_fail "aggregator: PrivateDevices must be yes"
+[ -z "$(prop "$src/officemeter-web.service" SupplementaryGroups)" ] &&
+    [ "$(prop "$src/officemeter-web.service" PrivateDevices)" = yes ] \
+    || om_fail "web: no supplementary groups, PrivateDevices yes"
 [ "$(prop "$src/officemeter-rollup.service" Type)" = oneshot ] || om_fail "rollup: not oneshot"
 [ "$(prop "$src/officemeter-rollup.timer" OnCalendar)" = '*-*-01 02:30:00' ] \
     || om_fail "timer: not on the 1st at 02:30"

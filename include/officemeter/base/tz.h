@@ -22,4 +22,10 @@ int om_tz_local_to_utc(const char *zone, int32_t days, int seconds_of_day, int64
 /* Broken-down local time of a UTC instant in zone. Returns 0/-1. */
 int om_tz_utc_to_local(const char *zone, int64_t ms, struct tm *out);
 
+/* The UTC instants of local midnight (or the first instant after a
+ * skipped one) of the n days first .. first + n - 1 in zone, with one
+ * switch of zone instead of one per day (a dashboard needs hundreds).
+ * Returns 0/-1. */
+int om_tz_day_starts(const char *zone, int32_t first, size_t n, int64_t *out);
+
 #endif

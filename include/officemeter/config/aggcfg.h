@@ -39,6 +39,7 @@ typedef struct {
     unsigned reconnect_min_ms;    /* broker backoff: first delay between connect attempts ... */
     unsigned reconnect_max_s;     /* ... doubled per failure up to this */
     char *log_level;              /* error, warning, info, debug */
+    char *metrics_listen;         /* HOST:PORT of /metrics (docs/web.md); NULL: none */
     char *path;
     size_t sites_dir_line, sites_dir_col; /* where `sites_dir` is, for messages */
 } om_agg_config;

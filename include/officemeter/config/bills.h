@@ -75,6 +75,10 @@ void om_bills_free(om_bill_set *set);
  * one document entered twice: the same consumption counted twice. Reports
  * each pair to diag (as an error) and returns how many there are. */
 size_t om_bills_check_overlaps(const om_bill_set *set, om_diag *diag);
+/* Bill files of sites that are not among sites[0..n): one error per file.
+ * Returns how many. */
+size_t om_bills_check_sites(const om_bill_set *set, const om_site *sites, size_t n,
+                            om_diag *diag);
 /* The bill j < i that bill i overlaps or repeats, or SIZE_MAX. */
 size_t om_bills_overlap_of(const om_bill_set *set, size_t i);
 

@@ -29,6 +29,7 @@ typedef struct {
     size_t agent_files;
     size_t aggregator_files; /* root key `sites_dir` or `database` */
     size_t bill_files;       /* bills/SITE.csv */
+    size_t web_files;        /* root key `aggregator_config`, `listen` or `users_file` */
     size_t skipped; /* *.yaml of no known kind */
 } om_check_stats;
 

@@ -261,6 +261,11 @@ typedef struct {
     size_t nportfolio;
 } om_kpi_input;
 
+/* The years a report of `year` reads rows of: the previous one, its own,
+ * and the baseline years of the policy's targets (at most cap). Returns
+ * the count. */
+size_t om_report_years(const om_policy *policy, int year, int *years, size_t cap);
+
 /* Computes the report; the result does not depend on the order of the
  * input rows and events. Returns 0, or -1 (memory) with errno set. */
 int om_report_compute(const om_kpi_input *in, om_report *out);

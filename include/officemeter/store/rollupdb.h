@@ -28,8 +28,9 @@
 typedef struct om_rollupdb om_rollupdb;
 
 /* Prepares the rollup tables on an open store (creating them when the
- * store is writable and they are missing). Returns NULL with the reason in
- * err. */
+ * store is writable and they are missing; a read-only store without them
+ * holds no stored month, and om_rollupdb_save fails). Returns NULL with
+ * the reason in err. */
 om_rollupdb *om_rollupdb_open(om_store *st, char *err, size_t errlen);
 void om_rollupdb_close(om_rollupdb *db);
 const char *om_rollupdb_errmsg(const om_rollupdb *db);
