@@ -178,3 +178,20 @@ char *om_alert_am_json(const om_alert_record *alerts, size_t n, int64_t now_real
     }
     return dump(arr);
 }
+
+char *om_alert_record_json(const om_alert_record *a)
+{
+    return dump(record_json(a));
+}
+
+char *om_alert_list_json(const om_alert_record *a, size_t n, int64_t now)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "schema", json_string(OM_ALERT_LIST_SCHEMA));
+    json_object_set_new(o, "t", time_or_null(now));
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, record_json(&a[i]));
+    json_object_set_new(o, "alerts", arr);
+    return dump(o);
+}

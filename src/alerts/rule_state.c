@@ -25,7 +25,7 @@ static void put_points(json_t *o, const char *key, const om_alert_point *p, size
         return;
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("[Ir]", (json_int_t)p[i].t, p[i].v));
+        json_array_append_new(arr, json_pack("[If]", (json_int_t)p[i].t, p[i].v));
     json_object_set_new(o, key, arr);
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "officemeter/base/array.h"
+#include "officemeter/base/calendar.h"
 #include "officemeter/base/isotime.h"
 #include "officemeter/base/tz.h"
 
@@ -171,6 +172,50 @@ int64_t om_alert_needs_from(const om_alert_job *job, const om_alert_state *state
         return state->cursor;
     int64_t from = facts->last_t - OM_ALERT_FIRST_LOOKBACK_MS;
     return from > facts->first_t ? from : facts->first_t;
+}
+
+/* The end of the first night (or local day) starting at or after cursor. */
+static int next_period_end(const om_alert_job *job, int64_t cursor, bool night, int64_t *end)
+{
+    const char *zone = job->site->timezone;
+    om_date d;
+    if (alert_local_date(zone, cursor, &d) < 0)
+        return -1;
+    for (d -= 1;; d++) {
+        int64_t a, b;
+        int rc = night ? alert_night_window(zone, d, (unsigned)job->set->p[OM_AP_NIGHT_FROM],
+                                            (unsigned)job->set->p[OM_AP_NIGHT_TO], &a, &b)
+                       : om_day_bounds(zone, d, &a, &b);
+        if (rc < 0)
+            return -1;
+        if (a >= cursor) {
+            *end = b;
+            return 0;
+        }
+    }
+}
+
+bool om_alert_due(const om_alert_job *job, const om_alert_state *state,
+                  const om_alert_meter_facts *facts)
+{
+    if (!om_alert_rule_is_data_time(job->rule) || !facts || facts->last_t == 0)
+        return false;
+    if (state->cursor == 0)
+        return true;
+    int64_t settle = (int64_t)job->set->p[OM_AP_SETTLE_MINUTES] * 60000;
+    int64_t end;
+    switch (job->rule) {
+    case OM_ALERT_COUNTER_ANOMALY:
+        return facts->last_t > state->cursor;
+    case OM_ALERT_WATER_CONTINUOUS_FLOW:
+        return state->cursor + HOUR_MS + settle <= facts->last_t;
+    case OM_ALERT_AFTER_HOURS_USE:
+        return next_period_end(job, state->cursor, false, &end) < 0 ||
+               end + settle <= facts->last_t;
+    default:
+        return next_period_end(job, state->cursor, true, &end) < 0 ||
+               end + settle <= facts->last_t;
+    }
 }
 
 int om_alert_evaluate(const om_alert_job *job, om_alert_state *state, om_alert_transitions *out)

@@ -87,6 +87,13 @@ char *om_alert_open_json(const char *site, int64_t now, const om_alert_record *o
 char *om_alert_am_json(const om_alert_record *alerts, size_t n, int64_t now_real,
                        unsigned ends_after_s);
 
+/* One record as a JSON object (the "alert" of an event body). */
+char *om_alert_record_json(const om_alert_record *a);
+/* `officemeter alerts --format json`: {"schema": OM_ALERT_LIST_SCHEMA,
+ * "t": now, "alerts": [records]}. */
+#define OM_ALERT_LIST_SCHEMA "officemeter.alerts.list.v1"
+char *om_alert_list_json(const om_alert_record *a, size_t n, int64_t now);
+
 /* "water running at night" - what a rule's alert means, for people. */
 const char *om_alert_rule_title(om_alert_rule rule);
 

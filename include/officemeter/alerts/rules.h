@@ -147,6 +147,12 @@ typedef struct {
 int64_t om_alert_needs_from(const om_alert_job *job, const om_alert_state *state,
                             const om_alert_meter_facts *facts);
 
+/* True when a data-time rule has a period to judge now that the meter's
+ * readings reach facts->last_t: the readings are worth fetching. Always
+ * true the first time (no cursor yet); false for clock rules. */
+bool om_alert_due(const om_alert_job *job, const om_alert_state *state,
+                  const om_alert_meter_facts *facts);
+
 /* Judges what is new and appends the transitions to out, in time order.
  * Returns 0, or -1 (errno: ENOMEM, or EINVAL for a zone the calendar does
  * not know). */
