@@ -15,6 +15,7 @@
 
 #include "officemeter/config/aggcfg.h"
 #include "officemeter/config/agentcfg.h"
+#include "officemeter/config/alertcfg.h"
 #include "officemeter/config/catalogue.h"
 #include "officemeter/config/factors.h"
 #include "officemeter/config/site.h"
@@ -27,6 +28,7 @@ typedef enum {
     KIND_POLICY,
     KIND_AGENT,
     KIND_AGGREGATOR,
+    KIND_ALERTS,
     KIND_OTHER,
     KIND__COUNT
 } file_kind;
@@ -75,6 +77,8 @@ static file_kind classify(const char *path)
         return KIND_FACTORS;
     if (strcmp(base, "reporting.yaml") == 0)
         return KIND_POLICY;
+    if (strcmp(base, "alerts.yaml") == 0)
+        return KIND_ALERTS;
     if (om_cfg_root_has_key(path, "site_file") == 1)
         return KIND_AGENT;
     if (om_cfg_root_has_key(path, "sites_dir") == 1 || om_cfg_root_has_key(path, "database") == 1)
@@ -272,6 +276,15 @@ int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir,
     for (size_t i = 0; i < sets.counts[KIND_AGGREGATOR]; i++)
         check_aggregator(sets.paths[KIND_AGGREGATOR][i], diag);
     stats->aggregator_files = sets.counts[KIND_AGGREGATOR];
+    /* The alert policy names sites, meters and gateways: checked against the
+     * site files checked with it (when there are any). */
+    for (size_t i = 0; i < sets.counts[KIND_ALERTS]; i++) {
+        om_alert_policy alerts;
+        om_alert_policy_load(sets.paths[KIND_ALERTS][i], nsites ? sites : NULL, nsites, &alerts,
+                             diag);
+        om_alert_policy_free(&alerts);
+    }
+    stats->alert_files = sets.counts[KIND_ALERTS];
     stats->skipped = sets.counts[KIND_OTHER];
 
     for (size_t i = 0; i < nsites; i++)

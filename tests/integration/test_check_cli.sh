@@ -9,7 +9,7 @@ om="$OM_BIN/officemeter"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 out=$($om check sites firmware-config 2>&1) || fail "shipped files do not pass: $out"
-echo "$out" | grep -q '^ok: 14 meter models, [0-9]* sites, 1 factor files, 1 policy files, 1 agent configs, [0-9]* aggregator configs; 0 errors$' \
+echo "$out" | grep -q '^ok: 14 meter models, [0-9]* sites, 1 factor files, 1 policy files, 1 agent configs, [0-9]* aggregator configs, 1 alert policies; 0 errors$' \
   || fail "unexpected summary: $out"
 
 # The default paths are sites and firmware-config.
