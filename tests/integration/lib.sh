@@ -593,3 +593,96 @@ for row in db.execute(sys.argv[2]):
     print("|".join("" if v is None else str(v) for v in row))
 PY
 }
+
+# ---- alerts: a simulated office on a simulated clock, and the evaluator ----
+
+# The simulated time now (ms UTC), from a simulator's clock file.
+om_sim_now() {
+    python3 - "$1" <<'PY'
+import json, sys, time
+c = json.load(open(sys.argv[1]))
+elapsed_us = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000 - c["origin_mono_us"]
+print(int(c["start_ms"] + max(0, elapsed_us) / 1000.0 * c["speed"]))
+PY
+}
+
+# ms UTC of an ISO 8601 time.
+om_iso_ms() {
+    python3 -c 'import sys, datetime; print(int(datetime.datetime.fromisoformat(sys.argv[1].replace("Z", "+00:00")).timestamp() * 1000))' "$1"
+}
+
+# Waits (real time) until the simulated clock of CLOCK-FILE reaches ISO,
+# failing after TIMEOUT real seconds (default 120).
+om_wait_sim() {
+    local clock=$1 until_ms timeout=${3:-120} i
+    until_ms=$(om_iso_ms "$2")
+    for i in $(seq 1 $((timeout * 10))); do
+        [ "$(om_sim_now "$clock")" -ge "$until_ms" ] && return 0
+        sleep 0.1
+    done
+    om_fail "simulated time did not reach $2 within ${timeout}s"
+}
+
+# The alerts rig: mosquitto, a copy of the test office's site file in
+# $OM_TMP/sites with a reporting policy of 15-minute polls (a gap is more
+# than three hours: at 200 000x a busy machine's hiccup of a few tens of
+# milliseconds skips an agent's tick or two) and the alert policy ALERTS-FILE, the aggregator, and the
+# simulator on its own clock ($OM_TMP/clock.json) from START at SPEED
+# (held 3 s, so everything is connected before time runs). Extra arguments
+# go to the simulator. Sets OM_SITE, OM_BUSES, OM_CLOCK, and everything
+# om_start_aggregator sets.
+om_start_alerts_rig() {
+    local alerts=$1 start=$2 speed=$3
+    shift 3
+    OM_BROKER_EXTRA="max_queued_messages 100000" om_start_broker
+    mkdir -p "$OM_TMP/sites"
+    cp "$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml" "$OM_TMP/sites/"
+    printf 'organisation: Test\npoll_interval_s: 900\ngap_intervals: 12\n' >"$OM_TMP/sites/reporting.yaml"
+    cp "$alerts" "$OM_TMP/sites/alerts.yaml"
+    OM_SITE="$OM_TMP/sites/sim-office.yaml"
+    om_write_agg_config "$OM_TMP/agg.yaml" "$OM_BROKER_PORT" "$OM_TMP/sites"
+    om_start_aggregator "$OM_TMP/agg.yaml"
+    OM_DB="$OM_TMP/agg.db"
+    local rtu lan
+    rtu=$(om_free_port)
+    lan=$(om_free_port)
+    OM_BUSES=(--bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan")
+    OM_CLOCK="$OM_TMP/clock.json"
+    om_start_sim --site "$OM_SITE" --catalogue "$OM_SOURCE_DIR/firmware-config/meters" \
+        "${OM_BUSES[@]}" --start "$start" --speed "$speed" --delay 3 --clock-file "$OM_CLOCK" "$@"
+}
+
+# The office's agent on the simulated clock: polls every 15 simulated
+# minutes, health every real second. BROKER-PORT (default the broker's) is
+# where it connects: an uplink of the simulator, for offline drills.
+om_start_alerts_agent() {
+    local port=${1:-$OM_BROKER_PORT}
+    OM_AGENT_INTERVALS='{counters_s: 900, instant_s: 900, health_s: 1, backoff_max_s: 2}' \
+        om_agent_config "$OM_TMP/agent.yaml" "$OM_SITE" gw1
+    sed -i "s|mqtt://127.0.0.1:$OM_BROKER_PORT|mqtt://127.0.0.1:$port|" "$OM_TMP/agent.yaml"
+    om_start_agent "$OM_TMP/agent.yaml" --sim-clock "$OM_CLOCK" "${OM_BUSES[@]}"
+}
+
+# Starts `officemeter alerts evaluate --config $OM_TMP/agg.yaml --every
+# EVERY` with extra ARGS in the background (log: $OM_TMP/alerts.log); sets
+# OM_EVAL_PID.
+om_start_alerts_eval() {
+    local every=$1
+    shift
+    "$OM_BIN/officemeter" alerts evaluate --config "$OM_TMP/agg.yaml" --every "$every" "$@" \
+        2>>"$OM_TMP/alerts.log" &
+    OM_EVAL_PID=$!
+    om_track "$OM_EVAL_PID"
+}
+
+# Every alert as JSON lines (rule, subject, fired_at, resolved_at, …) from
+# `officemeter alerts --all --format json`, oldest first. (The command
+# exits 1 while a critical alert is open: that is not a failure here.)
+om_alert_lines() {
+    local out rc=0
+    out=$("$OM_BIN/officemeter" alerts --config "$OM_TMP/agg.yaml" --all --format json "$@") || rc=$?
+    [ "$rc" -le 1 ] || om_fail "officemeter alerts exited $rc"
+    printf '%s\n' "$out" | python3 -c 'import json, sys
+for a in reversed(json.load(sys.stdin)["alerts"]):
+    print(json.dumps(a, sort_keys=True))'
+}

@@ -344,6 +344,8 @@ static void test_after_hours(void **state)
     om_parse_date("2024-01-17", &holiday);
     om_alert_calendar cal = {.working_days = 0x1F, .holidays = &holiday, .nholidays = 1};
     job.cal = &cal;
+    set.p[OM_AP_SHARE] = 0.6; /* the mechanics, with thresholds close to this profile */
+    set.p[OM_AP_CLEAR_SHARE] = 0.5;
     /* A normal weekend: 480 kWh against a working day's 1100 (44 %). */
     double none[] = {0, 0, 0};
     series_t s = make_series(t0, t0 + 16 * DAY, power_rate, none);
