@@ -476,8 +476,35 @@ static int cmd_deliveries(alerts_env *env)
 
 /* ---- dispatch --------------------------------------------------------------------------- */
 
+/* The subcommand may come after options (`alerts --config F ack 12`): it is
+ * the first word that is neither an option nor an option's value; it is
+ * moved to argv[1]. */
+static void find_subcommand(int argc, char **argv)
+{
+    static const char *const with_value[] = {
+        "--db", "--config", "--sites", "--catalogue", "--policy", "--rules", "--now",
+        "--sim-clock", "--site", "--since", "--limit", "--format", "--note", "--by", "--until",
+        "--meter", "--gateway", "--rule", "--every", "--log-level"};
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] != '-') {
+            char *sub = argv[i];
+            memmove(argv + 2, argv + 1, (size_t)(i - 1) * sizeof *argv);
+            argv[1] = sub;
+            return;
+        }
+        if (strcmp(argv[i], "--") == 0)
+            return;
+        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
+            if (strcmp(argv[i], with_value[k]) == 0) {
+                i++; /* its value */
+                break;
+            }
+    }
+}
+
 int om_cmd_alerts(int argc, char **argv)
 {
+    find_subcommand(argc, argv);
     const char *sub = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
     if (sub && strcmp(sub, "evaluate") == 0)
         return alerts_cmd_evaluate(argc - 1, argv + 1);

@@ -33,7 +33,7 @@ run() {
     local i end_ms
     end_ms=$(om_iso_ms "$END")
     for i in $(seq 1 100); do
-        [ "$(om_sql "$OM_DB" "SELECT min(last_t) FROM meters")" -ge $((end_ms - 3600000)) ] && break
+        [ "$(om_sqlite "$OM_DB" "SELECT min(last_t) FROM meters")" -ge $((end_ms - 3600000)) ] && break
         sleep 0.1
     done
     sleep 1
