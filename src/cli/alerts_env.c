@@ -141,11 +141,24 @@ int alerts_env_open(alerts_env *env, const char *cmd, const alerts_opts *o, unsi
                 cmd);
         return 2;
     }
-    unsigned sflags = (flags & ALERTS_WRITE) ? 0 : OM_STORE_READONLY;
-    env->st = om_cli_open_store(cmd, o->db, o->config, sflags, &env->cfg, &env->have_cfg);
-    if (!env->st)
-        return 1;
+    /* The files first: their errors are reported whatever the database. */
+    if (o->config) {
+        om_diag diag;
+        om_diag_init(&diag);
+        int bad = om_agg_config_load(o->config, &env->cfg, &diag) < 0;
+        env->have_cfg = true;
+        om_diag_print(&diag, stderr);
+        om_diag_free(&diag);
+        if (bad)
+            return 1;
+    }
     if ((flags & ALERTS_PORTFOLIO) && load_portfolio(env, o) < 0)
+        return 1;
+    unsigned sflags = (flags & ALERTS_WRITE) ? 0 : OM_STORE_READONLY;
+    om_agg_config unused;
+    bool none;
+    env->st = om_cli_open_store(cmd, o->db ? o->db : env->cfg.database, NULL, sflags, &unused, &none);
+    if (!env->st)
         return 1;
     char err[1024];
     bool missing = false;
