@@ -87,8 +87,10 @@ int alert_rule_after_hours(const om_alert_job *job, om_alert_state *s, om_alert_
             return -1;
         if (a < s->cursor)
             continue;
-        if (b + settle > se->data_end)
+        if (b + settle > se->data_end) {
+            s->next_due = b;
             break;
+        }
         double use;
         if (alert_complete(se->curve, a, b, &use)) {
             double per_day = use * (double)DAY_MS / (double)(b - a);

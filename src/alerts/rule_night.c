@@ -202,8 +202,10 @@ int alert_rule_night(const om_alert_job *job, om_alert_state *s, om_alert_transi
             return -1;
         if (a < s->cursor)
             continue;
-        if (b + settle > se->data_end)
+        if (b + settle > se->data_end) {
+            s->next_due = b;
             break;
+        }
         double v;
         if (night_value(job, a, b, &v)) {
             int rc = job->rule == OM_ALERT_BASE_LOAD_RISE ? judge_base(job, s, a, b, v, out)

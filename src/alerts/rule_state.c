@@ -37,6 +37,7 @@ char *om_alert_state_json(const om_alert_state *s)
     if (s->open)
         json_object_set_new(o, "open", json_true());
     put_int(o, "cursor", s->cursor);
+    put_int(o, "next_due", s->next_due);
     put_int(o, "streak", s->streak);
     put_int(o, "clear_streak", s->clear_streak);
     put_points(o, "pts", s->pts, s->npts);
@@ -92,6 +93,7 @@ int om_alert_state_parse(const char *text, om_alert_state *s)
     }
     s->open = json_is_true(json_object_get(o, "open"));
     s->cursor = get_int(o, "cursor");
+    s->next_due = get_int(o, "next_due");
     s->streak = (unsigned)get_int(o, "streak");
     s->clear_streak = (unsigned)get_int(o, "clear_streak");
     s->npts = get_points(o, "pts", s->pts, OM_ALERT_POINTS);

@@ -209,6 +209,12 @@ bool om_alert_due(const om_alert_job *job, const om_alert_state *state,
         return facts->last_t > state->cursor;
     case OM_ALERT_WATER_CONTINUOUS_FLOW:
         return state->cursor + HOUR_MS + settle <= facts->last_t;
+    default:
+        break;
+    }
+    if (state->next_due > state->cursor)
+        return state->next_due + settle <= facts->last_t;
+    switch (job->rule) {
     case OM_ALERT_AFTER_HOURS_USE:
         return next_period_end(job, state->cursor, false, &end) < 0 ||
                end + settle <= facts->last_t;

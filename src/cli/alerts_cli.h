@@ -89,12 +89,15 @@ const char *alerts_who(const char *by, char *buf, size_t len);
 
 typedef struct {
     unsigned sites, rules_run, fired, resolved;
+    unsigned failed;        /* sites (or the silences) left as they were, reason printed */
     int64_t busy_us;        /* time spent evaluating (reads, rules, writes) */
 } alerts_cycle_stats;
 
-/* Evaluates every rule of every site at `now` (each site in one
- * transaction) and ends silences that ran out. Returns 0, or -1 after
- * printing the reason. */
+/* Evaluates every rule of every site at `now` (each site kept or undone as
+ * a whole, a few sites per transaction) and ends silences that ran out. A
+ * site that fails is counted in stats->failed and left for the next cycle.
+ * Returns 0, or -1 when the database refused a transaction (reason
+ * printed). */
 int alerts_evaluate(alerts_env *env, int64_t now, alerts_cycle_stats *stats);
 
 /* ---- delivery (alerts_deliver.c) ---- */

@@ -70,6 +70,7 @@ static void sleep_until_mono(int64_t at_ms)
     }
 }
 
+/* 0, 1 when a site could not be evaluated, -1 when the database failed. */
 static int cycle(alerts_env *env, alerts_delivery *d)
 {
     int64_t now = alerts_env_now(env);
@@ -87,7 +88,7 @@ static int cycle(alerts_env *env, alerts_delivery *d)
                "%u MQTT events, %u lists, %u webhook posts (%u failed), %u Alertmanager posts",
                es.sites, es.rules_run, (double)es.busy_us / 1000.0, es.fired, es.resolved,
                ds.mqtt_events, ds.mqtt_lists, ds.webhooks, ds.webhook_failures, ds.am_posts);
-    return 0;
+    return es.failed ? 1 : 0;
 }
 
 int alerts_cmd_evaluate(int argc, char **argv)
@@ -151,10 +152,12 @@ int alerts_cmd_evaluate(int argc, char **argv)
     rc = 0;
     do {
         int64_t started = om_mono_ms();
-        if (cycle(&env, d) < 0) {
-            rc = 1;
+        int outcome = cycle(&env, d);
+        /* A site that failed is tried again next cycle; a database that
+         * refuses transactions ends the evaluator (systemd restarts it). */
+        rc = outcome == 0 ? 0 : 1;
+        if (outcome < 0)
             break;
-        }
         if (every > 0)
             sleep_until_mono(started + (int64_t)llround(every * 1000));
     } while (every > 0 && !stop_requested);

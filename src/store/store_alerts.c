@@ -255,6 +255,27 @@ void om_alertdb_close(om_alertdb *db)
     free(db);
 }
 
+/* ---- savepoints --------------------------------------------------------------------- */
+
+int om_alertdb_savepoint(om_alertdb *db)
+{
+    return sqlite3_exec(db->st->db, "SAVEPOINT alert_site", NULL, NULL, NULL) == SQLITE_OK
+               ? 0
+               : alertdb_fail(db, "savepoint");
+}
+
+int om_alertdb_release(om_alertdb *db)
+{
+    return sqlite3_exec(db->st->db, "RELEASE alert_site", NULL, NULL, NULL) == SQLITE_OK
+               ? 0
+               : alertdb_fail(db, "release");
+}
+
+void om_alertdb_rollback_to(om_alertdb *db)
+{
+    sqlite3_exec(db->st->db, "ROLLBACK TO alert_site; RELEASE alert_site", NULL, NULL, NULL);
+}
+
 /* ---- the evaluator's reads ---------------------------------------------------------- */
 
 int om_alertdb_meter_facts(om_alertdb *db, const char *site, const char *meter,

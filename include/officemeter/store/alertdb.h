@@ -47,6 +47,13 @@ const char *om_alertdb_errmsg(const om_alertdb *db);
  * idempotency key, so keys of two databases never meet. */
 const char *om_alertdb_instance(const om_alertdb *db);
 
+/* Savepoints inside a group (om_store_begin … om_store_commit): one site's
+ * evaluation is kept or undone as a whole while a group holds several
+ * sites, so that a cycle costs one fsync per group, not one per site. */
+int om_alertdb_savepoint(om_alertdb *db);
+int om_alertdb_release(om_alertdb *db);
+void om_alertdb_rollback_to(om_alertdb *db);
+
 /* ---- what the evaluator reads ---- */
 
 int om_alertdb_meter_facts(om_alertdb *db, const char *site, const char *meter,
