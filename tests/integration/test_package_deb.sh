@@ -162,7 +162,8 @@ fi
 if [ -x "$OM_BIN/officemeter-aggregator" ]; then
     om_log "officemeter-central: aggregator, units, config"
     has_file usr/bin/officemeter-aggregator 755
-    for u in officemeter-aggregator.service officemeter-rollup.service officemeter-rollup.timer; do
+    for u in officemeter-aggregator.service officemeter-rollup.service officemeter-rollup.timer \
+             officemeter-alerts.service officemeter-alerts.timer; do
         check_unit "$u"
     done
     if [ -f "$OM_SOURCE_DIR/firmware-config/aggregator/aggregator.yaml" ]; then
