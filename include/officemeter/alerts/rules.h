@@ -65,6 +65,8 @@ typedef struct {
 typedef struct {
     bool open;
     int64_t cursor;           /* data-time: the end of the last period judged; 0: none yet */
+    int64_t next_due;         /* night and day rules: the end of the next period; 0: unknown
+                               * (saves a time-zone conversion per cycle in om_alert_due) */
     unsigned streak;          /* bad periods in a row (while clear) */
     unsigned clear_streak;    /* clear periods in a row (while open) */
     om_alert_point pts[OM_ALERT_POINTS]; /* the streak's or the open alert's figures */
