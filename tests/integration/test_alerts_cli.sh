@@ -89,3 +89,12 @@ grep -q "sim-office/gw1 until 2024-01-01T02:20:00.000Z, by carol" "$OM_TMP/out" 
     om_fail "silence said: $(cat "$OM_TMP/out")"
 "$om" alerts --config "$OM_TMP/agg.yaml" --now 2024-01-01T00:21:00Z >/dev/null ||
     om_fail "exit non-zero with the critical alert silenced"
+
+om_log "the simulator's drill faults: wrong as written, one line each"
+sim=("$om" sim --site "$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml" --catalogue "$CAT"
+     --bus rs485-1=tcp:127.0.0.1:1 --bus lan=tcp:127.0.0.1:2 --duration 0.1)
+expect 2 "gw1=offline@… needs --uplink gw1=tcp:HOST:PORT" "${sim[@]}" --fault gw1=offline@2024-01-01T00:00:00Z
+expect 2 "--uplink needs --broker HOST:PORT" "${sim[@]}" --uplink gw1=tcp:127.0.0.1:3
+expect 2 "--uplink: unknown gateway 'gw9'" "${sim[@]}" --broker 127.0.0.1:4 --uplink gw9=tcp:127.0.0.1:3
+expect 2 "bad time 'tomorrow'" "${sim[@]}" --fault water=leak:0.2@tomorrow
+expect 1 "a base-load step needs an electricity meter" "${sim[@]}" --fault water=baseload:5
