@@ -6,7 +6,8 @@
  * this turns that into a mosquitto ACL in which a gateway may publish only
  * under its own officemeter/v1/{site}/{gateway}/ and read only its own ack
  * topic, and the aggregator reads every gateway's readings, status and
- * health and writes their acks. A stolen gateway credential can then not
+ * health and writes their acks (and, as the alert evaluator, each site's
+ * alert topics: docs/alerts.md). A stolen gateway credential can then not
  * speak for another site. The broker user of a gateway is its id, so gateway
  * ids must be unique across the portfolio (they are MQTT client ids too).
  *
@@ -136,12 +137,15 @@ static void write_acl(FILE *out, const om_agg_sites *s, const char *sites_dir,
             "# reload mosquitto. A user may use only the topics listed under it; a client\n"
             "# without a user (anonymous) may use none.\n"
             "\n"
-            "# The aggregator reads what every gateway publishes and acknowledges it.\n"
+            "# The aggregator reads what every gateway publishes and acknowledges it;\n"
+            "# the alert evaluator, with the same user, publishes each site's alerts.\n"
             "user %s\n"
             "topic read " OM_TOPIC_ROOT "+/+/readings\n"
             "topic read " OM_TOPIC_ROOT "+/+/status\n"
             "topic read " OM_TOPIC_ROOT "+/+/health\n"
-            "topic write " OM_TOPIC_ROOT "+/+/ack\n",
+            "topic write " OM_TOPIC_ROOT "+/+/ack\n"
+            "topic write " OM_TOPIC_ROOT "+/alerts\n"
+            "topic write " OM_TOPIC_ROOT "+/alerts/events\n",
             sites_dir, s->nsites, count_gateways(s), agg_user);
     for (size_t i = 0; i < s->nsites; i++) {
         const om_site *site = &s->sites[i];

@@ -60,10 +60,11 @@ int om_cmd_check(int argc, char **argv)
     if (!quiet)
         fprintf(rc == 0 ? stdout : stderr,
                 "%s: %zu meter models, %zu sites, %zu factor files, %zu policy files, %zu agent "
-                "configs, %zu aggregator configs, %zu web configs, %zu bill files; %zu error%s\n",
+                "configs, %zu aggregator configs, %zu web configs, %zu bill files, %zu alert "
+                "policies; %zu error%s\n",
                 rc == 0 ? "ok" : "failed", stats.models, stats.sites, stats.factor_files,
                 stats.policy_files, stats.agent_files, stats.aggregator_files, stats.web_files,
-                stats.bill_files,
+                stats.bill_files, stats.alert_files,
                 om_diag_count(&diag), om_diag_count(&diag) == 1 ? "" : "s");
     om_diag_free(&diag);
     return rc == 0 ? 0 : 1;

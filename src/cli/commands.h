@@ -28,6 +28,7 @@ int om_cmd_evidence(int argc, char **argv);
 int om_cmd_explain(int argc, char **argv);
 int om_cmd_acl(int argc, char **argv);
 int om_cmd_webuser(int argc, char **argv);
+int om_cmd_alerts(int argc, char **argv);
 
 /* The aggregator's database for status, rejects and requeue: --db FILE, or
  * the `database` of --config FILE (then *cfg is loaded and *have_cfg set;

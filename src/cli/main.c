@@ -31,6 +31,7 @@ static const om_command commands[] = {
     {"explain", om_cmd_explain, "one figure of the report walked back to its readings"},
     {"acl", om_cmd_acl, "mosquitto ACL and password template: each gateway only its own topics"},
     {"web-user", om_cmd_webuser, "add a user of the web view (password hashed) and their sites"},
+    {"alerts", om_cmd_alerts, "alerts: list, show, acknowledge, silence; evaluate and deliver them"},
 };
 
 static void print_usage(FILE *out)

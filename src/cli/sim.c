@@ -32,6 +32,7 @@ typedef struct {
     const char **sites;
     om_bus_override *overrides;
     const char **faults;
+    const char **uplinks;
     const char *state_path;
     const char *ready_path;
     const char *clock_path;
@@ -47,6 +48,7 @@ static void usage(FILE *out)
         "                       [--start TIMESTAMP] [--speed X] [--seed N]\n"
         "                       [--fault METER=MODE ...] [--state FILE] [--ready-file FILE]\n"
         "                       [--clock-file FILE] [--delay SECONDS] [--duration SECONDS]\n"
+        "                       [--broker HOST:PORT --uplink GATEWAY=tcp:HOST:PORT ...]\n"
         "       officemeter sim --site FILE [--site FILE ...] --oracle-year YYYY\n"
         "\n"
         "Serve the meters of the site files over Modbus TCP and RTU, with office-like\n"
@@ -60,7 +62,13 @@ static void usage(FILE *out)
         "  --speed X            simulated seconds per real second (default 1; 0 freezes time)\n"
         "  --seed N             profile seed (default 1)\n"
         "  --fault METER=MODE   timeout | exception:CODE | slow:MS | reset@TIME | rollover |\n"
-        "                       glitch@TIME | leak:M3H | na (repeatable)\n"
+        "                       glitch@TIME | leak:M3H | na (repeatable); to drill alerts,\n"
+        "                       from a simulated TIME (WHEN: TIME or TIME/UNTIL):\n"
+        "                       leak:M3H@WHEN | baseload:KW[@WHEN] | timeout@WHEN, and\n"
+        "                       GATEWAY=offline@WHEN (cuts the gateway's --uplink)\n"
+        "  --broker HOST:PORT   the MQTT broker the uplinks relay to\n"
+        "  --uplink GW=tcp:HOST:PORT  listen there and relay gateway GW's MQTT connection\n"
+        "                       to --broker (point its agent's broker.uri here) (repeatable)\n"
         "  --state FILE         write the oracle (registers and true consumption) as JSON\n"
         "  --ready-file FILE    written once every server listens\n"
         "  --clock-file FILE    publish the simulated clock (start, speed, monotonic origin)\n"
@@ -121,6 +129,7 @@ static void free_options(options *o)
     free(o->overrides);
     free(o->sites);
     free(o->faults);
+    free(o->uplinks);
 }
 
 static int push(const char ***list, size_t *n, const char *item)
@@ -161,11 +170,12 @@ static int parse_options(int argc, char **argv, options *o)
         {"delay", required_argument, NULL, 'D'},
         {"oracle-year", required_argument, NULL, 'y'},
         {"duration", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
+        {"uplink", required_argument, NULL, 'U'},   {"broker", required_argument, NULL, 'B'},
         {NULL, 0, NULL, 0},
     };
     bool start_set = false;
     int c;
-    size_t nsites = 0, nfaults = 0;
+    size_t nsites = 0, nfaults = 0, nuplinks = 0;
 
     o->cfg.speed = 1.0;
     o->cfg.seed = 1;
@@ -206,6 +216,13 @@ static int parse_options(int argc, char **argv, options *o)
         case 'o':
             o->state_path = optarg;
             break;
+        case 'U':
+            if (push(&o->uplinks, &nuplinks, optarg) != 0)
+                return fail_usage("%s", "out of memory");
+            break;
+        case 'B':
+            o->cfg.broker = optarg;
+            break;
         case 'r':
             o->ready_path = optarg;
             break;
@@ -245,6 +262,8 @@ static int parse_options(int argc, char **argv, options *o)
     o->cfg.overrides = o->overrides;
     o->cfg.faults = o->faults;
     o->cfg.nfaults = nfaults;
+    o->cfg.uplinks = o->uplinks;
+    o->cfg.nuplinks = nuplinks;
     if (!start_set)
         o->cfg.start_ms = om_wall_ms();
     return -1;

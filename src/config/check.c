@@ -16,6 +16,7 @@
 
 #include "officemeter/config/aggcfg.h"
 #include "officemeter/config/agentcfg.h"
+#include "officemeter/config/alertcfg.h"
 #include "officemeter/config/bills.h"
 #include "officemeter/config/webcfg.h"
 #include "officemeter/config/catalogue.h"
@@ -263,6 +264,15 @@ int om_check_paths(char *const *paths, size_t npaths, const char *catalogue_dir,
         om_web_config_free(&web);
     }
     stats->web_files = sets.counts[OM_FILE_WEB];
+    /* The alert policy names sites, meters and gateways: checked against the
+     * site files checked with it (when there are any). */
+    for (size_t i = 0; i < sets.counts[OM_FILE_ALERTS]; i++) {
+        om_alert_policy alerts;
+        om_alert_policy_load(sets.paths[OM_FILE_ALERTS][i], nsites ? sites : NULL, nsites, &alerts,
+                             diag);
+        om_alert_policy_free(&alerts);
+    }
+    stats->alert_files = sets.counts[OM_FILE_ALERTS];
     stats->skipped = sets.counts[OM_FILE_OTHER];
     /* Neither readable nor YAML within the caps: the reason is the error. */
     for (size_t i = 0; i < sets.counts[OM_FILE_BROKEN]; i++)

@@ -53,6 +53,8 @@ om_file_kind om_cfg_file_kind(const char *path)
         return OM_FILE_FACTORS;
     if (strcmp(base, "reporting.yaml") == 0)
         return OM_FILE_POLICY;
+    if (strcmp(base, "alerts.yaml") == 0)
+        return OM_FILE_ALERTS;
     yaml_parser_t parser;
     yaml_document_t doc;
     unsigned char *text;

@@ -12,6 +12,7 @@ typedef enum {
     OM_FILE_SITE,       /* a root key `site`, `meters` or `gateways` */
     OM_FILE_FACTORS,    /* emission-factors.yaml */
     OM_FILE_POLICY,     /* reporting.yaml */
+    OM_FILE_ALERTS,     /* alerts.yaml (alertcfg.h) */
     OM_FILE_AGENT,      /* a root key `site_file` */
     OM_FILE_WEB,        /* a root key `aggregator_config`, `listen` or `users_file` */
     OM_FILE_AGGREGATOR, /* a root key `sites_dir` or `database` */

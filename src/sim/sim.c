@@ -70,6 +70,57 @@ static void list_meters(const om_sim *sim, char *buf, size_t len)
                                      sim->sites[i].meters[j].id);
 }
 
+static bool gateway_declared(const om_sim *sim, const char *id)
+{
+    for (size_t i = 0; i < sim->nsites; i++)
+        if (om_site_find_gateway(&sim->sites[i], id))
+            return true;
+    return false;
+}
+
+/* --uplink GATEWAY=tcp:HOST:PORT, each for a declared gateway. */
+static int build_uplinks(om_sim *sim, const om_sim_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->nuplinks == 0)
+        return 0;
+    sim->uplinks = calloc(cfg->nuplinks, sizeof *sim->uplinks);
+    if (!sim->uplinks) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->nuplinks; i++) {
+        om_sim_uplink *u = om_sim_uplink_new(sim, cfg->uplinks[i], cfg->broker, err, errlen);
+        if (!u)
+            return -1;
+        sim->uplinks[sim->nuplinks++] = u;
+        if (!gateway_declared(sim, om_sim_uplink_gateway(u))) {
+            snprintf(err, errlen, "--uplink: unknown gateway '%s'", om_sim_uplink_gateway(u));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A gateway fault (offline@) goes to the gateway's uplink. 1: it was one,
+ * 0: not a gateway fault, -1: an error in err. */
+static int gateway_fault(om_sim *sim, const char *id, const om_sim_faults *f, char *err,
+                         size_t errlen)
+{
+    if (!f->offline)
+        return 0;
+    for (size_t i = 0; i < sim->nuplinks; i++)
+        if (strcmp(om_sim_uplink_gateway(sim->uplinks[i]), id) == 0) {
+            om_sim_uplink_set_offline(sim->uplinks[i], f->offline_from, f->offline_until);
+            return 1;
+        }
+    if (gateway_declared(sim, id))
+        snprintf(err, errlen, "--fault: %s=offline@… needs --uplink %s=tcp:HOST:PORT (the agent "
+                 "reaches the broker through it)", id, id);
+    else
+        snprintf(err, errlen, "--fault: unknown gateway '%s' (offline is a gateway fault)", id);
+    return -1;
+}
+
 /* Parses every --fault into the per-meter table (same order as meters). */
 static int parse_faults(om_sim *sim, const om_sim_config *cfg, om_sim_faults *faults,
                         char *err, size_t errlen)
@@ -78,11 +129,16 @@ static int parse_faults(om_sim *sim, const om_sim_config *cfg, om_sim_faults *fa
         char id[128];
         om_sim_faults f;
         om_sim_faults_init(&f);
-        char reason[300];
+        char reason[600];
         if (om_sim_fault_parse(cfg->faults[k], id, sizeof id, &f, reason, sizeof reason) != 0) {
             snprintf(err, errlen, "--fault: %s", reason);
             return -1;
         }
+        int g = gateway_fault(sim, id, &f, err, errlen);
+        if (g < 0)
+            return -1;
+        if (g > 0)
+            continue;
         size_t matched = 0, idx = 0;
         for (size_t i = 0; i < sim->nsites; i++) {
             for (size_t j = 0; j < sim->sites[i].nmeters; j++, idx++) {
@@ -197,6 +253,10 @@ om_sim *om_sim_new(const om_sim_config *cfg, om_diag *diag, om_sim_error *kind, 
         *kind = OM_SIM_ERR_USAGE;
         goto fail;
     }
+    if (build_uplinks(sim, cfg, err, errlen) != 0) {
+        *kind = OM_SIM_ERR_USAGE;
+        goto fail;
+    }
     if (build_meters(sim, cfg, kind, err, errlen) != 0)
         goto fail;
     if (sim->nservers == 0) {
@@ -218,6 +278,9 @@ int om_sim_listen(om_sim *sim, char *err, size_t errlen)
         if (rc != 0)
             return -1;
     }
+    for (size_t i = 0; i < sim->nuplinks; i++)
+        if (om_sim_uplink_open(sim->uplinks[i], err, errlen) != 0)
+            return -1;
     return 0;
 }
 
@@ -233,6 +296,9 @@ int om_sim_start(om_sim *sim, char *err, size_t errlen)
         if (rc != 0)
             return -1;
     }
+    for (size_t i = 0; i < sim->nuplinks; i++)
+        if (om_sim_uplink_start(sim->uplinks[i], err, errlen) != 0)
+            return -1;
     return 0;
 }
 
@@ -261,6 +327,9 @@ void om_sim_free(om_sim *sim)
     for (size_t i = 0; i < sim->nservers; i++)
         om_sim_server_free(sim->servers[i]);
     free(sim->servers);
+    for (size_t i = 0; i < sim->nuplinks; i++)
+        om_sim_uplink_free(sim->uplinks[i]);
+    free(sim->uplinks);
     for (size_t i = 0; i < sim->nmeters; i++)
         om_sim_meter_free(&sim->meters[i]);
     free(sim->meters);
@@ -310,4 +379,6 @@ void om_sim_describe(om_sim *sim, FILE *out)
         }
         fprintf(out, "\n");
     }
+    for (size_t i = 0; i < sim->nuplinks; i++)
+        om_sim_uplink_describe(sim->uplinks[i], out);
 }

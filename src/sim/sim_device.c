@@ -161,6 +161,21 @@ unsigned om_sim_device_read(om_sim_device *dev, int64_t t_ms, unsigned function,
 om_sim_behaviour om_sim_device_behaviour(const om_sim_device *dev, unsigned function,
                                          uint16_t address, uint16_t n)
 {
+    return om_sim_device_behaviour_at(dev, OM_TIME_NONE, function, address, n);
+}
+
+/* timeout@FROM[/UNTIL]: silent within the window (never without a time). */
+static bool timed_out(const om_sim_meter *m, int64_t t_ms)
+{
+    const om_sim_faults *f = &m->faults;
+    if (f->timeout_from == OM_TIME_NONE && f->timeout_until == OM_TIME_NONE)
+        return false;
+    return t_ms != OM_TIME_NONE && om_sim_fault_window(f->timeout_from, f->timeout_until, t_ms);
+}
+
+om_sim_behaviour om_sim_device_behaviour_at(const om_sim_device *dev, int64_t t_ms,
+                                            unsigned function, uint16_t address, uint16_t n)
+{
     om_sim_behaviour b = {false, 0, 0};
     bool touched_any = false;
     for (size_t i = 0; i < dev->nmeters; i++)
@@ -170,7 +185,7 @@ om_sim_behaviour om_sim_device_behaviour(const om_sim_device *dev, unsigned func
         const om_sim_meter *m = dev->meters[i];
         if (touched_any && !touches(m, function, address, n))
             continue;
-        b.timeout |= m->faults.timeout;
+        b.timeout |= m->faults.timeout || timed_out(m, t_ms);
         if (b.exception == 0)
             b.exception = m->faults.exception;
         if (m->faults.slow_ms > b.slow_ms)

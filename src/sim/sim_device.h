@@ -52,5 +52,9 @@ unsigned om_sim_device_read(om_sim_device *dev, int64_t t_ms, unsigned function,
  * when it touches none): timeout wins over exception, slow adds a delay. */
 om_sim_behaviour om_sim_device_behaviour(const om_sim_device *dev, unsigned function,
                                          uint16_t address, uint16_t n);
+/* The same at simulated time t, so that faults with a window (timeout@)
+ * apply only within it. */
+om_sim_behaviour om_sim_device_behaviour_at(const om_sim_device *dev, int64_t t_ms,
+                                            unsigned function, uint16_t address, uint16_t n);
 
 #endif

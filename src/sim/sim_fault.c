@@ -16,13 +16,81 @@
 #include "officemeter/base/isotime.h"
 #include "officemeter/config/site.h"
 
-#define MODES "timeout, exception:CODE, slow:MS, reset@TIME, rollover, glitch@TIME, leak:M3H, na"
+#define MODES "timeout, exception:CODE, slow:MS, reset@TIME, rollover, glitch@TIME, leak:M3H, na, " \
+              "leak:M3H@WHEN, baseload:KW[@WHEN], timeout@WHEN, offline@WHEN (WHEN: TIME or TIME/UNTIL)"
 
 void om_sim_faults_init(om_sim_faults *f)
 {
     memset(f, 0, sizeof *f);
     f->reset_at = OM_TIME_NONE;
     f->glitch_at = OM_TIME_NONE;
+    f->leak_from = f->leak_until = OM_TIME_NONE;
+    f->step_from = f->step_until = OM_TIME_NONE;
+    f->timeout_from = f->timeout_until = OM_TIME_NONE;
+    f->offline_from = f->offline_until = OM_TIME_NONE;
+}
+
+bool om_sim_fault_window(int64_t from, int64_t until, int64_t t)
+{
+    return (from == OM_TIME_NONE || t >= from) && (until == OM_TIME_NONE || t < until);
+}
+
+static int parse_flow(const char *s, double *out);
+
+/* "TIME" or "TIME/UNTIL" (ISO 8601; UNTIL after TIME). */
+static int parse_when(const char *text, int64_t *from, int64_t *until, char *err, size_t errlen)
+{
+    char buf[96];
+    snprintf(buf, sizeof buf, "%s", text);
+    char *slash = strchr(buf, '/');
+    if (slash)
+        *slash = '\0';
+    if (om_parse_iso8601(buf, from) != 0 || (slash && om_parse_iso8601(slash + 1, until) != 0)) {
+        snprintf(err, errlen, "bad time '%s' (expected ISO 8601 TIME or TIME/UNTIL, e.g. "
+                 "2024-03-01T02:00:00Z/2024-03-08T00:00:00Z)", text);
+        return -1;
+    }
+    if (!slash)
+        *until = OM_TIME_NONE;
+    else if (*until <= *from) {
+        snprintf(err, errlen, "bad time '%s': the end is not after the start", text);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_kw(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno != 0 || !isfinite(v) || v <= 0.0 || v > 100000.0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* leak:M3H[@WHEN] and baseload:KW[@WHEN]. */
+static int parse_amount_when(const char *mode, size_t prefix, bool leak, om_sim_faults *f,
+                             char *err, size_t errlen)
+{
+    char amount[64];
+    snprintf(amount, sizeof amount, "%s", mode + prefix);
+    char *at = strchr(amount, '@');
+    if (at)
+        *at = '\0';
+    int bad = leak ? parse_flow(amount, &f->leak_m3h) : parse_kw(amount, &f->step_kw);
+    if (bad != 0) {
+        snprintf(err, errlen, leak ? "bad leak flow '%s' (expected m³/h, 0 < flow <= 1000)"
+                                   : "bad base load step '%s' (expected kW, 0 < step <= 100000)",
+                 amount);
+        return -1;
+    }
+    if (!at)
+        return 0;
+    const char *when = strchr(mode, '@') + 1;
+    return leak ? parse_when(when, &f->leak_from, &f->leak_until, err, errlen)
+                : parse_when(when, &f->step_from, &f->step_until, err, errlen);
 }
 
 static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned *out)
@@ -53,6 +121,13 @@ static int parse_mode(const char *mode, om_sim_faults *f, char *err, size_t errl
 {
     if (strcmp(mode, "timeout") == 0) {
         f->timeout = true;
+    } else if (strncmp(mode, "timeout@", 8) == 0) {
+        return parse_when(mode + 8, &f->timeout_from, &f->timeout_until, err, errlen);
+    } else if (strncmp(mode, "offline@", 8) == 0) {
+        f->offline = true;
+        return parse_when(mode + 8, &f->offline_from, &f->offline_until, err, errlen);
+    } else if (strncmp(mode, "baseload:", 9) == 0) {
+        return parse_amount_when(mode, 9, false, f, err, errlen);
     } else if (strcmp(mode, "rollover") == 0) {
         f->rollover = true;
     } else if (strcmp(mode, "na") == 0) {
@@ -76,11 +151,7 @@ static int parse_mode(const char *mode, om_sim_faults *f, char *err, size_t errl
             return -1;
         }
     } else if (strncmp(mode, "leak:", 5) == 0) {
-        if (parse_flow(mode + 5, &f->leak_m3h) != 0) {
-            snprintf(err, errlen, "bad leak flow '%s' (expected m³/h, 0 < flow <= 1000)",
-                     mode + 5);
-            return -1;
-        }
+        return parse_amount_when(mode, 5, true, f, err, errlen);
     } else {
         snprintf(err, errlen, "unknown fault mode '%s' (expected one of %s)", mode, MODES);
         return -1;
@@ -103,7 +174,7 @@ int om_sim_fault_parse(const char *text, char *meter, size_t meterlen, om_sim_fa
     }
     memcpy(meter, text, n);
     meter[n] = '\0';
-    char reason[160];
+    char reason[400];
     if (parse_mode(eq + 1, f, reason, sizeof reason) != 0) {
         snprintf(err, errlen, "fault for meter '%s': %s", meter, reason);
         return -1;
@@ -120,9 +191,23 @@ static void append(char *buf, size_t len, const char *item)
     snprintf(buf + used, len - used, "%s%s", used ? ", " : "", item);
 }
 
+/* "@FROM" or "@FROM/UNTIL" after item, when the fault has a window. */
+static void append_when(char *item, size_t len, int64_t from, int64_t until)
+{
+    char a[40], b[40];
+    if (from == OM_TIME_NONE)
+        return;
+    size_t used = strlen(item);
+    if (until == OM_TIME_NONE)
+        snprintf(item + used, len - used, "@%s", om_format_iso8601(from, a, sizeof a));
+    else
+        snprintf(item + used, len - used, "@%s/%s", om_format_iso8601(from, a, sizeof a),
+                 om_format_iso8601(until, b, sizeof b));
+}
+
 char *om_sim_faults_describe(const om_sim_faults *f, char *buf, size_t len)
 {
-    char item[64], when[40];
+    char item[128], when[40];
     if (len == 0)
         return buf;
     buf[0] = '\0';
@@ -149,9 +234,25 @@ char *om_sim_faults_describe(const om_sim_faults *f, char *buf, size_t len)
     }
     if (f->leak_m3h > 0.0) {
         snprintf(item, sizeof item, "leak:%g", f->leak_m3h);
+        append_when(item, sizeof item, f->leak_from, f->leak_until);
         append(buf, len, item);
     }
     if (f->na)
         append(buf, len, "na");
+    if (f->step_kw > 0.0) {
+        snprintf(item, sizeof item, "baseload:%g", f->step_kw);
+        append_when(item, sizeof item, f->step_from, f->step_until);
+        append(buf, len, item);
+    }
+    if (f->timeout_from != OM_TIME_NONE || f->timeout_until != OM_TIME_NONE) {
+        snprintf(item, sizeof item, "timeout");
+        append_when(item, sizeof item, f->timeout_from, f->timeout_until);
+        append(buf, len, item);
+    }
+    if (f->offline) {
+        snprintf(item, sizeof item, "offline");
+        append_when(item, sizeof item, f->offline_from, f->offline_until);
+        append(buf, len, item);
+    }
     return buf;
 }

@@ -11,6 +11,16 @@
  *   leak:M3H         constant extra water flow, day and night
  *   na               quantities with "not available" patterns report them
  *
+ * and, to drill alerts, faults that start (and may end) at a simulated time;
+ * WHEN is TIME or TIME/UNTIL:
+ *
+ *   leak:M3H@WHEN    the leak runs from TIME (until UNTIL)
+ *   baseload:KW@WHEN an electricity meter draws KW more, day and night (a step
+ *                    of its base load); baseload:KW alone: from the start
+ *   timeout@WHEN     the meter stops answering at TIME (and answers again at UNTIL)
+ *   offline@WHEN     a gateway fault (GATEWAY=offline@WHEN): its uplink to the
+ *                    broker (--uplink) is cut at TIME (and restored at UNTIL)
+ *
  * A meter may have several (--fault m=slow:200 --fault m=leak:0.3).
  */
 #ifndef OM_SIM_FAULT_H
@@ -29,7 +39,17 @@ typedef struct {
     int64_t glitch_at;  /* OM_TIME_NONE: none */
     double leak_m3h;    /* 0: none */
     bool na;
+    /* Windows [from, until) in simulated time; OM_TIME_NONE: open. */
+    int64_t leak_from, leak_until;       /* leak_m3h within; both open: always */
+    double step_kw;                      /* baseload: extra kW, 0: none */
+    int64_t step_from, step_until;
+    int64_t timeout_from, timeout_until; /* timeout@: both open: no window */
+    bool offline;                        /* a gateway fault: offline@ */
+    int64_t offline_from, offline_until;
 } om_sim_faults;
+
+/* True when t is in [from, until) (an open end is unbounded). */
+bool om_sim_fault_window(int64_t from, int64_t until, int64_t t);
 
 void om_sim_faults_init(om_sim_faults *f);
 

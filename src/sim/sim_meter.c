@@ -108,7 +108,23 @@ int om_sim_meter_init(om_sim_meter *m, const om_site *site, const om_meter *mete
             snprintf(err, errlen, "meter '%s': a leak needs a water meter", meter->id);
             return -1;
         }
-        om_sim_profile_set_leak(&m->profile, m->faults.leak_m3h);
+        /* OM_TIME_NONE is the profile's open end (INT64_MIN). */
+        om_sim_profile_set_leak_window(&m->profile, m->faults.leak_m3h, m->faults.leak_from,
+                                       m->faults.leak_until);
+    }
+    if (m->faults.step_kw > 0.0) {
+        if (meter->utility != OM_UTILITY_ELECTRICITY) {
+            snprintf(err, errlen, "meter '%s': a base-load step needs an electricity meter",
+                     meter->id);
+            return -1;
+        }
+        om_sim_profile_set_step(&m->profile, m->faults.step_kw, m->faults.step_from,
+                                m->faults.step_until);
+    }
+    if (m->faults.offline) {
+        snprintf(err, errlen, "meter '%s': offline is a gateway fault (GATEWAY=offline@TIME)",
+                 meter->id);
+        return -1;
     }
 
     m->q = calloc(m->model->nquantities ? m->model->nquantities : 1, sizeof *m->q);

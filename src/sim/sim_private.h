@@ -19,6 +19,7 @@
 #include "sim_meter.h"
 
 typedef struct om_sim_conn om_sim_conn;
+typedef struct om_sim_uplink om_sim_uplink;
 
 /* One endpoint: a TCP host:port or an RTU device, with the devices (unit
  * ids) it serves. Buses of several sites that name the same endpoint share
@@ -50,6 +51,8 @@ struct om_sim {
     size_t nmeters;
     om_sim_server **servers;
     size_t nservers;
+    om_sim_uplink **uplinks; /* gateways' relays to the broker (--uplink) */
+    size_t nuplinks;
 
     om_sim_clock clock;
     int64_t start_ms;
@@ -74,6 +77,17 @@ void om_sim_server_pause(om_sim_server *srv, unsigned ms);
 int om_sim_tcp_open(om_sim_server *srv, char *err, size_t errlen);
 int om_sim_tcp_start(om_sim_server *srv, char *err, size_t errlen);
 void om_sim_tcp_join(om_sim_server *srv);
+
+/* sim_uplink.c: a gateway's uplink to the broker, cut by offline@ */
+om_sim_uplink *om_sim_uplink_new(om_sim *sim, const char *spec, const char *broker, char *err,
+                                 size_t errlen);
+const char *om_sim_uplink_gateway(const om_sim_uplink *u);
+void om_sim_uplink_set_offline(om_sim_uplink *u, int64_t from, int64_t until);
+void om_sim_uplink_describe(const om_sim_uplink *u, FILE *out);
+int om_sim_uplink_open(om_sim_uplink *u, char *err, size_t errlen);
+int om_sim_uplink_start(om_sim_uplink *u, char *err, size_t errlen);
+/* Joins the thread (the simulator is stopping) and closes everything. */
+void om_sim_uplink_free(om_sim_uplink *u);
 
 /* sim_rtu.c */
 int om_sim_rtu_open(om_sim_server *srv, char *err, size_t errlen);

@@ -9,6 +9,7 @@
 #include "sim_profile.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* Streams: one per independent random quantity. */
@@ -75,6 +76,8 @@ int om_sim_profile_init(om_sim_profile *p, uint64_t seed, const char *meter_id,
     p->role = role;
     p->start_ms = start_ms;
     p->cursor_ms = start_ms;
+    p->leak_from = p->leak_until = INT64_MIN;
+    p->step_from = p->step_until = INT64_MIN;
 
     double spread = 0.8 + 0.4 * om_sim_uniform(p->key, STREAM_PEAK, 0);
     double u0 = om_sim_uniform(p->key, STREAM_INITIAL, 0);
@@ -100,6 +103,28 @@ void om_sim_profile_set_leak(om_sim_profile *p, double m3h)
     p->cursor_total = 0.0;
 }
 
+void om_sim_profile_set_leak_window(om_sim_profile *p, double m3h, int64_t from, int64_t until)
+{
+    om_sim_profile_set_leak(p, m3h);
+    p->leak_from = from;
+    p->leak_until = until;
+}
+
+void om_sim_profile_set_step(om_sim_profile *p, double kw, int64_t from, int64_t until)
+{
+    p->step_kw = kw;
+    p->step_from = from;
+    p->step_until = until;
+    p->cursor_ms = p->start_ms;
+    p->cursor_total = 0.0;
+}
+
+/* t within [from, until), INT64_MIN being an open end. */
+static bool within(int64_t from, int64_t until, int64_t t)
+{
+    return (from == INT64_MIN || t >= from) && (until == INT64_MIN || t < until);
+}
+
 int om_sim_profile_working(om_sim_profile *p, int64_t t_ms)
 {
     om_sim_local l = om_sim_tz_local(&p->tz, t_ms);
@@ -116,9 +141,11 @@ static double minute_rate(om_sim_profile *p, int64_t minute)
 
     if (p->utility == OM_UTILITY_ELECTRICITY) {
         double level = working ? 1.0 : p->base_fraction;
-        return p->peak * level * (1.0 + POWER_NOISE * (2.0 * u - 1.0));
+        double step = within(p->step_from, p->step_until, t) ? p->step_kw : 0.0;
+        return p->peak * level * (1.0 + POWER_NOISE * (2.0 * u - 1.0)) + step;
     }
-    return (working ? p->peak * (0.5 + u) : 0.0) + p->leak_m3h;
+    double leak = within(p->leak_from, p->leak_until, t) ? p->leak_m3h : 0.0;
+    return (working ? p->peak * (0.5 + u) : 0.0) + leak;
 }
 
 double om_sim_profile_rate(om_sim_profile *p, int64_t t_ms)

@@ -36,7 +36,10 @@ typedef struct {
     om_sim_tz tz;
     double peak;          /* kW (electricity) or m³/h (water) at full load */
     double base_fraction; /* electricity: share of peak outside working hours */
-    double leak_m3h;      /* water: constant extra flow, day and night */
+    double leak_m3h;      /* water: constant extra flow, day and night ... */
+    int64_t leak_from, leak_until; /* ... within [from, until) of simulated time (INT64_MIN: open) */
+    double step_kw;       /* electricity: constant extra load (a base-load step) ... */
+    int64_t step_from, step_until; /* ... within [from, until) */
     double initial;       /* counter reading at the start: kWh or m³ */
     int64_t start_ms;
     /* Integration cursor: always the start or a minute boundary. */
@@ -53,6 +56,13 @@ int om_sim_profile_init(om_sim_profile *p, uint64_t seed, const char *meter_id,
 /* Adds a constant flow (water meters): a leak runs day and night. Resets the
  * integration, so call it before reading. */
 void om_sim_profile_set_leak(om_sim_profile *p, double m3h);
+
+/* A leak that runs only in [from, until) (INT64_MIN: an open end). Resets
+ * the integration, so call it before reading. */
+void om_sim_profile_set_leak_window(om_sim_profile *p, double m3h, int64_t from, int64_t until);
+/* Adds a constant load (electricity meters) in [from, until): a step of
+ * the base load, day and night. Resets the integration. */
+void om_sim_profile_set_step(om_sim_profile *p, double kw, int64_t from, int64_t until);
 
 /* True during weekday working hours in the profile's zone. */
 int om_sim_profile_working(om_sim_profile *p, int64_t t_ms);

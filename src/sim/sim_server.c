@@ -125,7 +125,8 @@ static void decide(om_sim_server *srv, om_sim_device *dev, unsigned function, an
 {
     om_sim *sim = srv->sim;
     pthread_mutex_lock(&sim->lock);
-    om_sim_behaviour b = om_sim_device_behaviour(dev, function, a->address, a->n);
+    om_sim_behaviour b = om_sim_device_behaviour_at(dev, om_sim_clock_now(&sim->clock), function,
+                                                    a->address, a->n);
     a->silent = b.timeout;
     a->slow_ms = b.slow_ms;
     a->exception = b.exception;

@@ -693,3 +693,174 @@ om_http_status() {
     shift
     curl -s -o "$OM_TMP/body" -w '%{http_code}' --max-time 60 "$@" "$url"
 }
+
+# ---- alerts: a simulated office on a simulated clock, and the evaluator ----
+
+# The simulated time now (ms UTC), from a simulator's clock file.
+om_sim_now() {
+    python3 - "$1" <<'PY'
+import json, sys, time
+c = json.load(open(sys.argv[1]))
+elapsed_us = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000 - c["origin_mono_us"]
+print(int(c["start_ms"] + max(0, elapsed_us) / 1000.0 * c["speed"]))
+PY
+}
+
+# ms UTC of an ISO 8601 time.
+om_iso_ms() {
+    python3 -c 'import sys, datetime; print(int(datetime.datetime.fromisoformat(sys.argv[1].replace("Z", "+00:00")).timestamp() * 1000))' "$1"
+}
+
+# Waits (real time) until the simulated clock of CLOCK-FILE reaches ISO,
+# failing after TIMEOUT real seconds (default 120). The clock file says how
+# long that is; the time is checked once more at the end.
+om_wait_sim() {
+    local clock=$1 iso=$2 timeout=${3:-120} left
+    left=$(python3 - "$clock" "$(om_iso_ms "$iso")" <<'PY'
+import json, sys, time
+c = json.load(open(sys.argv[1]))
+now_us = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+sim_now = c["start_ms"] + max(0, now_us - c["origin_mono_us"]) / 1000.0 * c["speed"]
+held = max(0, c["origin_mono_us"] - now_us) / 1e6
+print("%.3f" % (held + max(0, int(sys.argv[2]) - sim_now) / c["speed"] / 1000.0 if c["speed"] else 1e9))
+PY
+)
+    python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)' "$left" "$timeout" ||
+        om_fail "simulated time would reach $iso in ${left}s, more than ${timeout}s"
+    sleep "$left"
+    [ "$(om_sim_now "$clock")" -ge "$(om_iso_ms "$iso")" ] || om_fail "simulated time did not reach $iso"
+}
+
+# The alerts rig: mosquitto, a copy of the test office's site file in
+# $OM_TMP/sites with a reporting policy of 15-minute polls (a gap is more
+# than six hours: at 100 000x a busy machine's hiccup of a few tens of
+# milliseconds makes the agent skip ticks, and a night judged across such
+# a hole is still judged on the counter's exact difference) and the alert
+# policy ALERTS-FILE, the aggregator, and the
+# simulator on its own clock ($OM_TMP/clock.json) from START at SPEED
+# (held 3 s, so everything is connected before time runs). Extra arguments
+# go to the simulator. Sets OM_SITE, OM_BUSES, OM_CLOCK, and everything
+# om_start_aggregator sets.
+om_start_alerts_rig() {
+    local alerts=$1 start=$2 speed=$3
+    shift 3
+    OM_BROKER_EXTRA="max_queued_messages 100000" om_start_broker
+    mkdir -p "$OM_TMP/sites"
+    cp "$OM_SOURCE_DIR/tests/data/sites/sim-office.yaml" "$OM_TMP/sites/"
+    printf 'organisation: Test\npoll_interval_s: 900\ngap_intervals: 24\n' >"$OM_TMP/sites/reporting.yaml"
+    cp "$alerts" "$OM_TMP/sites/alerts.yaml"
+    OM_SITE="$OM_TMP/sites/sim-office.yaml"
+    om_write_agg_config "$OM_TMP/agg.yaml" "$OM_BROKER_PORT" "$OM_TMP/sites"
+    om_start_aggregator "$OM_TMP/agg.yaml"
+    OM_DB="$OM_TMP/agg.db"
+    local rtu lan
+    rtu=$(om_free_port)
+    lan=$(om_free_port)
+    OM_BUSES=(--bus rs485-1=tcp:127.0.0.1:"$rtu" --bus lan=tcp:127.0.0.1:"$lan")
+    OM_CLOCK="$OM_TMP/clock.json"
+    om_start_sim --site "$OM_SITE" --catalogue "$OM_SOURCE_DIR/firmware-config/meters" \
+        "${OM_BUSES[@]}" --start "$start" --speed "$speed" --delay 3 --clock-file "$OM_CLOCK" "$@"
+}
+
+# The office's agent on the simulated clock: polls every 15 simulated
+# minutes, health every real second. BROKER-PORT (default the broker's) is
+# where it connects: an uplink of the simulator, for offline drills.
+om_start_alerts_agent() {
+    local port=${1:-$OM_BROKER_PORT}
+    OM_AGENT_INTERVALS='{counters_s: 900, instant_s: 900, health_s: 1, backoff_max_s: 2}' \
+        om_agent_config "$OM_TMP/agent.yaml" "$OM_SITE" gw1
+    sed -i "s|mqtt://127.0.0.1:$OM_BROKER_PORT|mqtt://127.0.0.1:$port|" "$OM_TMP/agent.yaml"
+    om_start_agent "$OM_TMP/agent.yaml" --sim-clock "$OM_CLOCK" "${OM_BUSES[@]}"
+}
+
+# Starts `officemeter alerts evaluate --config $OM_TMP/agg.yaml --every
+# EVERY` with extra ARGS in the background (log: $OM_TMP/alerts.log); sets
+# OM_EVAL_PID.
+om_start_alerts_eval() {
+    local every=$1
+    shift
+    "$OM_BIN/officemeter" alerts evaluate --config "$OM_TMP/agg.yaml" --every "$every" "$@" \
+        2>>"$OM_TMP/alerts.log" &
+    OM_EVAL_PID=$!
+    om_track "$OM_EVAL_PID"
+}
+
+# Every alert as JSON lines (rule, subject, fired_at, resolved_at, …) from
+# `officemeter alerts --all --format json`, oldest first. (The command
+# exits 1 while a critical alert is open: that is not a failure here.)
+om_alert_lines() {
+    local out rc=0
+    out=$("$OM_BIN/officemeter" alerts --config "$OM_TMP/agg.yaml" --all --format json "$@") || rc=$?
+    [ "$rc" -le 1 ] || om_fail "officemeter alerts exited $rc"
+    printf '%s\n' "$out" | python3 -c 'import json, sys
+for a in reversed(json.load(sys.stdin)["alerts"]):
+    print(json.dumps(a, sort_keys=True))'
+}
+
+# The alert delivery rig (real clock): mosquitto, the three-gateway office
+# of tests/data/alerts/sites/office3.yaml, the aggregator, and an alert
+# policy in which gateway_offline fires as soon as a status says offline,
+# with the extra delivery YAML lines given (webhooks, alertmanager).
+om_start_delivery_rig() {
+    OM_BROKER_EXTRA="max_queued_messages 100000" om_start_broker
+    mkdir -p "$OM_TMP/sites"
+    cp "$OM_SOURCE_DIR/tests/data/alerts/sites/office3.yaml" "$OM_TMP/sites/"
+    {
+        echo "defaults:"
+        echo "  meter_stale: {enabled: false}"
+        echo "  gateway_offline: {offline_s: 0, no_health_s: 86400}"
+        echo "delivery:"
+        echo "  retry: {min_s: 1, max_s: 2}"
+        local line
+        for line in "$@"; do echo "  $line"; done
+    } >"$OM_TMP/sites/alerts.yaml"
+    om_write_agg_config "$OM_TMP/agg.yaml" "$OM_BROKER_PORT" "$OM_TMP/sites"
+    om_start_aggregator "$OM_TMP/agg.yaml"
+    OM_DB="$OM_TMP/agg.db"
+}
+
+# om_gateway_status SITE GATEWAY online|offline: what the agent would say
+# (a birth with a health message, or its last will).
+om_gateway_status() {
+    mosquitto_pub -p "$OM_BROKER_PORT" -q 1 -r -t "officemeter/v1/$1/$2/status" \
+        -m "{\"v\":1,\"state\":\"$3\"}" || om_fail "mosquitto_pub failed"
+    if [ "$3" = online ]; then
+        mosquitto_pub -p "$OM_BROKER_PORT" -q 0 -r -t "officemeter/v1/$1/$2/health" \
+            -m "{\"v\":1,\"t\":$(date +%s%3N),\"clock_ok\":true}" || om_fail "mosquitto_pub failed"
+    fi
+}
+
+# A query on a database with the sqlite3 shell (read-only, waiting up to
+# 5 s for a writer): for loops that poll, where starting Python each time
+# would cost more than the wait.
+om_sqlite() {
+    sqlite3 -readonly -cmd '.timeout 5000' "$1" "$2"
+}
+
+# om_wait_alert RULE SUBJECT open|resolved [TIMEOUT]: until the newest
+# alert of RULE on SUBJECT is in that state.
+om_wait_alert() {
+    local rule=$1 subject=$2 state=$3 timeout=${4:-20} i
+    for i in $(seq 1 $((timeout * 10))); do
+        [ "$(om_sqlite "$OM_DB" "SELECT state FROM alerts WHERE rule = '$rule' AND subject = '$subject' ORDER BY id DESC LIMIT 1" 2>/dev/null)" = "$state" ] && return 0
+        sleep 0.1
+    done
+    om_fail "no $state $rule alert on $subject within ${timeout}s"
+}
+
+# Changes recorded for delivery (notify) so far.
+om_alert_changes() {
+    om_sqlite "$OM_DB" "SELECT count(*) FROM alert_history WHERE notify = 1"
+}
+
+# Starts webhook_sink.py on PORT recording to LOG (extra arguments: its
+# --fail-file, --hang-file); sets OM_SINK_PID.
+om_start_sink() {
+    local port=$1 log=$2 ready="$OM_TMP/sink.ready.$RANDOM"
+    shift 2
+    python3 "$OM_SOURCE_DIR/tests/integration/webhook_sink.py" --port "$port" --log "$log" \
+        --ready "$ready" "$@" 2>>"$OM_TMP/sink.log" &
+    OM_SINK_PID=$!
+    om_track "$OM_SINK_PID"
+    om_wait_file "$ready" 10 "$OM_SINK_PID"
+}

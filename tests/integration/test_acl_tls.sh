@@ -72,7 +72,8 @@ for line in open(sys.argv[1]):
 R = "officemeter/v1/"
 want = {
     "officemeter-aggregator": {("read", R + "+/+/readings"), ("read", R + "+/+/status"),
-                               ("read", R + "+/+/health"), ("write", R + "+/+/ack")},
+                               ("read", R + "+/+/health"), ("write", R + "+/+/ack"),
+                               ("write", R + "+/alerts"), ("write", R + "+/alerts/events")},
     "gw-a": {("write", R + "alpha/gw-a/readings"), ("write", R + "alpha/gw-a/status"),
              ("write", R + "alpha/gw-a/health"), ("read", R + "alpha/gw-a/ack")},
     "gw-b": {("write", R + "beta/gw-b/readings"), ("write", R + "beta/gw-b/status"),

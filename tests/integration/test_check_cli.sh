@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # machine).
 
 out=$($om check sites firmware-config 2>&1) || fail "shipped files do not pass: $out"
-grep -q '^ok: 14 meter models, [0-9]* sites, 1 factor files, 1 policy files, 1 agent configs, [0-9]* aggregator configs, [0-9]* web configs, [0-9]* bill files; 0 errors$' <<<"$out" \
+grep -q '^ok: 14 meter models, [0-9]* sites, 1 factor files, 1 policy files, 1 agent configs, [0-9]* aggregator configs, [0-9]* web configs, [0-9]* bill files, 1 alert policies; 0 errors$' <<<"$out" \
   || fail "unexpected summary: $out"
 
 # The default paths are sites and firmware-config.

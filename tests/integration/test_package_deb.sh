@@ -170,7 +170,7 @@ if [ -x "$OM_BIN/officemeter-aggregator" ]; then
         om_fail "web.yaml: aggregator_config is not the packaged aggregator.yaml"
     "$root/usr/bin/officemeter-web" --help >/dev/null || om_fail "packaged officemeter-web --help"
     for u in officemeter-aggregator.service officemeter-rollup.service officemeter-rollup.timer \
-             officemeter-web.service; do
+             officemeter-web.service officemeter-alerts.service officemeter-alerts.timer; do
         check_unit "$u"
     done
     if [ -f "$OM_SOURCE_DIR/firmware-config/aggregator/aggregator.yaml" ]; then

@@ -19,11 +19,13 @@ om_setup
 command -v systemd-analyze >/dev/null || om_fail "systemd-analyze not found (Debian package: systemd)"
 src="$OM_SOURCE_DIR/systemd"
 units=(officemeter-agent.service officemeter-aggregator.service officemeter-rollup.service
-       officemeter-rollup.timer officemeter-web.service)
+       officemeter-rollup.timer officemeter-web.service officemeter-alerts.service
+       officemeter-alerts.timer)
 declare -A binary=([officemeter-agent.service]=officemeter-agent
                    [officemeter-aggregator.service]=officemeter-aggregator
                    [officemeter-web.service]=officemeter-web
-                   [officemeter-rollup.service]=officemeter)
+                   [officemeter-rollup.service]=officemeter
+                   [officemeter-alerts.service]=officemeter)
 
 om_log "the contract's command lines"
 grep -qx 'ExecStart=/usr/bin/officemeter-agent --config /etc/officemeter/agent.yaml' \
@@ -34,6 +36,8 @@ grep -qx 'ExecStart=/usr/bin/officemeter rollup --config /etc/officemeter/aggreg
     "$src/officemeter-rollup.service" || om_fail "rollup ExecStart differs"
 grep -qx 'ExecStart=/usr/bin/officemeter-web --config /etc/officemeter/web.yaml' \
     "$src/officemeter-web.service" || om_fail "web ExecStart differs"
+grep -qx 'ExecStart=/usr/bin/officemeter alerts evaluate --config /etc/officemeter/aggregator.yaml' \
+    "$src/officemeter-alerts.service" || om_fail "alerts ExecStart differs"
 
 om_log "rendering the units against $OM_BIN"
 to_verify=()
@@ -52,9 +56,11 @@ for u in "${units[@]}"; do
         # The timer needs its service; both wait for the CLI.
         echo "SKIP: $u: $OM_BIN/$b not built"
         [ "$u" = officemeter-rollup.service ] && skip_timer=1
+        [ "$u" = officemeter-alerts.service ] && skip_alerts_timer=1
         continue
     fi
     [ "$u" = officemeter-rollup.timer ] && [ -n "${skip_timer:-}" ] && continue
+    [ "$u" = officemeter-alerts.timer ] && [ -n "${skip_alerts_timer:-}" ] && continue
     to_verify+=("$OM_TMP/units/$u")
 done
 [ ${#to_verify[@]} -gt 0 ] || om_fail "no unit could be verified (nothing built in $OM_BIN?)"
@@ -126,6 +132,9 @@ prop "$src/officemeter-agent.service" DeviceAllow | grep -qx 'char-ttyUSB rw' \
 [ "$(prop "$src/officemeter-rollup.timer" OnCalendar)" = '*-*-01 02:30:00' ] \
     || om_fail "timer: not on the 1st at 02:30"
 [ "$(prop "$src/officemeter-rollup.timer" Persistent)" = true ] || om_fail "timer: not persistent"
+[ "$(prop "$src/officemeter-alerts.service" Type)" = oneshot ] || om_fail "alerts: not oneshot"
+[ "$(prop "$src/officemeter-alerts.service" User)" = officemeter ] || om_fail "alerts: not run as officemeter"
+[ "$(prop "$src/officemeter-alerts.timer" OnUnitActiveSec)" = 1min ] || om_fail "alerts timer: not every minute"
 next=$(systemd-analyze calendar --iterations=2 '*-*-01 02:30:00' | sed -n 's/.*Next elapse: *//p;s/.*Iter. #2: *//p')
 echo "timer elapses: $(echo "$next" | tr '\n' ';')" >&2
 echo "$next" | grep -q -- '-01 02:30:00' || om_fail "timer does not elapse on the 1st at 02:30"

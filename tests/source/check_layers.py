@@ -31,7 +31,7 @@ THIRD_PARTY = {
     'sqlite3.h': 'sqlite', 'jansson.h': 'jansson', 'yaml.h': 'yaml',
     'MQTTAsync.h': 'paho', 'MQTTClient.h': 'paho', 'xlsxwriter.h': 'xlsxwriter',
     'microhttpd.h': 'microhttpd', 'libpq-fe.h': 'pq', 'crypt.h': 'crypt',
-    'nettle/sha2.h': 'nettle', 'zip.h': 'zip',
+    'nettle/sha2.h': 'nettle', 'zip.h': 'zip', 'curl/curl.h': 'curl',
 }
 INCLUDE_RX = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 

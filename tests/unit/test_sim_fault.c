@@ -12,6 +12,7 @@
 
 #include "officemeter/config/site.h"
 #include "sim_fault.h"
+#include "testutil.h"
 
 static void parse_ok(const char *text, const char *meter, om_sim_faults *f)
 {
@@ -81,11 +82,69 @@ static void test_errors(void **state)
     }
 }
 
+/* The faults that drill alerts: from a time, and until another. */
+static void test_timed_modes(void **state)
+{
+    (void)state;
+    om_sim_faults f;
+    om_sim_faults_init(&f);
+    parse_ok("w=leak:0.2@2024-01-05T12:00:00Z/2024-01-10T12:00:00Z", "w", &f);
+    assert_true(f.leak_m3h == 0.2);
+    assert_int_equal(f.leak_from, om_test_iso("2024-01-05T12:00:00Z"));
+    assert_int_equal(f.leak_until, om_test_iso("2024-01-10T12:00:00Z"));
+    parse_ok("main=baseload:6@2024-01-20T00:00:00Z", "main", &f);
+    assert_true(f.step_kw == 6.0);
+    assert_int_equal(f.step_from, om_test_iso("2024-01-20T00:00:00Z"));
+    assert_int_equal(f.step_until, OM_TIME_NONE);
+    parse_ok("lifts=timeout@2024-01-08T03:00:00Z/2024-01-08T06:00:00Z", "lifts", &f);
+    assert_false(f.timeout);
+    assert_true(om_sim_fault_window(f.timeout_from, f.timeout_until, om_test_iso("2024-01-08T03:00:00Z")));
+    assert_false(om_sim_fault_window(f.timeout_from, f.timeout_until, om_test_iso("2024-01-08T06:00:00Z")));
+    parse_ok("gw1=offline@2024-01-08T09:00:00Z", "gw1", &f);
+    assert_true(f.offline);
+    char text[512];
+    om_sim_faults_describe(&f, text, sizeof text);
+    assert_string_equal(text, "leak:0.2@2024-01-05T12:00:00.000Z/2024-01-10T12:00:00.000Z, "
+                              "baseload:6@2024-01-20T00:00:00.000Z, "
+                              "timeout@2024-01-08T03:00:00.000Z/2024-01-08T06:00:00.000Z, "
+                              "offline@2024-01-08T09:00:00.000Z");
+    /* The existing modes keep their meaning: a leak without a time runs always. */
+    om_sim_faults_init(&f);
+    parse_ok("w=leak:0.35", "w", &f);
+    assert_int_equal(f.leak_from, OM_TIME_NONE);
+    assert_int_equal(f.leak_until, OM_TIME_NONE);
+
+    static const struct {
+        const char *text;
+        const char *says;
+    } bad[] = {
+        {"w=leak:0.2@soon", "bad time 'soon'"},
+        {"w=leak:0.2@2024-01-10T00:00:00Z/2024-01-05T00:00:00Z", "the end is not after the start"},
+        {"m=baseload:0", "bad base load step"},
+        {"m=baseload:x@2024-01-01T00:00:00Z", "bad base load step 'x'"},
+        {"m=timeout@", "bad time"},
+        {"g=offline@2024-01-01", ""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char id[64], err[512] = "";
+        om_sim_faults_init(&f);
+        int rc = om_sim_fault_parse(bad[i].text, id, sizeof id, &f, err, sizeof err);
+        if (!bad[i].says[0]) {
+            assert_int_equal(rc, 0); /* a bare date is midnight UTC: accepted */
+            continue;
+        }
+        assert_int_equal(rc, -1);
+        if (strstr(err, bad[i].says) == NULL)
+            fail_msg("'%s': got '%s', expected it to say '%s'", bad[i].text, err, bad[i].says);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_modes),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_timed_modes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

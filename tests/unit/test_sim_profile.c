@@ -147,6 +147,34 @@ static void test_leak_flows_at_night(void **state)
     om_test_assert_near(om_sim_profile_consumed(&p, om_test_iso("2024-03-04T06:00:00Z")), 1.5);
 }
 
+static void test_leak_and_step_windows(void **state)
+{
+    (void)state;
+    om_sim_profile p;
+    init(&p, 1, "water", OM_UTILITY_WATER, OM_ROLE_MAIN, "2024-03-04T00:00:00Z");
+    om_sim_profile_set_leak_window(&p, 0.25, om_test_iso("2024-03-04T02:00:00Z"),
+                                   om_test_iso("2024-03-04T04:00:00Z"));
+    assert_true(om_sim_profile_rate(&p, om_test_iso("2024-03-04T01:59:00Z")) == 0.0);
+    om_test_assert_near(om_sim_profile_rate(&p, om_test_iso("2024-03-04T02:00:00Z")), 0.25);
+    assert_true(om_sim_profile_rate(&p, om_test_iso("2024-03-04T04:00:00Z")) == 0.0);
+    /* Two leaking hours in the night: half a cubic metre. */
+    om_test_assert_near(om_sim_profile_consumed(&p, om_test_iso("2024-03-04T06:00:00Z")), 0.5);
+
+    om_sim_profile e, f;
+    init(&e, 2, "main", OM_UTILITY_ELECTRICITY, OM_ROLE_MAIN, "2024-03-04T00:00:00Z");
+    init(&f, 2, "main", OM_UTILITY_ELECTRICITY, OM_ROLE_MAIN, "2024-03-04T00:00:00Z");
+    om_sim_profile_set_step(&f, 8.0, om_test_iso("2024-03-04T01:00:00Z"), INT64_MIN);
+    /* The same load, 8 kW more from 01:00 on, day and night. */
+    assert_true(om_sim_profile_rate(&f, om_test_iso("2024-03-04T00:30:00Z")) ==
+                om_sim_profile_rate(&e, om_test_iso("2024-03-04T00:30:00Z")));
+    om_test_assert_near(om_sim_profile_rate(&f, om_test_iso("2024-03-04T02:30:00Z")) -
+                            om_sim_profile_rate(&e, om_test_iso("2024-03-04T02:30:00Z")), 8.0);
+    om_test_assert_near(om_sim_profile_rate(&f, om_test_iso("2024-03-04T12:00:00Z")) -
+                            om_sim_profile_rate(&e, om_test_iso("2024-03-04T12:00:00Z")), 8.0);
+    int64_t end = om_test_iso("2024-03-04T06:00:00Z");
+    om_test_assert_near(om_sim_profile_consumed(&f, end) - om_sim_profile_consumed(&e, end), 40.0);
+}
+
 static void test_counter_monotonic_and_integrates_rate(void **state)
 {
     (void)state;
@@ -241,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_voltages_near_230),
         cmocka_unit_test(test_water_zero_at_night_and_weekend),
         cmocka_unit_test(test_leak_flows_at_night),
+        cmocka_unit_test(test_leak_and_step_windows),
         cmocka_unit_test(test_counter_monotonic_and_integrates_rate),
         cmocka_unit_test(test_counter_does_not_depend_on_read_pattern),
         cmocka_unit_test(test_pulse_conversion_exact),

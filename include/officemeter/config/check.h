@@ -6,6 +6,8 @@
  * means the same thing everywhere. Files are told apart by place and
  * content: *.yaml under a folder named meters/ are meter models;
  * emission-factors.yaml and reporting.yaml are the factor set and policy;
+ * alerts.yaml is the alert policy (checked against the site files checked
+ * with it);
  * a file with a root key `site_file` is an agent config (checked with the
  * site file it names); one with a root key `sites_dir` or `database` is an
  * aggregator config (checked with the folders it names); any other *.yaml
@@ -30,6 +32,7 @@ typedef struct {
     size_t aggregator_files; /* root key `sites_dir` or `database` */
     size_t bill_files;       /* bills/SITE.csv */
     size_t web_files;        /* root key `aggregator_config`, `listen` or `users_file` */
+    size_t alert_files;      /* alerts.yaml */
     size_t skipped; /* *.yaml of no known kind */
 } om_check_stats;
 

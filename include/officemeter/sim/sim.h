@@ -34,8 +34,11 @@ typedef struct {
     size_t nsites;
     const om_bus_override *overrides;
     size_t noverrides;
-    const char *const *faults; /* "METER=MODE" */
+    const char *const *faults; /* "METER=MODE" (or "GATEWAY=offline@…") */
     size_t nfaults;
+    const char *const *uplinks; /* "GATEWAY=tcp:HOST:PORT": relay that gateway's MQTT */
+    size_t nuplinks;
+    const char *broker;         /* "HOST:PORT" the uplinks relay to */
     int64_t start_ms;
     double speed;
     double delay_s; /* simulated time stands at start_ms this long first */

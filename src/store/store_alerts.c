@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * store_alerts.c - the alert tables: creating them, the evaluator's reads
+ * of the store's own tables (meters, gateways, reject counts, readings),
+ * and the rules' saved states.
+ *
+ * The reads go straight to the store's tables, as the rollup's do: the
+ * readings through their primary key (meter, quantity, t), a gateway's
+ * latest health through SQLite's JSON functions (the aggregator stored it
+ * only after checking it is a JSON object). Every statement of the alert
+ * side is prepared once, here.
+ */
+#include "store_alert_private.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "officemeter/base/array.h"
+#include "officemeter/sql/sql.h"
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS alert_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY, site TEXT NOT NULL,"
+    "  rule TEXT NOT NULL, subject TEXT NOT NULL, gateway INTEGER NOT NULL,"
+    "  severity TEXT NOT NULL, state TEXT NOT NULL, fired_at INTEGER NOT NULL,"
+    "  detected_at INTEGER NOT NULL, resolved_at INTEGER, resolved_detected_at INTEGER,"
+    "  summary TEXT NOT NULL, evidence TEXT, changes INTEGER NOT NULL DEFAULT 0,"
+    "  acked_by TEXT, acked_at INTEGER, ack_note TEXT);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS alerts_open ON alerts(site, rule, subject)"
+    "  WHERE state = 'open';"
+    "CREATE INDEX IF NOT EXISTS alerts_site ON alerts(site, id);"
+    "CREATE TABLE IF NOT EXISTS alert_history(id INTEGER PRIMARY KEY, alert INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL, change TEXT NOT NULL, t INTEGER NOT NULL,"
+    "  recorded INTEGER NOT NULL, who TEXT, note TEXT, summary TEXT NOT NULL, evidence TEXT,"
+    "  notify INTEGER NOT NULL, body TEXT NOT NULL, UNIQUE(alert, seq));"
+    "CREATE TABLE IF NOT EXISTS alert_silences(id INTEGER PRIMARY KEY, site TEXT NOT NULL,"
+    "  subject TEXT, rule TEXT, until INTEGER NOT NULL, who TEXT NOT NULL, note TEXT,"
+    "  created INTEGER NOT NULL, ended INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS alert_rule_state(site TEXT NOT NULL, rule TEXT NOT NULL,"
+    "  subject TEXT NOT NULL, state TEXT NOT NULL, updated INTEGER NOT NULL,"
+    "  PRIMARY KEY(site, rule, subject)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS alert_targets(target TEXT PRIMARY KEY, upto INTEGER NOT NULL,"
+    "  failures INTEGER NOT NULL, next_try INTEGER NOT NULL, last_error TEXT,"
+    "  last_attempt INTEGER, last_success INTEGER) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS alert_published(site TEXT PRIMARY KEY, digest TEXT NOT NULL,"
+    "  t INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO alert_meta(key, value) VALUES ('schema', '1');"
+    "INSERT OR IGNORE INTO alert_meta(key, value) VALUES ('instance', lower(hex(randomblob(8))));";
+
+/* The columns of an alert record, in the order alertdb_read_record takes. */
+#define ALERT_COLS                                                                             \
+    "a.id, a.site, a.rule, a.subject, a.gateway, a.severity, a.state, a.fired_at, "            \
+    "a.detected_at, coalesce(a.resolved_at, 0), coalesce(a.resolved_detected_at, 0), "         \
+    "a.summary, a.evidence, a.changes, a.acked_by, coalesce(a.acked_at, 0), a.ack_note, "      \
+    "coalesce((SELECT max(s.until) FROM alert_silences s WHERE s.site = a.site AND "          \
+    "(s.subject IS NULL OR s.subject = a.subject) AND (s.rule IS NULL OR s.rule = a.rule) "    \
+    "AND s.until > ?9), 0)"
+#define CHANGE_COLS                                                                            \
+    "h.id, h.alert, h.seq, h.change, h.t, h.recorded, h.who, h.note, h.summary, h.evidence, "  \
+    "h.notify, a.severity, a.site, h.body"
+
+static const char *const queries[A__COUNT] = {
+    [A_METER_FACTS] = "SELECT coalesce(first_t, 0), coalesce(last_t, 0) FROM meters "
+                      "WHERE site = ?1 AND meter = ?2",
+    [A_GATEWAY_FACTS] =
+        "SELECT coalesce(state, ''), coalesce(state_t, 0), coalesce(last_seen, 0), "
+        "coalesce(health_t, 0), coalesce(outbox_depth, -1), "
+        "CASE WHEN json_valid(health) THEN json_extract(health, '$.t') END, "
+        "CASE WHEN json_valid(health) THEN json_extract(health, '$.clock_ok') END "
+        "FROM gateways WHERE site = ?1 AND gateway = ?2",
+    [A_REJECTS] = "SELECT coalesce(sum(count), 0) FROM reject_counts WHERE site = ?1 AND "
+                  "gateway = ?2",
+    [A_METER_ID] = "SELECT id FROM meters WHERE site = ?1 AND meter = ?2",
+    [A_BEFORE] = "SELECT t, value FROM readings WHERE meter = ?1 AND quantity = ?2 AND t < ?3 "
+                 "ORDER BY t DESC LIMIT ?4",
+    [A_FROM] = "SELECT t, value FROM readings WHERE meter = ?1 AND quantity = ?2 AND t >= ?3 "
+               "ORDER BY t",
+    [A_STATE_GET] = "SELECT state FROM alert_rule_state WHERE site = ?1 AND rule = ?2 AND "
+                    "subject = ?3",
+    [A_STATE_PUT] = "INSERT INTO alert_rule_state(site, rule, subject, state, updated) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(site, rule, subject) DO UPDATE SET "
+                    "state = excluded.state, updated = excluded.updated",
+    [A_FIND_OPEN] = "SELECT " ALERT_COLS " FROM alerts a WHERE a.site = ?1 AND a.rule = ?2 AND "
+                    "a.subject = ?3 AND a.state = 'open'",
+    [A_GET] = "SELECT " ALERT_COLS " FROM alerts a WHERE a.id = ?1",
+    [A_INSERT] = "INSERT INTO alerts(site, rule, subject, gateway, severity, state, fired_at, "
+                 "detected_at, summary, evidence) VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, "
+                 "?8, ?9)",
+    [A_RESOLVE] = "UPDATE alerts SET state = 'resolved', resolved_at = ?2, "
+                  "resolved_detected_at = ?3, summary = ?4, evidence = ?5 WHERE id = ?1 AND "
+                  "state = 'open'",
+    [A_ACK] = "UPDATE alerts SET acked_by = ?2, acked_at = ?3, ack_note = ?4 WHERE id = ?1",
+    [A_BUMP] = "UPDATE alerts SET changes = changes + 1 WHERE id = ?1",
+    [A_HISTORY_ADD] = "INSERT INTO alert_history(alert, seq, change, t, recorded, who, note, "
+                      "summary, evidence, notify, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                      "?9, ?10, ?11)",
+    [A_HISTORY] = "SELECT " CHANGE_COLS " FROM alert_history h JOIN alerts a ON a.id = h.alert "
+                  "WHERE h.alert = ?1 ORDER BY h.seq",
+    [A_AFTER] = "SELECT " CHANGE_COLS " FROM alert_history h JOIN alerts a ON a.id = h.alert "
+                "WHERE h.id > ?1 ORDER BY h.id LIMIT ?2",
+    [A_LAST] = "SELECT coalesce(max(id), 0) FROM alert_history",
+    [A_SILENCE_ADD] = "INSERT INTO alert_silences(site, subject, rule, until, who, note, created) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [A_SILENCED_UNTIL] = "SELECT coalesce(max(until), 0) FROM alert_silences WHERE site = ?1 AND "
+                         "(subject IS NULL OR subject = ?2) AND (rule IS NULL OR rule = ?3) AND "
+                         "until > ?4",
+    [A_SILENCES_DUE] = "SELECT id, site, subject, rule FROM alert_silences WHERE ended = 0 AND "
+                       "until <= ?1 ORDER BY id",
+    [A_SILENCE_END] = "UPDATE alert_silences SET ended = 1 WHERE id = ?1",
+    [A_SILENCES] = "SELECT id, site, coalesce(subject, ''), coalesce(rule, ''), until, who, "
+                   "coalesce(note, ''), created, ended FROM alert_silences WHERE ?1 OR ended = 0 "
+                   "ORDER BY id",
+    [A_OPEN_COVERED] = "SELECT id, subject, rule FROM alerts WHERE state = 'open' AND site = ?1 "
+                       "AND (?2 IS NULL OR subject = ?2) AND (?3 IS NULL OR rule = ?3) "
+                       "ORDER BY id",
+    [A_TARGET_GET] = "SELECT upto, failures, next_try, coalesce(last_error, ''), "
+                     "coalesce(last_attempt, 0), coalesce(last_success, 0) FROM alert_targets "
+                     "WHERE target = ?1",
+    [A_TARGET_PUT] = "INSERT INTO alert_targets(target, upto, failures, next_try, last_error, "
+                     "last_attempt, last_success) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                     "ON CONFLICT(target) DO UPDATE SET upto = excluded.upto, "
+                     "failures = excluded.failures, next_try = excluded.next_try, "
+                     "last_error = excluded.last_error, last_attempt = excluded.last_attempt, "
+                     "last_success = excluded.last_success",
+    [A_TARGETS] = "SELECT target, upto, failures, next_try, coalesce(last_error, ''), "
+                  "coalesce(last_attempt, 0), coalesce(last_success, 0) FROM alert_targets "
+                  "ORDER BY target",
+    [A_PUB_GET] = "SELECT digest FROM alert_published WHERE site = ?1",
+    [A_PUB_PUT] = "INSERT INTO alert_published(site, digest, t) VALUES (?1, ?2, ?3) "
+                  "ON CONFLICT(site) DO UPDATE SET digest = excluded.digest, t = excluded.t",
+};
+
+/* ---- helpers -------------------------------------------------------------------- */
+
+int alertdb_fail(om_alertdb *db, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(db->err, sizeof db->err, "%s: %s: %s", om_store_path(db->st), what,
+             sqlite3_errmsg(db->st->db));
+    return -1;
+}
+
+sqlite3_stmt *alertdb_q(om_alertdb *db, int which)
+{
+    sqlite3_stmt *s = db->q[which];
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+}
+
+int alertdb_done(om_alertdb *db, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : alertdb_fail(db, "%s", what);
+}
+
+const char *alertdb_text(sqlite3_stmt *s, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(s, col);
+    return t ? t : "";
+}
+
+const char *om_alertdb_errmsg(const om_alertdb *db)
+{
+    return db ? db->err : "out of memory";
+}
+
+const char *om_alertdb_instance(const om_alertdb *db)
+{
+    return db->instance;
+}
+
+/* ---- opening -------------------------------------------------------------------- */
+
+static bool has_tables(sqlite3 *sdb)
+{
+    int64_t found = 0;
+    return om_sql_int(sdb, "SELECT count(*) FROM sqlite_master WHERE name = 'alert_meta'",
+                      &found) == 0 && found > 0;
+}
+
+static int check_meta(om_alertdb *db)
+{
+    int64_t version;
+    if (om_sql_int(db->st->db, "SELECT CAST(value AS INTEGER) FROM alert_meta WHERE key = 'schema'",
+                   &version) < 0)
+        return alertdb_fail(db, "alert tables");
+    if (version != OM_ALERTDB_SCHEMA) {
+        snprintf(db->err, sizeof db->err,
+                 "%s: alert tables are version %lld, this program needs %d%s",
+                 om_store_path(db->st), (long long)version, OM_ALERTDB_SCHEMA,
+                 version > OM_ALERTDB_SCHEMA ? "; upgrade officemeter" : "");
+        return -1;
+    }
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db->st->db, "SELECT value FROM alert_meta WHERE key = 'instance'", -1,
+                           &s, NULL) != SQLITE_OK)
+        return alertdb_fail(db, "alert tables");
+    if (sqlite3_step(s) == SQLITE_ROW)
+        snprintf(db->instance, sizeof db->instance, "%s", alertdb_text(s, 0));
+    sqlite3_finalize(s);
+    return 0;
+}
+
+om_alertdb *om_alertdb_open(om_store *st, bool *missing, char *err, size_t errlen)
+{
+    if (missing)
+        *missing = false;
+    om_alertdb *db = calloc(1, sizeof *db);
+    if (!db) {
+        snprintf(err, errlen, "%s: out of memory", om_store_path(st));
+        return NULL;
+    }
+    db->st = st;
+    if (!has_tables(st->db)) {
+        if (st->readonly) {
+            if (missing)
+                *missing = true;
+            snprintf(db->err, sizeof db->err, "%s: no alerts yet (officemeter alerts evaluate "
+                     "has not run on it)", om_store_path(st));
+            goto fail;
+        }
+        char msg[512];
+        if (om_sql_exec(st->db, schema_sql, "creating the alert tables", msg, sizeof msg) < 0) {
+            snprintf(db->err, sizeof db->err, "%s: %s", om_store_path(st), msg);
+            goto fail;
+        }
+    }
+    if (check_meta(db) < 0)
+        goto fail;
+    size_t failed;
+    if (om_sql_prepare_all(st->db, queries, A__COUNT, db->q, &failed) < 0) {
+        alertdb_fail(db, "preparing %.120s", queries[failed]);
+        goto fail;
+    }
+    return db;
+fail:
+    snprintf(err, errlen, "%s", db->err);
+    om_alertdb_close(db);
+    return NULL;
+}
+
+void om_alertdb_close(om_alertdb *db)
+{
+    if (!db)
+        return;
+    om_sql_finalize_all(db->q, A__COUNT);
+    free(db);
+}
+
+/* ---- savepoints --------------------------------------------------------------------- */
+
+int om_alertdb_savepoint(om_alertdb *db)
+{
+    return sqlite3_exec(db->st->db, "SAVEPOINT alert_site", NULL, NULL, NULL) == SQLITE_OK
+               ? 0
+               : alertdb_fail(db, "savepoint");
+}
+
+int om_alertdb_release(om_alertdb *db)
+{
+    return sqlite3_exec(db->st->db, "RELEASE alert_site", NULL, NULL, NULL) == SQLITE_OK
+               ? 0
+               : alertdb_fail(db, "release");
+}
+
+void om_alertdb_rollback_to(om_alertdb *db)
+{
+    sqlite3_exec(db->st->db, "ROLLBACK TO alert_site; RELEASE alert_site", NULL, NULL, NULL);
+}
+
+/* ---- the evaluator's reads ---------------------------------------------------------- */
+
+int om_alertdb_meter_facts(om_alertdb *db, const char *site, const char *meter,
+                           om_alert_meter_facts *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = alertdb_q(db, A_METER_FACTS);
+    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, meter, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        out->first_t = sqlite3_column_int64(s, 0);
+        out->last_t = sqlite3_column_int64(s, 1);
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : alertdb_fail(db, "meter %s/%s", site, meter);
+}
+
+int om_alertdb_gateway_facts(om_alertdb *db, const char *site, const char *gateway,
+                             om_alert_gateway_facts *out)
+{
+    memset(out, 0, sizeof *out);
+    out->outbox_depth = -1;
+    out->clock_ok = -1;
+    sqlite3_stmt *s = alertdb_q(db, A_GATEWAY_FACTS);
+    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, gateway, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        out->known = true;
+        snprintf(out->state, sizeof out->state, "%s", alertdb_text(s, 0));
+        out->state_t = sqlite3_column_int64(s, 1);
+        out->last_seen = sqlite3_column_int64(s, 2);
+        out->health_t = sqlite3_column_int64(s, 3);
+        out->outbox_depth = sqlite3_column_int64(s, 4);
+        if (sqlite3_column_type(s, 5) == SQLITE_INTEGER)
+            out->health_sent_t = sqlite3_column_int64(s, 5);
+        if (sqlite3_column_type(s, 6) == SQLITE_INTEGER)
+            out->clock_ok = sqlite3_column_int(s, 6) != 0;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return alertdb_fail(db, "gateway %s/%s", site, gateway);
+    s = alertdb_q(db, A_REJECTS);
+    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, gateway, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        out->rejects = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : alertdb_fail(db, "rejects of %s/%s", site, gateway);
+}
+
+typedef struct {
+    om_sample *v;
+    size_t n, cap;
+} sample_buf;
+
+static int collect(om_alertdb *db, sqlite3_stmt *s, sample_buf *b)
+{
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        om_sample *grown = om_grow(b->v, &b->cap, b->n, sizeof *grown);
+        if (!grown) {
+            sqlite3_reset(s);
+            snprintf(db->err, sizeof db->err, "%s: out of memory", om_store_path(db->st));
+            return -1;
+        }
+        b->v = grown;
+        b->v[b->n++] = (om_sample){sqlite3_column_int64(s, 0), sqlite3_column_double(s, 1)};
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : alertdb_fail(db, "reading readings");
+}
+
+int om_alertdb_counter(om_alertdb *db, const char *site, const char *meter, om_quantity q,
+                       int64_t from, unsigned context, om_sample **samples, size_t *n)
+{
+    *samples = NULL;
+    *n = 0;
+    int64_t qid = db->st->qid[q];
+    sqlite3_stmt *s = alertdb_q(db, A_METER_ID);
+    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, meter, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    int64_t mid = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return alertdb_fail(db, "meter %s/%s", site, meter);
+    if (mid == 0 || qid == 0)
+        return 0;
+    sample_buf b = {0};
+    s = alertdb_q(db, A_BEFORE);
+    sqlite3_bind_int64(s, 1, mid);
+    sqlite3_bind_int64(s, 2, qid);
+    sqlite3_bind_int64(s, 3, from);
+    sqlite3_bind_int64(s, 4, context);
+    if (collect(db, s, &b) < 0)
+        goto fail;
+    /* Those came newest first. */
+    for (size_t i = 0; i < b.n / 2; i++) {
+        om_sample tmp = b.v[i];
+        b.v[i] = b.v[b.n - 1 - i];
+        b.v[b.n - 1 - i] = tmp;
+    }
+    s = alertdb_q(db, A_FROM);
+    sqlite3_bind_int64(s, 1, mid);
+    sqlite3_bind_int64(s, 2, qid);
+    sqlite3_bind_int64(s, 3, from);
+    if (collect(db, s, &b) < 0)
+        goto fail;
+    *samples = b.v;
+    *n = b.n;
+    return 0;
+fail:
+    free(b.v);
+    return -1;
+}
+
+/* ---- rule states ---------------------------------------------------------------- */
+
+int om_alertdb_state_get(om_alertdb *db, const char *site, om_alert_rule rule,
+                         const char *subject, om_alert_state *state, bool *found)
+{
+    memset(state, 0, sizeof *state);
+    *found = false;
+    sqlite3_stmt *s = alertdb_q(db, A_STATE_GET);
+    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, om_alert_rule_name(rule), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, subject, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        /* A state that does not parse starts afresh (as if never run). */
+        *found = om_alert_state_parse(alertdb_text(s, 0), state) == 0;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : alertdb_fail(db, "rule state");
+}
+
+int om_alertdb_state_put(om_alertdb *db, const char *site, om_alert_rule rule,
+                         const char *subject, const om_alert_state *state, int64_t now)
+{
+    char *text = om_alert_state_json(state);
+    if (!text) {
+        snprintf(db->err, sizeof db->err, "%s: out of memory", om_store_path(db->st));
+        return -1;
+    }
+    sqlite3_stmt *s = alertdb_q(db, A_STATE_PUT);
+    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, om_alert_rule_name(rule), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, subject, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 5, now);
+    free(text);
+    return alertdb_done(db, s, "saving a rule state");
+}
