@@ -208,6 +208,7 @@ static om_bus_worker **make_workers(om_agent *a, size_t *n, char *err, size_t er
             .schedule = {.counters_ms = (int64_t)iv->counters_s * 1000,
                          .instant_ms = (int64_t)iv->instant_s * 1000},
             .backoff_max_ms = (int64_t)iv->backoff_max_s * 1000,
+            .resume_after_ms = a->resume_after_ms,
             .sink = om_pollq_sink,
             .cycle_end = om_pollq_cycle_end,
             .sink_ctx = &a->q,
@@ -335,6 +336,13 @@ int om_agent_start_workers(om_agent *a, char *err, size_t errlen)
 
 static void agent_stop_workers(om_agent *a)
 {
+    /* The last tick any bus ran: the workers of a reload resume after it. */
+    for (size_t i = 0; i < a->nworkers; i++) {
+        om_bus_stats st;
+        om_bus_worker_stats(a->workers[i], &st);
+        if (st.last_tick_ms > a->resume_after_ms)
+            a->resume_after_ms = st.last_tick_ms;
+    }
     om_tcp_mux_free(a->tcp_mux); /* its polls in flight end first */
     a->tcp_mux = NULL;
     for (size_t i = 0; i < a->nworkers; i++)
@@ -612,10 +620,11 @@ static int agent_reload(om_agent *a)
      * poll) and store what they produced before the swap. */
     agent_stop_workers(a);
     om_agent_store_polls(a);
+    /* The old connection says goodbye on the old topics; it is stopped
+     * (which may take seconds) only once the new workers poll again. */
     om_mqtt *old_mq = NULL;
     if (mq) {
         om_agent_publish_offline(a);
-        om_mqtt_stop(a->mq, 2000);
         old_mq = a->mq;
         a->mq = mq;
     }
@@ -631,13 +640,14 @@ static int agent_reload(om_agent *a)
     use_topics(a, &topics);
     om_outbox_set_resend_ms(a->ob, (int64_t)a->setup.cfg.delivery.resend_after_s * 1000);
     apply_log_level(a);
+    if (om_agent_start_workers(a, err, sizeof err) < 0)
+        om_log(OM_LOG_ERROR, "after reload: %s", err);
     if (mq) {
+        om_mqtt_stop(old_mq, 2000);
         if (om_mqtt_start(a->mq) < 0)
             om_log(OM_LOG_ERROR, "after reload: cannot start the MQTT connection");
         warn_insecure(a);
     }
-    if (om_agent_start_workers(a, err, sizeof err) < 0)
-        om_log(OM_LOG_ERROR, "after reload: %s", err);
     /* Freed last: with the new client connecting, paho keeps its threads
      * instead of stopping them (up to a second or two, their timer slack
      * included) while the workers wait to be started. */

@@ -70,6 +70,7 @@ typedef struct om_agent {
     om_bus_worker **workers;
     size_t nworkers;
     struct om_tcp_mux *tcp_mux;    /* drives the Modbus TCP buses' workers */
+    int64_t resume_after_ms;       /* the last tick before a reload restarted the workers */
     om_pollq q;
     om_held_polls held;            /* while the outbox cannot store (heldpolls.h) */
     bool store_failing;            /* logged: the outbox cannot store */

@@ -491,7 +491,7 @@ static void *worker_main(void *arg)
 {
     om_bus_worker *w = arg;
     const om_schedule *s = &w->cfg.schedule;
-    int64_t tick = om_schedule_next(s, om_clock_wall_ms());
+    int64_t tick = om_schedule_first(s, w->cfg.resume_after_ms, om_clock_wall_ms());
     while (wait_tick(w, tick)) {
         om_bus_worker_cycle(w, tick, om_schedule_counters_due(s, tick),
                             om_schedule_instant_due(s, tick), false);

@@ -44,6 +44,7 @@ typedef struct {
     const om_plan_options *plan; /* NULL: defaults */
     om_schedule schedule;
     int64_t backoff_max_ms;
+    int64_t resume_after_ms; /* the last tick of the workers this one replaces; 0: none */
     om_poll_sink_fn sink;
     void (*cycle_end)(void *sink_ctx); /* after each cycle's last poll; may be NULL */
     void *sink_ctx;

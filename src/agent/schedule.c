@@ -30,6 +30,15 @@ bool om_schedule_instant_due(const om_schedule *s, int64_t tick_ms)
     return tick_ms % s->instant_ms == 0;
 }
 
+int64_t om_schedule_first(const om_schedule *s, int64_t resume_ms, int64_t now_ms)
+{
+    int64_t next = om_schedule_next(s, now_ms);
+    if (resume_ms <= 0)
+        return next;
+    int64_t missed = om_schedule_next(s, resume_ms);
+    return missed <= now_ms && om_schedule_next(s, missed) == next ? missed : next;
+}
+
 uint64_t om_schedule_missed(const om_schedule *s, int64_t from_ms, int64_t to_ms)
 {
     uint64_t n = 0;

@@ -27,6 +27,11 @@ int64_t om_schedule_next(const om_schedule *s, int64_t t_ms);
 /* What a tick reads. */
 bool om_schedule_counters_due(const om_schedule *s, int64_t tick_ms);
 bool om_schedule_instant_due(const om_schedule *s, int64_t tick_ms);
+/* The first tick a worker starting at now_ms runs. resume_ms > 0 is the
+ * last tick the workers it replaces ran (a reload): the tick after it is
+ * run at once when it is the only one missed, so that a reload landing on
+ * a tick does not leave a hole of one interval in the readings. */
+int64_t om_schedule_first(const om_schedule *s, int64_t resume_ms, int64_t now_ms);
 /* Ticks in (from_ms, to_ms] that were missed (a cycle that overran). */
 uint64_t om_schedule_missed(const om_schedule *s, int64_t from_ms, int64_t to_ms);
 

@@ -579,7 +579,8 @@ static void *mux_main(void *arg)
 {
     om_tcp_mux *mx = arg;
     const om_schedule *sched = &mx->slots[0].w->cfg.schedule;
-    int64_t tick = om_schedule_next(sched, om_clock_wall_ms());
+    int64_t tick = om_schedule_first(sched, mx->slots[0].w->cfg.resume_after_ms,
+                                     om_clock_wall_ms());
     /* Every slot is done whenever the thread waits here. */
     while (wait_tick(mx, tick)) {
         tick = on_tick(mx, sched, tick);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_agent_schedule.c - wall-clock aligned ticks, what each tick reads,
- * missed ticks, dead-meter backoff, and the clock plausibility check.
+ * missed ticks, the first tick after a reload, dead-meter backoff, and the clock plausibility check.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,6 +57,27 @@ static void test_missed(void **state)
     assert_int_equal(om_schedule_missed(&minute, 0, 35000), 3);
 }
 
+/* A reload restarts the workers: the one tick it stepped over is run at
+ * once, late, rather than left as a hole; more than one is not caught up. */
+static void test_first_after_reload(void **state)
+{
+    (void)state;
+    om_schedule three = {.counters_ms = 3000, .instant_ms = 3000};
+    /* no reload: the next tick */
+    assert_int_equal(om_schedule_first(&three, 0, 10100), 12000);
+    /* last tick 6000, restarted at 9050: tick 9000 was missed, run it now */
+    assert_int_equal(om_schedule_first(&three, 6000, 9050), 9000);
+    /* last tick 9000 ran: nothing missed, the next one */
+    assert_int_equal(om_schedule_first(&three, 9000, 9050), 12000);
+    /* restarted before the next tick: the next tick, on time */
+    assert_int_equal(om_schedule_first(&three, 6000, 8000), 9000);
+    /* two ticks missed (a long stall): no burst of late cycles */
+    assert_int_equal(om_schedule_first(&three, 3000, 9050), 12000);
+    /* a new, longer interval: the first tick of the new grid after the last one */
+    om_schedule six = {.counters_ms = 6000, .instant_ms = 6000};
+    assert_int_equal(om_schedule_first(&six, 5000, 6020), 6000);
+}
+
 static void test_backoff(void **state)
 {
     (void)state;
@@ -93,6 +114,7 @@ int main(void)
         cmocka_unit_test(test_next_tick_aligned),
         cmocka_unit_test(test_due_sets),
         cmocka_unit_test(test_missed),
+        cmocka_unit_test(test_first_after_reload),
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_clock),
     };
