@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts_data.h"
 #include "figures.h"
 #include "officemeter/base/calendar.h"
 #include "officemeter/base/id.h"
@@ -295,6 +296,29 @@ static void api_status(web_ctx *w, const web_req *rq, web_resp *rs)
     web_status_free(&st);
 }
 
+/* The site's open alerts: the body of the retained MQTT list
+ * (officemeter/v1/{site}/alerts, docs/alerts.md), plus whether the
+ * evaluator has run on this database at all. */
+static void api_alerts(web_ctx *w, const web_req *rq, web_resp *rs, const om_site *site)
+{
+    static const char *const no[] = {NULL};
+    if (web_params_only(rq, rs, no) < 0)
+        return;
+    web_alerts al;
+    char err[1024];
+    if (web_open_alerts(w, site->site, &al, err, sizeof err) < 0) {
+        web_error(rq, rs, 500, "%s", err);
+        return;
+    }
+    char *text = om_alert_open_json(site->site, web_now(w), al.rows, al.n);
+    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    if (v)
+        json_object_set_new(v, "evaluated", json_boolean(al.evaluated));
+    web_alerts_free(&al);
+    send_json(rs, v);
+}
+
 /* ---- dispatch --------------------------------------------------------------------------- */
 
 void web_api(web_ctx *w, const web_req *rq, web_resp *rs, char **parts, size_t n)
@@ -336,6 +360,8 @@ void web_api(web_ctx *w, const web_req *rq, web_resp *rs, char **parts, size_t n
         api_monthly(w, rq, rs, site);
     } else if (n == 3 && strcmp(parts[2], "daily") == 0) {
         api_daily(w, rq, rs, site);
+    } else if (n == 3 && strcmp(parts[2], "alerts") == 0) {
+        api_alerts(w, rq, rs, site);
     } else if (n == 5 && strcmp(parts[2], "meters") == 0 && strcmp(parts[4], "readings") == 0) {
         const om_meter *m = om_id_valid(parts[3]) ? om_site_find_meter(site, parts[3]) : NULL;
         if (!m)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alerts_data.h"
 #include "figures.h"
 #include "officemeter/store/hours.h"
 #include "officemeter/base/calendar.h"
@@ -254,6 +255,42 @@ static void age_cell(wbuf *b, int64_t now, int64_t t)
     wb_put(b, "</td>");
 }
 
+/* The site's open alerts (docs/alerts.md): what the facilities team acts
+ * on, so above the charts' detail. */
+static void alerts_section(wbuf *b, const web_alerts *al)
+{
+    wb_put(b, "<h2>Open alerts</h2>");
+    if (!al->evaluated) {
+        wb_put(b, "<p id=\"alerts\">No alert has been evaluated on this database (the "
+                  "officemeter-alerts timer is not running).</p>");
+        return;
+    }
+    if (al->n == 0) {
+        wb_put(b, "<p id=\"alerts\">None.</p>");
+        return;
+    }
+    wb_put(b, "<table id=\"alerts\"><thead><tr><th>Alert</th><th>Severity</th><th>Meter or "
+              "gateway</th><th>Since</th><th>What</th><th>Acknowledged</th></tr></thead><tbody>");
+    char when[40];
+    for (size_t i = 0; i < al->n; i++) {
+        const om_alert_record *a = &al->rows[i];
+        wb_printf(b, "<tr data-alert=\"%lld\"><td>%s</td><td class=\"%s\">%s</td><td>",
+                  (long long)a->id, om_alert_rule_name(a->rule),
+                  a->severity == OM_SEV_CRITICAL ? "STALE" : "ok",
+                  om_alert_severity_name(a->severity));
+        wb_html(b, a->subject);
+        wb_printf(b, "</td><td>%s</td><td>", om_format_iso8601(a->fired_at, when, sizeof when));
+        wb_html(b, a->summary);
+        wb_put(b, "</td><td>");
+        if (a->acked_by[0])
+            wb_html(b, a->acked_by);
+        else
+            wb_put(b, "–");
+        wb_put(b, "</td></tr>");
+    }
+    wb_put(b, "</tbody></table>");
+}
+
 static void health_section(wbuf *b, const web_status *st, const om_site *site)
 {
     wb_put(b, "<h2>Meters</h2><table id=\"meters\"><thead><tr><th>Meter</th><th>Gateway</th>"
@@ -333,6 +370,14 @@ void web_page_site(web_ctx *w, const web_req *rq, web_resp *rs, const om_site *s
     }
     tile(b, "Scope 2 (location), year to date", &sum.ghg_ytd_t, "tCO2e", 2);
     wb_put(b, "</div>");
+    web_alerts al;
+    if (web_open_alerts(w, site->site, &al, err, sizeof err) < 0) {
+        web_status_free(&st);
+        web_error(rq, rs, 500, "%s", err);
+        return;
+    }
+    alerts_section(b, &al);
+    web_alerts_free(&al);
     bool ok = true;
     monthly_section(w, b, site, year, err, sizeof err, &ok);
     if (!ok || daily_section(w, b, site, err, sizeof err) < 0 ||

@@ -22,6 +22,7 @@
 
 #include "officemeter/base/isotime.h"
 #include "officemeter/config/webcfg.h"
+#include "officemeter/store/alertdb.h"
 #include "officemeter/store/store.h"
 #include "officemeter/users/users.h"
 #include "testutil.h"
@@ -429,6 +430,60 @@ static void test_local_days(void **state)
                      om_test_iso("2025-11-01T00:00:00Z"));
 }
 
+/* The site page and /api/v1/sites/{site}/alerts show a site's open alerts
+ * from the evaluator's tables; before any evaluation they say so. */
+static void test_open_alerts(void **state)
+{
+    (void)state;
+    json_t *v = get_json("/api/v1/sites/w000/alerts", 200);
+    assert_false(json_is_true(json_object_get(v, "evaluated")));
+    assert_int_equal(json_array_size(json_object_get(v, "open")), 0);
+    json_decref(v);
+    expect("/sites/w000", NULL, 200, "No alert has been evaluated");
+
+    /* The evaluator's side: tables created, one open alert on w000's main. */
+    char db[256], err[512];
+    snprintf(db, sizeof db, "%s/agg.db", dir);
+    om_store *st = om_store_open(db, 0, err, sizeof err);
+    if (!st)
+        fail_msg("%s", err);
+    bool missing = false;
+    om_alertdb *adb = om_alertdb_open(st, &missing, err, sizeof err);
+    if (!adb)
+        fail_msg("%s", err);
+    om_alert_record a = {.rule = OM_ALERT_METER_STALE, .severity = OM_SEV_WARNING, .open = true,
+                         .fired_at = om_test_iso("2025-03-10T06:00:00Z"),
+                         .detected_at = om_test_iso("2025-03-10T06:01:00Z")};
+    snprintf(a.site, sizeof a.site, "w000");
+    snprintf(a.subject, sizeof a.subject, "main");
+    snprintf(a.summary, sizeof a.summary, "main: no reading for <8> poll intervals");
+    int64_t id = 0;
+    assert_int_equal(om_store_begin(st), 0);
+    assert_int_equal(om_alertdb_insert(adb, &a, &id), 0);
+    assert_int_equal(om_store_commit(st), 0);
+    om_alertdb_close(adb);
+    om_store_close(st);
+
+    v = get_json("/api/v1/sites/w000/alerts", 200);
+    assert_true(json_is_true(json_object_get(v, "evaluated")));
+    assert_string_equal(json_string_value(json_object_get(v, "schema")), "officemeter.alerts.v1");
+    json_t *open = json_object_get(v, "open");
+    assert_int_equal(json_array_size(open), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(open, 0), "rule")),
+                        "meter_stale");
+    json_decref(v);
+    /* The summary is text, escaped in the page. */
+    expect("/sites/w000", NULL, 200, "no reading for &lt;8&gt; poll intervals");
+    expect("/sites/w000", NULL, 200, "meter_stale");
+    /* Another site has none; a facilities user of w001 may not ask for w000's. */
+    v = get_json("/api/v1/sites/w001/alerts", 200);
+    assert_int_equal(json_array_size(json_object_get(v, "open")), 0);
+    json_decref(v);
+    expect("/sites/w001", NULL, 200, "<p id=\"alerts\">None.</p>");
+    expect("/api/v1/sites/w000/alerts", &fac, 403, "not one of your sites");
+    expect("/api/v1/sites/w000/alerts?x=1", NULL, 400, "x");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_not_found),
         cmocka_unit_test(test_forbidden_outside_sites),
         cmocka_unit_test(test_json_shapes),
+        cmocka_unit_test(test_open_alerts),
         cmocka_unit_test(test_pages_and_metrics),
         cmocka_unit_test(test_users_file),
         cmocka_unit_test(test_config_checks),
