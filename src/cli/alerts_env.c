@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "officemeter/base/clock.h"
 #include "officemeter/base/isotime.h"
+#include "officemeter/base/path.h"
 #include "officemeter/sim/clockfile.h"
 
 bool alerts_option(alerts_opts *o, int c, const char *arg)
@@ -36,15 +37,6 @@ bool alerts_option(alerts_opts *o, int c, const char *arg)
     case AOPT_SIM_CLOCK: o->sim_clock = arg; return true;
     default: return false;
     }
-}
-
-static char *join(const char *dir, const char *name)
-{
-    size_t len = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(len);
-    if (p)
-        snprintf(p, len, "%s/%s", dir, name);
-    return p;
 }
 
 static bool exists(const char *path)
@@ -71,8 +63,8 @@ static int load_portfolio(alerts_env *env, const alerts_opts *o)
     where.catalogue = (char *)(o->catalogue      ? o->catalogue
                                : env->have_cfg   ? env->cfg.catalogue
                                                  : OM_AGG_DEFAULT_CATALOGUE);
-    char *policy = o->policy ? strdup(o->policy) : join(sites_dir, "reporting.yaml");
-    char *rules = o->rules ? strdup(o->rules) : join(sites_dir, "alerts.yaml");
+    char *policy = o->policy ? strdup(o->policy) : om_path_join(sites_dir, "reporting.yaml");
+    char *rules = o->rules ? strdup(o->rules) : om_path_join(sites_dir, "alerts.yaml");
     om_diag diag;
     om_diag_init(&diag);
     int rc = -1;

@@ -5,6 +5,7 @@
  */
 #include "report_env.h"
 #include "officemeter/base/clock.h"
+#include "officemeter/base/path.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,15 +31,6 @@ bool om_env_option(om_env_opts *o, int c, const char *arg)
     case OPT_BILLS: o->bills = arg; return true;
     default: return false;
     }
-}
-
-static char *join(const char *dir, const char *name)
-{
-    size_t len = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(len);
-    if (p)
-        snprintf(p, len, "%s/%s", dir, name);
-    return p;
 }
 
 /* The bills (bills.h) and what the policy says of sites: every bill file
@@ -69,8 +61,9 @@ static int load_files(om_env *env, const om_env_opts *o, const char *sites_dir)
     where.catalogue = (char *)(o->catalogue          ? o->catalogue
                                : env->have_cfg       ? env->cfg.catalogue
                                                      : OM_AGG_DEFAULT_CATALOGUE);
-    char *factors = o->factors ? strdup(o->factors) : join(sites_dir, "emission-factors.yaml");
-    char *policy = o->policy ? strdup(o->policy) : join(sites_dir, "reporting.yaml");
+    char *factors = o->factors ? strdup(o->factors)
+                               : om_path_join(sites_dir, "emission-factors.yaml");
+    char *policy = o->policy ? strdup(o->policy) : om_path_join(sites_dir, "reporting.yaml");
     om_diag diag;
     om_diag_init(&diag);
     int rc = om_agg_sites_load(&where, &env->sites, &diag);

@@ -8,12 +8,12 @@
  */
 #include "officemeter/config/aggcfg.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "officemeter/base/path.h"
 #include "broker_private.h"
 #include "filekind_private.h"
 #include "yamlcfg_private.h"
@@ -88,55 +88,31 @@ void om_agg_config_free(om_agg_config *cfg)
 
 /* ---- the sites of sites_dir ------------------------------------------------ */
 
-static int is_yaml_name(const char *name)
-{
-    size_t n = strlen(name);
-    return name[0] != '.' && ((n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
-                              (n > 4 && strcmp(name + n - 4, ".yml") == 0));
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The site files of dir, sorted, as full paths. */
+/* The site files of dir (the rule of `officemeter check`: a site file, even
+ * one that lost its `site:` key, or a file that cannot be read, whose error
+ * is then reported; the factor file, the policy and others are skipped),
+ * sorted, as full paths. */
 static char **site_files(const char *dir, size_t *n, om_diag *diag)
 {
     *n = 0;
-    DIR *d = opendir(dir);
-    if (!d) {
+    char **names;
+    size_t nnames;
+    if (om_dir_list(dir, om_path_is_yaml, &names, &nnames) < 0) {
         om_diag_add(diag, dir, 0, 0, "sites_dir", "cannot read folder (%s)", strerror(errno));
         return NULL;
     }
-    char **paths = NULL;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!is_yaml_name(e->d_name))
-            continue;
-        size_t len = strlen(dir) + 1 + strlen(e->d_name) + 1;
-        char *path = malloc(len);
-        char **grown = realloc(paths, (*n + 1) * sizeof *paths);
-        if (!path || !grown) {
-            free(path);
-            if (grown)
-                paths = grown;
+    char **paths = calloc(nnames + 1, sizeof *paths);
+    for (size_t i = 0; paths && i < nnames; i++) {
+        char *path = om_path_join(dir, names[i]);
+        if (!path)
             break;
-        }
-        paths = grown;
-        snprintf(path, len, "%s/%s", dir, e->d_name);
-        /* The rule of `officemeter check`: a site file (even one that lost
-         * its `site:` key), or a file that cannot be read (its error is
-         * reported); the factor file, the policy and others are skipped. */
         om_file_kind kind = om_cfg_file_kind(path);
         if (kind == OM_FILE_SITE || kind == OM_FILE_BROKEN)
             paths[(*n)++] = path;
         else
             free(path);
     }
-    closedir(d);
-    if (*n)
-        qsort(paths, *n, sizeof *paths, cmp_names);
+    om_dir_list_free(names, nnames);
     return paths;
 }
 

@@ -17,7 +17,6 @@
  */
 #include "officemeter/config/bills.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -27,6 +26,7 @@
 #include <string.h>
 
 #include "officemeter/base/array.h"
+#include "officemeter/base/path.h"
 #include "officemeter/base/isotime.h"
 
 enum {
@@ -575,43 +575,29 @@ int om_bills_load(const char *path, om_bill_set *set, om_diag *diag)
     return rc;
 }
 
-static int cmp_name(const void *a, const void *b)
+static bool is_csv(const char *name)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return om_path_has_suffix(name, ".csv");
 }
 
 int om_bills_load_dir(const char *dir, om_bill_set *set, om_diag *diag)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? 0 : (om_diag_add(diag, dir, 0, 0, NULL, "cannot read folder: %s",
-                                                  strerror(errno)),
-                                      -1);
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".csv") != 0)
-            continue;
-        char **grown = realloc(names, (n + 1) * sizeof *grown);
-        if (!grown)
-            break;
-        names = grown;
-        names[n++] = strdup(e->d_name);
+    char **names;
+    size_t n;
+    if (om_dir_list(dir, is_csv, &names, &n) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        om_diag_add(diag, dir, 0, 0, NULL, "cannot read folder: %s", strerror(errno));
+        return -1;
     }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof *names, cmp_name);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i] ? names[i] : "");
-        if (names[i] && om_bills_load(path, set, diag) < 0)
+        char *path = om_path_join(dir, names[i]);
+        if (!path || om_bills_load(path, set, diag) < 0)
             rc = -1;
-        free(names[i]);
+        free(path);
     }
-    free(names);
+    om_dir_list_free(names, n);
     return rc;
 }
 

@@ -10,8 +10,8 @@
  */
 #include "officemeter/config/catalogue.h"
 #include "officemeter/base/array.h"
+#include "officemeter/base/path.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,49 +346,12 @@ void om_model_free(om_model *model)
     model->path = NULL;
 }
 
-static int has_yaml_suffix(const char *name)
-{
-    size_t n = strlen(name);
-    return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
-           (n > 4 && strcmp(name + n - 4, ".yml") == 0);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted *.yaml names in dir; -1 if dir cannot be read. */
-static int list_yaml(const char *dir, char ***names, size_t *n)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    struct dirent *e;
-    size_t cap = 0;
-    *names = NULL;
-    *n = 0;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || !has_yaml_suffix(e->d_name))
-            continue;
-        char **grown = om_grow(*names, &cap, *n, sizeof *grown);
-        if (!grown)
-            break;
-        *names = grown;
-        (*names)[(*n)++] = strdup(e->d_name);
-    }
-    closedir(d);
-    if (*n)
-        qsort(*names, *n, sizeof **names, cmp_str);
-    return 0;
-}
-
 int om_catalogue_load(const char *dir, om_catalogue *out, om_diag *diag)
 {
     memset(out, 0, sizeof *out);
     char **names;
     size_t n;
-    if (list_yaml(dir, &names, &n) < 0) {
+    if (om_dir_list(dir, om_path_is_yaml, &names, &n) < 0) {
         om_diag_add(diag, dir, 0, 0, NULL, "cannot read the catalogue folder");
         return -1;
     }
@@ -404,9 +367,8 @@ int om_catalogue_load(const char *dir, om_catalogue *out, om_diag *diag)
         if (om_model_load(path, &out->models[out->nmodels], diag) < 0)
             rc = -1;
         out->nmodels++;
-        free(names[i]);
     }
-    free(names);
+    om_dir_list_free(names, n);
     return rc;
 }
 

@@ -9,11 +9,11 @@
  */
 #include "officemeter/config/check.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "officemeter/base/path.h"
 #include "officemeter/config/aggcfg.h"
 #include "officemeter/config/agentcfg.h"
 #include "officemeter/config/alertcfg.h"
@@ -39,18 +39,6 @@ static void add_path(file_sets *sets, om_file_kind kind, const char *path)
     sets->paths[kind] = grown;
 }
 
-static int is_yaml(const char *name)
-{
-    size_t n = strlen(name);
-    return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
-           (n > 4 && strcmp(name + n - 4, ".yml") == 0);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void collect(file_sets *sets, const char *path, om_diag *diag, int explicit_arg)
 {
     struct stat st;
@@ -59,40 +47,25 @@ static void collect(file_sets *sets, const char *path, om_diag *diag, int explic
         return;
     }
     if (!S_ISDIR(st.st_mode)) {
-        if (explicit_arg || is_yaml(path) || om_cfg_is_bill_file(path))
+        if (explicit_arg || om_path_is_yaml(path) || om_cfg_is_bill_file(path))
             add_path(sets, om_cfg_file_kind(path), path);
         return;
     }
-    DIR *d = opendir(path);
-    if (!d) {
+    char **names;
+    size_t n;
+    if (om_dir_list(path, NULL, &names, &n) < 0) {
         om_diag_add(diag, path, 0, 0, NULL, "cannot read folder");
         return;
     }
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char **grown = realloc(names, (n + 1) * sizeof *grown);
-        if (!grown)
-            break;
-        names = grown;
-        names[n++] = strdup(e->d_name);
-    }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n; i++) {
         char child[4096];
         snprintf(child, sizeof child, "%s%s%s", path,
                  path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
         if (stat(child, &st) == 0 &&
-            (S_ISDIR(st.st_mode) || is_yaml(names[i]) || om_cfg_is_bill_file(child)))
+            (S_ISDIR(st.st_mode) || om_path_is_yaml(names[i]) || om_cfg_is_bill_file(child)))
             collect(sets, child, diag, 0);
-        free(names[i]);
     }
-    free(names);
+    om_dir_list_free(names, n);
 }
 
 /* The models that site files are checked against: the model files being

@@ -10,15 +10,7 @@
 #include <string.h>
 
 #include "officemeter/base/calendar.h"
-
-static char *join(const char *dir, const char *name)
-{
-    size_t len = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(len);
-    if (p)
-        snprintf(p, len, "%s/%s", dir, name);
-    return p;
-}
+#include "officemeter/base/path.h"
 
 int om_portfolio_load(const om_portfolio_paths *paths, om_portfolio *out, om_diag *diag)
 {
@@ -27,8 +19,9 @@ int om_portfolio_load(const om_portfolio_paths *paths, om_portfolio *out, om_dia
     where.sites_dir = (char *)paths->sites_dir;
     where.catalogue = (char *)(paths->catalogue ? paths->catalogue : OM_AGG_DEFAULT_CATALOGUE);
     char *factors = paths->factors ? strdup(paths->factors)
-                                   : join(paths->sites_dir, "emission-factors.yaml");
-    char *policy = paths->policy ? strdup(paths->policy) : join(paths->sites_dir, "reporting.yaml");
+                                   : om_path_join(paths->sites_dir, "emission-factors.yaml");
+    char *policy = paths->policy ? strdup(paths->policy)
+                                 : om_path_join(paths->sites_dir, "reporting.yaml");
     int rc = om_agg_sites_load(&where, &out->sites, diag);
     if (factors && policy) {
         rc |= om_factors_load(factors, &out->factors, diag);
