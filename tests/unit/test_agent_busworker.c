@@ -95,10 +95,13 @@ static void answer(fake_line *f, frame *fr)
         n = 3 + fr->count * 2u;
     }
     om_test_put_crc(out, n);
-    /* The reply time is taken after the write, so a silence measured from
-     * it is never longer than the real one (the check stays strict). */
+    /* The reply time is taken just before the write: the agent cannot have
+     * the answer earlier, so its silence counts from a later moment and a
+     * correct agent always passes. Taken after the write, a descheduling of
+     * this thread between the write and the clock (seen under ASan on a
+     * loaded machine) made a correct silence look 2 ms short. */
+    int64_t now = om_mono_us();
     if (write(f->master, out, n + 2) == (ssize_t)(n + 2) && slot < MAX_FRAMES) {
-        int64_t now = om_mono_us();
         pthread_mutex_lock(&f->lock);
         f->frames[slot].reply_us = now;
         pthread_mutex_unlock(&f->lock);
