@@ -69,6 +69,13 @@ om_setup() {
     trap 'exit 130' INT TERM
 }
 
+# True when the programs under test are a sanitizer build (ASan + UBSan run
+# them two to five times slower): tests that race a simulated clock slow it
+# down there.
+om_sanitized() {
+    grep -q '^OM_SANITIZE:BOOL=ON' "${OM_BUILD_DIR:-.}/CMakeCache.txt" 2>/dev/null
+}
+
 # Tests that need root (a mount) call this first: when not root it prints a
 # SKIP line and exits 77, which ctest reports as skipped (SKIP_RETURN_CODE).
 om_require_root() {

@@ -12,6 +12,10 @@ set -euo pipefail
 om_setup
 
 START=2024-02-15T00:00:00Z END=2024-04-16T00:00:00Z SPEED=500000
+# Under ASan the agents cannot keep up with 500 000x on two cores: their
+# outboxes grow and late polls look like anomalies. A quarter of the speed
+# there (the same simulated months, four times the real time).
+om_sanitized && SPEED=125000
 om=$OM_BIN/officemeter
 OM_BROKER_EXTRA="max_queued_messages 100000" om_start_broker
 mkdir -p "$OM_TMP/sites"
@@ -62,7 +66,7 @@ for entry in "${gateways[@]}"; do
     om_track $!
 done
 om_start_alerts_eval 0.2 --sim-clock "$OM_CLOCK"
-om_wait_sim "$OM_CLOCK" "$END" 90
+om_wait_sim "$OM_CLOCK" "$END" 180
 sleep 1
 kill -TERM "$OM_EVAL_PID"
 om_wait_exit "$OM_EVAL_PID" 10
