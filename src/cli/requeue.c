@@ -47,7 +47,7 @@ static int requeue_one(om_store *st, const om_ingest_rules *rules, const om_stor
     case OM_FATE_STORE:
         tot->stored++;
         if (!dry_run)
-            rc = om_store_put_poll(st, &o, &p.poll, &tot->counts) < 0 ||
+            rc = om_store_put_poll(st, &o, &p.poll, NULL) < 0 ||
                  om_store_quarantine_remove(st, q->id) < 0 ? -1 : 0;
         printf("stored: %s/%s seq %" PRId64 " meter %s\n", q->site, q->gateway, q->seq, q->meter);
         break;
@@ -97,8 +97,8 @@ static int requeue_all(om_store *st, const om_agg_config *cfg, const om_agg_site
     int rc = dry_run ? 0 : om_store_begin(st);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = requeue_one(st, &rules, &rows[i], dry_run, &tot);
-    if (rc == 0 && !dry_run)
-        rc = om_store_commit(st);
+    if (rc == 0 && !dry_run && (rc = om_store_commit(st)) == 0)
+        om_store_group_counts(st, &tot.counts); /* what the readings became, once written */
     if (rc < 0 && !dry_run)
         om_store_rollback(st);
     om_store_quarantined_free(rows, n);

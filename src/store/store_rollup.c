@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * store_rollup.c - monthly rollups in the aggregator's SQLite database.
+ * store_rollup.c - monthly rollups in the aggregator's SQLite database (the
+ * SQLite side of rollupdb.h; the PostgreSQL side is store_pg_rollup.c).
  *
  * Reads go straight to the store's readings table through its primary key
  * (meter, quantity, t): the month's readings in order, plus the nearest
@@ -105,14 +106,13 @@ static const char *const queries[Q__COUNT] = {
                       "year = ?2 ORDER BY month, meter, quantity",
     [Q_LOAD_EVENTS] = "SELECT meter, quantity, month, kind, t, t_end, before, after, counted "
                       "FROM rollup_events WHERE site = ?1 AND year = ?2 "
-                      "ORDER BY month, meter, quantity, t",
+                      "ORDER BY month, meter, quantity, t, kind, t_end",
 };
 
-struct om_rollupdb {
-    om_store *st;
+/* db->be: the prepared queries. */
+typedef struct {
     sqlite3_stmt *q[Q__COUNT];
-    char err[768];
-};
+} rollup_sqlite;
 
 static int fail(om_rollupdb *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -126,11 +126,6 @@ static int fail(om_rollupdb *db, const char *fmt, ...)
     snprintf(db->err, sizeof db->err, "%s: %s: %s", om_store_path(db->st), what,
              sqlite3_errmsg(db->st->db));
     return -1;
-}
-
-const char *om_rollupdb_errmsg(const om_rollupdb *db)
-{
-    return db->err;
 }
 
 /* True when the rollup tables are there (a read-only store cannot create
@@ -158,53 +153,49 @@ static int check_version(om_rollupdb *db)
     return 0;
 }
 
-om_rollupdb *om_rollupdb_open(om_store *st, char *err, size_t errlen)
+int sqlite_rollup_open(om_rollupdb *db)
 {
-    om_rollupdb *db = calloc(1, sizeof *db);
-    if (!db) {
-        snprintf(err, errlen, "%s: out of memory", om_store_path(st));
-        return NULL;
+    om_store *st = db->st;
+    rollup_sqlite *rs = calloc(1, sizeof *rs);
+    if (!rs) {
+        snprintf(db->err, sizeof db->err, "%s: out of memory", om_store_path(st));
+        return -1;
     }
-    db->st = st;
+    db->be = rs;
     if (!has_tables(st->db)) {
         char *msg = NULL;
         if (st->readonly) {
             snprintf(db->err, sizeof db->err, "%s: no rollups yet (opened read-only)",
                      om_store_path(st));
-            goto fail;
+            return -1;
         }
         if (sqlite3_exec(st->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
             snprintf(db->err, sizeof db->err, "%s: creating the rollup tables: %s",
                      om_store_path(st), msg ? msg : "?");
             sqlite3_free(msg);
-            goto fail;
+            return -1;
         }
     }
     if (check_version(db) < 0)
-        goto fail;
+        return -1;
     size_t failed;
-    if (om_sql_prepare_all(st->db, queries, Q__COUNT, db->q, &failed) < 0) {
-        fail(db, "preparing %s", queries[failed]);
-        goto fail;
-    }
-    return db;
-fail:
-    snprintf(err, errlen, "%s", db->err);
-    om_rollupdb_close(db);
-    return NULL;
+    if (om_sql_prepare_all(st->db, queries, Q__COUNT, rs->q, &failed) < 0)
+        return fail(db, "preparing %s", queries[failed]);
+    return 0;
 }
 
-void om_rollupdb_close(om_rollupdb *db)
+void sqlite_rollup_close(om_rollupdb *db)
 {
-    if (!db)
-        return;
-    om_sql_finalize_all(db->q, Q__COUNT);
-    free(db);
+    rollup_sqlite *rs = db->be;
+    if (rs)
+        om_sql_finalize_all(rs->q, Q__COUNT);
+    free(rs);
+    db->be = NULL;
 }
 
 static sqlite3_stmt *q(om_rollupdb *db, int which)
 {
-    sqlite3_stmt *s = db->q[which];
+    sqlite3_stmt *s = ((rollup_sqlite *)db->be)->q[which];
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     return s;
@@ -328,7 +319,7 @@ static int db_rates(void *user, const om_site *site, const om_meter *meter, om_q
     return rc == SQLITE_ROW ? 0 : fail(db, "power and flow of %s", meter->id);
 }
 
-void om_rollupdb_source(om_rollupdb *db, om_rollup_source *src)
+void sqlite_rollup_source(om_rollupdb *db, om_rollup_source *src)
 {
     src->counter = db_counter;
     src->rates = db_rates;
@@ -382,8 +373,8 @@ uint64_t om_rollup_fingerprint(const om_site *site, const om_policy *policy)
 
 /* ---- rollup tables ----------------------------------------------------------- */
 
-int om_rollupdb_state(om_rollupdb *db, const char *site, int year, unsigned month,
-                      om_rollup_state *out)
+int sqlite_rollup_state(om_rollupdb *db, const char *site, int year, unsigned month,
+                        om_rollup_state *out)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *s = q(db, Q_STATE);
@@ -506,10 +497,10 @@ static int replace_month(om_rollupdb *db, const om_site *site, int year, unsigne
     return 0;
 }
 
-int om_rollupdb_save(om_rollupdb *db, const om_site *site, int year, unsigned month,
-                     bool provisional, int64_t computed_at, uint64_t fingerprint,
-                     const om_meter_month *rows, size_t nrows, const om_month_event *events,
-                     size_t nevents)
+int sqlite_rollup_save(om_rollupdb *db, const om_site *site, int year, unsigned month,
+                       bool provisional, int64_t computed_at, uint64_t fingerprint,
+                       const om_meter_month *rows, size_t nrows, const om_month_event *events,
+                       size_t nevents)
 {
     om_store_read_end(db->st);
     if (om_store_begin(db->st) < 0) {
@@ -616,8 +607,8 @@ static int splice(void **dst, size_t *ndst, void *src, size_t nsrc, size_t size)
     return 0;
 }
 
-int om_rollupdb_load_year(om_rollupdb *db, const char *site, int year, om_meter_month **rows,
-                          size_t *nrows, om_month_event **events, size_t *nevents)
+int sqlite_rollup_load_year(om_rollupdb *db, const char *site, int year, om_meter_month **rows,
+                            size_t *nrows, om_month_event **events, size_t *nevents)
 {
     om_meter_month *r = NULL;
     om_month_event *e = NULL;

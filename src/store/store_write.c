@@ -251,8 +251,8 @@ static int put_value(om_store *st, const om_store_origin *o, const om_poll *poll
     return 0;
 }
 
-int om_store_put_poll(om_store *st, const om_store_origin *o, const om_poll *poll,
-                      om_store_counts *counts)
+int sqlite_put_poll(om_store *st, const om_store_origin *o, const om_poll *poll,
+                    om_store_counts *counts)
 {
     om_store_counts scratch = {0};
     om_store_counts *c = counts ? counts : &scratch;
@@ -316,7 +316,7 @@ static int merge_range(om_store *st, store_epoch *e, int64_t from, int64_t to)
     return 0;
 }
 
-int om_store_seq_done(om_store *st, const om_store_origin *o, int64_t from, int64_t to)
+int sqlite_seq_done(om_store *st, const om_store_origin *o, int64_t from, int64_t to)
 {
     if (!st->in_group)
         return store_failf(st, "seq update outside a group");
@@ -343,7 +343,7 @@ int om_store_seq_done(om_store *st, const om_store_origin *o, int64_t from, int6
     return 0;
 }
 
-int om_store_seq_skipped(om_store *st, const om_store_origin *o, int64_t from, int64_t to)
+int sqlite_seq_skipped(om_store *st, const om_store_origin *o, int64_t from, int64_t to)
 {
     if (om_store_seq_done(st, o, from, to) < 0)
         return -1;
@@ -361,8 +361,8 @@ int om_store_seq_skipped(om_store *st, const om_store_origin *o, int64_t from, i
     return rc == SQLITE_DONE ? 0 : store_fail(st, "recording a thinned range");
 }
 
-int om_store_seq_close_gap(om_store *st, const om_store_origin *o, int64_t after_ms,
-                           int64_t *from, int64_t *to)
+int sqlite_seq_close_gap(om_store *st, const om_store_origin *o, int64_t after_ms,
+                         int64_t *from, int64_t *to)
 {
     store_epoch *e = epoch_get(st, o->site, o->gateway, o->epoch);
     if (!e)
@@ -401,8 +401,8 @@ int om_store_seq_close_gap(om_store *st, const om_store_origin *o, int64_t after
     return 1;
 }
 
-int om_store_seq_upto(om_store *st, const char *site, const char *gateway, const char *epoch,
-                      int64_t *upto)
+int sqlite_seq_upto(om_store *st, const char *site, const char *gateway, const char *epoch,
+                    int64_t *upto)
 {
     if (st->readonly)
         return store_failf(st, "opened read-only");
@@ -423,8 +423,8 @@ static void bind_text_or_null(sqlite3_stmt *s, int i, const char *text)
         sqlite3_bind_null(s, i);
 }
 
-int om_store_quarantine(om_store *st, const om_store_origin *o, int64_t seq, const char *meter,
-                        int64_t t_ms, const char *code, const char *reason, const char *poll_json)
+int sqlite_quarantine(om_store *st, const om_store_origin *o, int64_t seq, const char *meter,
+                      int64_t t_ms, const char *code, const char *reason, const char *poll_json)
 {
     if (!st->in_group)
         return store_failf(st, "quarantine outside a group");
@@ -444,7 +444,7 @@ int om_store_quarantine(om_store *st, const om_store_origin *o, int64_t seq, con
     return rc == SQLITE_DONE ? 0 : store_fail(st, "quarantine");
 }
 
-int om_store_reject_add(om_store *st, const om_store_reject *r)
+int sqlite_reject_add(om_store *st, const om_store_reject *r)
 {
     if (!st->in_group)
         return store_failf(st, "reject outside a group");
@@ -483,7 +483,7 @@ int om_store_reject_add(om_store *st, const om_store_reject *r)
     return 0;
 }
 
-int om_store_gateway_seen(om_store *st, const char *site, const char *gateway, int64_t t_ms)
+int sqlite_gateway_seen(om_store *st, const char *site, const char *gateway, int64_t t_ms)
 {
     if (!st->in_group)
         return store_failf(st, "update outside a group");
@@ -499,8 +499,8 @@ int om_store_gateway_seen(om_store *st, const char *site, const char *gateway, i
     return 0;
 }
 
-int om_store_gateway_state(om_store *st, const char *site, const char *gateway, const char *state,
-                           int64_t t_ms)
+int sqlite_gateway_state(om_store *st, const char *site, const char *gateway, const char *state,
+                         int64_t t_ms)
 {
     if (!st->in_group)
         return store_failf(st, "update outside a group");
@@ -516,8 +516,8 @@ int om_store_gateway_state(om_store *st, const char *site, const char *gateway, 
     return rc == SQLITE_DONE ? 0 : store_fail(st, "gateway state");
 }
 
-int om_store_gateway_health(om_store *st, const char *site, const char *gateway, int64_t t_ms,
-                            int64_t outbox_depth, int64_t errors, const char *raw)
+int sqlite_gateway_health(om_store *st, const char *site, const char *gateway, int64_t t_ms,
+                          int64_t outbox_depth, int64_t errors, const char *raw)
 {
     if (!st->in_group)
         return store_failf(st, "update outside a group");
@@ -541,7 +541,7 @@ int om_store_gateway_health(om_store *st, const char *site, const char *gateway,
     return rc == SQLITE_DONE ? 0 : store_fail(st, "gateway health");
 }
 
-int om_store_quarantine_remove(om_store *st, int64_t id)
+int sqlite_quarantine_remove(om_store *st, int64_t id)
 {
     if (!st->in_group)
         return store_failf(st, "update outside a group");
@@ -552,7 +552,7 @@ int om_store_quarantine_remove(om_store *st, int64_t id)
     return rc == SQLITE_DONE ? 0 : store_fail(st, "quarantine");
 }
 
-int om_store_quarantine_update(om_store *st, int64_t id, const char *code, const char *reason)
+int sqlite_quarantine_update(om_store *st, int64_t id, const char *code, const char *reason)
 {
     if (!st->in_group)
         return store_failf(st, "update outside a group");
