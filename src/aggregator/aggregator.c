@@ -13,6 +13,14 @@
  * while the aggregator is down the broker queues QoS 1 readings for it.
  * What the broker loses (a restart without persistence) the gateways send
  * again, because only a commit is acknowledged.
+ *
+ * With broker.shared_group, several aggregators share the readings (MQTT 5
+ * $share/NAME/...), each message going to one of them. Then the session is
+ * not persistent (clean start, expiry 0): a broker keeps queueing a shared
+ * subscription's messages for a member whose session outlives it, so a
+ * dead member would hold them until it came back. Without a session, what
+ * was in flight to it is dropped, and its gateways send it again to a
+ * member that is alive (docs/aggregator.md, "Several aggregators").
  */
 #include "aggregator.h"
 #include "officemeter/base/array.h"
@@ -92,6 +100,8 @@ static om_mqtt *make_client(const om_agg_config *cfg)
     om_mqtt_options o;
     om_mqtt_options_init(&o);
     o.uri = b->uri;
+    o.uris = (const char *const *)b->uris;
+    o.nuris = b->nuris;
     o.client_id = b->client_id;
     o.username = user;
     o.password = pass;
@@ -99,7 +109,8 @@ static om_mqtt *make_client(const om_agg_config *cfg)
     o.cert_file = b->tls.cert_file;
     o.key_file = b->tls.key_file;
     o.verify = b->tls.verify;
-    o.clean_session = false;
+    o.clean_session = b->shared_group != NULL; /* see the top of this file */
+    o.mqtt_version = b->shared_group ? 5 : 0;
     o.max_inflight = 1024; /* one acknowledgement per gateway per commit */
     o.inbox_capacity = INBOX_CAPACITY;
     om_mqtt *m = om_mqtt_new(&o, NULL, err, sizeof err);
@@ -310,9 +321,14 @@ static void write_ready(const char *path)
 static int subscribe(om_aggregator *a)
 {
     static const om_topic_kind kinds[] = {OM_TOPIC_READINGS, OM_TOPIC_STATUS, OM_TOPIC_HEALTH};
+    const char *group = a->cfg->broker.shared_group;
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        char filter[OM_TOPIC_MAX];
-        om_topic_filter(filter, sizeof filter, kinds[i]);
+        char topics[OM_TOPIC_MAX], filter[OM_TOPIC_MAX + 80];
+        om_topic_filter(topics, sizeof topics, kinds[i]);
+        if (group)
+            snprintf(filter, sizeof filter, "$share/%s/%s", group, topics);
+        else
+            snprintf(filter, sizeof filter, "%s", topics);
         if (om_mqtt_subscribe(a->mqtt, filter, 1) < 0) {
             char why[256];
             om_mqtt_errmsg(a->mqtt, why, sizeof why);
