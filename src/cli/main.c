@@ -27,6 +27,7 @@ static const om_command commands[] = {
     {"rollup", om_cmd_rollup, "compute and store a month per site and meter; write its CSV"},
     {"report", om_cmd_report, "the annual KPI report (md, csv, json, xlsx) from monthly rollups"},
     {"acl", om_cmd_acl, "mosquitto ACL and password template: each gateway only its own topics"},
+    {"migrate", om_cmd_migrate, "copy the aggregator's database between SQLite and PostgreSQL, verified"},
 };
 
 static void print_usage(FILE *out)

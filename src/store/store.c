@@ -417,4 +417,9 @@ const store_ops store_sqlite_ops = {
     .rollup_state = sqlite_rollup_state,
     .rollup_save = sqlite_rollup_save,
     .rollup_load_year = sqlite_rollup_load_year,
+    .raw_select = sqlite_raw_select,
+    .raw_insert = sqlite_raw_insert,
+    .raw_progress = sqlite_raw_progress,
+    .raw_finish = sqlite_raw_finish,
+    .raw_has = sqlite_raw_has,
 };

@@ -24,6 +24,7 @@
 
 #include "officemeter/store/rollupdb.h"
 #include "officemeter/store/store.h"
+#include "store_tables.h"
 
 typedef struct store_ops {
     const char *name; /* "sqlite", "postgresql" */
@@ -77,6 +78,22 @@ typedef struct store_ops {
                        size_t nevents);
     int (*rollup_load_year)(om_rollupdb *db, const char *site, int year, om_meter_month **rows,
                             size_t *nrows, om_month_event **events, size_t *nevents);
+
+    /* Table to table, for `officemeter migrate` (store_tables.h).
+     * raw_select: rows in key order after `after` (nkey values; NULL: from
+     * the first), at most limit of them (0: all), into out (cleared).
+     * raw_insert: rows in (existing keys left alone), with the table's new
+     * progress, in one transaction; replace empties the table first.
+     * raw_progress: how far a copy into this store got (absent: not begun).
+     * raw_finish: after a table's last row (a generated id's sequence
+     * follows the copied ids). raw_has: whether the table exists. */
+    int (*raw_select)(om_store *st, const store_table *t, const store_value *after, size_t limit,
+                      store_batch *out);
+    int (*raw_insert)(om_store *st, const store_table *t, const store_batch *rows, bool replace,
+                      const store_progress *progress, const char *table_name);
+    int (*raw_progress)(om_store *st, const char *table_name, store_progress *out);
+    int (*raw_finish)(om_store *st, const store_table *t);
+    int (*raw_has)(om_store *st, const char *table_name, bool *yes);
 } store_ops;
 
 extern const store_ops store_sqlite_ops;

@@ -479,4 +479,9 @@ const store_ops store_pg_ops = {
     .rollup_state = pg_rollup_state,
     .rollup_save = pg_rollup_save,
     .rollup_load_year = pg_rollup_load_year,
+    .raw_select = pg_raw_select,
+    .raw_insert = pg_raw_insert,
+    .raw_progress = pg_raw_progress,
+    .raw_finish = pg_raw_finish,
+    .raw_has = pg_raw_has,
 };

@@ -244,4 +244,13 @@ int pg_rollup_save(om_rollupdb *db, const om_site *site, int year, unsigned mont
 int pg_rollup_load_year(om_rollupdb *db, const char *site, int year, om_meter_month **rows,
                         size_t *nrows, om_month_event **events, size_t *nevents);
 
+/* store_pg_raw.c */
+int pg_raw_select(om_store *st, const store_table *t, const store_value *after, size_t limit,
+                  store_batch *out);
+int pg_raw_insert(om_store *st, const store_table *t, const store_batch *rows, bool replace,
+                  const store_progress *progress, const char *table_name);
+int pg_raw_progress(om_store *st, const char *table_name, store_progress *out);
+int pg_raw_finish(om_store *st, const store_table *t);
+int pg_raw_has(om_store *st, const char *table_name, bool *yes);
+
 #endif
