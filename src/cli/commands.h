@@ -25,6 +25,7 @@ int om_cmd_rollup(int argc, char **argv);
 int om_cmd_report(int argc, char **argv);
 int om_cmd_acl(int argc, char **argv);
 int om_cmd_migrate(int argc, char **argv);
+int om_cmd_retention(int argc, char **argv);
 
 /* The aggregator's database for status, rejects and requeue: --db FILE, or
  * the `database` of --config FILE (then *cfg is loaded and *have_cfg set;

@@ -27,6 +27,7 @@ static const om_command commands[] = {
     {"rollup", om_cmd_rollup, "compute and store a month per site and meter; write its CSV"},
     {"report", om_cmd_report, "the annual KPI report (md, csv, json, xlsx) from monthly rollups"},
     {"acl", om_cmd_acl, "mosquitto ACL and password template: each gateway only its own topics"},
+    {"retention", om_cmd_retention, "thin old raw readings to what the rollups need, checked unchanged"},
     {"migrate", om_cmd_migrate, "copy the aggregator's database between SQLite and PostgreSQL, verified"},
 };
 
@@ -34,7 +35,7 @@ static void print_usage(FILE *out)
 {
     fprintf(out, "usage: officemeter COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'officemeter COMMAND --help' describes a command's options.\n");
 }
 

@@ -31,6 +31,7 @@ static const om_cfg_field agg_fields[] = {
     OM_F_UINT(om_agg_config, rejects_keep, "rejects_keep", 0, 1, 100000000, "10000"),
     OM_F_UINT(om_agg_config, stale_after_s, "stale_after_s", 0, 1, 31536000, "900"),
     OM_F_UINT(om_agg_config, gap_close_s, "gap_close_s", 0, 0, 31536000, "3600"),
+    OM_F_UINT(om_agg_config, retention_months, "retention_months", 0, 0, 1200, "0"),
     OM_F_CUSTOM(om_agg_config, log_level, "log_level", 0, om_cfg_parse_log_level, om_cfg_free_string,
                 "error, warning, info or debug"),
 };

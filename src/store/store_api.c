@@ -313,3 +313,14 @@ int om_rollupdb_load_year(om_rollupdb *db, const char *site, int year, om_meter_
 {
     return db->st->ops->rollup_load_year(db, site, year, rows, nrows, events, nevents);
 }
+
+int om_rollupdb_thin(om_rollupdb *db, const char *site, int64_t from, int64_t to,
+                     const om_retain_series *series, size_t nseries, uint64_t kept, int64_t at)
+{
+    return db->st->ops->rollup_thin(db, site, from, to, series, nseries, kept, at);
+}
+
+int om_rollupdb_thinned(om_rollupdb *db, const char *site, int64_t from, bool *done)
+{
+    return db->st->ops->rollup_thinned(db, site, from, done);
+}

@@ -78,6 +78,10 @@ typedef struct store_ops {
                        size_t nevents);
     int (*rollup_load_year)(om_rollupdb *db, const char *site, int year, om_meter_month **rows,
                             size_t *nrows, om_month_event **events, size_t *nevents);
+    int (*rollup_thin)(om_rollupdb *db, const char *site, int64_t from, int64_t to,
+                       const om_retain_series *series, size_t nseries, uint64_t kept,
+                       int64_t at);
+    int (*rollup_thinned)(om_rollupdb *db, const char *site, int64_t from, bool *done);
 
     /* Table to table, for `officemeter migrate` (store_tables.h).
      * raw_select: rows in key order after `after` (nkey values; NULL: from

@@ -244,6 +244,15 @@ int pg_rollup_save(om_rollupdb *db, const om_site *site, int year, unsigned mont
 int pg_rollup_load_year(om_rollupdb *db, const char *site, int year, om_meter_month **rows,
                         size_t *nrows, om_month_event **events, size_t *nevents);
 
+/* store_pg_retain.c */
+int pg_retain_open(om_rollupdb *db);
+void pg_retain_close(om_rollupdb *db);
+int pg_rollup_dropped(void *user, const om_site *site, const om_meter *meter, om_quantity q,
+                      int64_t a, int64_t b, uint64_t *n);
+int pg_rollup_thin(om_rollupdb *db, const char *site, int64_t from, int64_t to,
+                   const om_retain_series *series, size_t nseries, uint64_t kept, int64_t at);
+int pg_rollup_thinned(om_rollupdb *db, const char *site, int64_t from, bool *done);
+
 /* store_pg_raw.c */
 int pg_raw_select(om_store *st, const store_table *t, const store_value *after, size_t limit,
                   store_batch *out);

@@ -98,12 +98,12 @@ int pg_rollup_open(om_rollupdb *db)
                                               : "delete the rollup_* tables to recompute them");
         return -1;
     }
-    return 0;
+    return pg_retain_open(db);
 }
 
 void pg_rollup_close(om_rollupdb *db)
 {
-    (void)db;
+    pg_retain_close(db);
 }
 
 /* ---- reading the readings --------------------------------------------------------- */
@@ -187,6 +187,7 @@ void pg_rollup_source(om_rollupdb *db, om_rollup_source *src)
 {
     src->counter = db_counter;
     src->rates = db_rates;
+    src->thinned = pg_rollup_dropped;
     src->user = db;
 }
 

@@ -125,11 +125,13 @@ struct om_store {
     struct store_pg *pg;
 };
 
-/* The rollup tables' handle (rollupdb.h); `be` is the backend's own state:
- * SQLite's prepared queries, PostgreSQL's meter ids. */
+/* The rollup tables' handle (rollupdb.h); `be` is the backend's own state
+ * (SQLite's prepared queries), `retain` its retention bookkeeping's
+ * (store_retain.c). */
 struct om_rollupdb {
     om_store *st;
     void *be;
+    void *retain;
     char err[768];
 };
 
@@ -196,6 +198,15 @@ int sqlite_rollup_save(om_rollupdb *db, const om_site *site, int year, unsigned 
                        size_t nevents);
 int sqlite_rollup_load_year(om_rollupdb *db, const char *site, int year, om_meter_month **rows,
                             size_t *nrows, om_month_event **events, size_t *nevents);
+/* store_retain.c */
+int sqlite_retain_open(om_rollupdb *db);
+void sqlite_retain_close(om_rollupdb *db);
+int sqlite_rollup_dropped(void *user, const om_site *site, const om_meter *meter, om_quantity q,
+                          int64_t a, int64_t b, uint64_t *n);
+int sqlite_rollup_thin(om_rollupdb *db, const char *site, int64_t from, int64_t to,
+                       const om_retain_series *series, size_t nseries, uint64_t kept,
+                       int64_t at);
+int sqlite_rollup_thinned(om_rollupdb *db, const char *site, int64_t from, bool *done);
 /* store_raw.c */
 int sqlite_raw_select(om_store *st, const store_table *t, const store_value *after,
                       size_t limit, store_batch *out);

@@ -181,7 +181,7 @@ int sqlite_rollup_open(om_rollupdb *db)
     size_t failed;
     if (om_sql_prepare_all(st->db, queries, Q__COUNT, rs->q, &failed) < 0)
         return fail(db, "preparing %s", queries[failed]);
-    return 0;
+    return sqlite_retain_open(db);
 }
 
 void sqlite_rollup_close(om_rollupdb *db)
@@ -191,6 +191,7 @@ void sqlite_rollup_close(om_rollupdb *db)
         om_sql_finalize_all(rs->q, Q__COUNT);
     free(rs);
     db->be = NULL;
+    sqlite_retain_close(db);
 }
 
 static sqlite3_stmt *q(om_rollupdb *db, int which)
@@ -323,6 +324,7 @@ void sqlite_rollup_source(om_rollupdb *db, om_rollup_source *src)
 {
     src->counter = db_counter;
     src->rates = db_rates;
+    src->thinned = sqlite_rollup_dropped;
     src->user = db;
 }
 

@@ -54,6 +54,11 @@ static const store_col thinned[] = {{"gateway", COL_INT}, {"epoch", COL_TEXT},
 static const store_col lost_seqs[] = {{"gateway", COL_INT}, {"epoch", COL_TEXT},
                                       {"first", COL_INT},   {"last", COL_INT},
                                       {"waited_s", COL_INT}, {"recorded", COL_INT}};
+static const store_col retained_counts[] = {
+    {"meter", COL_INT}, {"quantity", COL_INT}, {"bucket", COL_INT}, {"dropped", COL_INT}};
+static const store_col retained_months[] = {
+    {"site", COL_TEXT}, {"start", COL_INT}, {"\"end\"", COL_INT}, {"kept", COL_INT},
+    {"dropped", COL_INT}, {"at", COL_INT}};
 static const store_col rollup_meta[] = {{"key", COL_TEXT}, {"value", COL_INT}};
 static const store_col rollup_months[] = {
     {"site", COL_TEXT},        {"year", COL_INT},      {"month", COL_INT},
@@ -92,6 +97,8 @@ const store_table store_tables[] = {
     {"rollup_months", COLS(rollup_months), 3, -1, false, true},
     {"rollup_meters", COLS(rollup_meters), 5, -1, false, true},
     {"rollup_events", COLS(rollup_events), 0, -1, false, true},
+    {"retained_counts", COLS(retained_counts), 3, 1, false, true},
+    {"retained_months", COLS(retained_months), 2, -1, false, true},
 };
 const size_t store_ntables = sizeof store_tables / sizeof store_tables[0];
 

@@ -37,6 +37,7 @@ typedef struct {
     unsigned rejects_keep;        /* newest reject rows kept (counts are kept forever) */
     unsigned stale_after_s;       /* `officemeter status` threshold */
     unsigned gap_close_s;         /* a seq gap standing this long is given up as lost; 0: never */
+    unsigned retention_months;    /* raw readings kept whole this long (officemeter retention); 0: all */
     char *log_level;              /* error, warning, info, debug */
     char *path;
     size_t sites_dir_line, sites_dir_col; /* where `sites_dir` is, for messages */
