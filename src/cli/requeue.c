@@ -114,7 +114,7 @@ static int requeue_all(om_store *st, const om_agg_config *cfg, const om_agg_site
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: officemeter requeue --config FILE [--db FILE] [--dry-run]\n"
+            "usage: officemeter requeue --config FILE [--db DB] [--dry-run]\n"
             "\n"
             "Judges every quarantined poll again against the site files of the config's\n"
             "sites_dir: polls whose meter is now declared for their gateway are stored,\n"
@@ -123,7 +123,7 @@ static void usage(FILE *out)
             "the meter are stored directly).\n"
             "\n"
             "  --config FILE  aggregator.yaml (site files, catalogue, database)\n"
-            "  --db FILE      another database than the config's\n"
+            "  --db DB        another database than the config's (a file or a URI)\n"
             "  --dry-run      say what would happen, change nothing\n");
 }
 

@@ -30,7 +30,7 @@ om_store *om_cli_open_store(const char *cmd, const char *db, const char *config,
 {
     *have_cfg = false;
     if (!db && !config) {
-        fprintf(stderr, "officemeter %s: give --db FILE or --config FILE\n", cmd);
+        fprintf(stderr, "officemeter %s: give --db DB or --config FILE\n", cmd);
         return NULL;
     }
     if (config) {
@@ -220,14 +220,14 @@ static void print_tables(judge *j, const om_agg_sites *sites, const gateway_heal
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: officemeter status (--db FILE | --config FILE) [--stale SECONDS]\n"
+            "usage: officemeter status (--db DB | --config FILE) [--stale SECONDS]\n"
             "\n"
             "Per site, gateway and meter: last reading time and age, online/offline, errors\n"
             "and outbox depth (from the gateway's health message). With --config, the site\n"
             "files say which gateways and meters are expected. Exits 1 when any of them is\n"
             "stale (nothing newer than the threshold), so cron and monitoring can use it.\n"
             "\n"
-            "  --db FILE        the aggregator's database\n"
+            "  --db DB          the aggregator's database (a file or a postgresql:// URI)\n"
             "  --config FILE    aggregator.yaml (its database, site files and stale_after_s)\n"
             "  --stale SECONDS  threshold (default: stale_after_s of the config, or 900)\n"
             "  --now TIMESTAMP  judge ages at this time instead of the clock (ISO 8601; for\n"
