@@ -122,32 +122,62 @@ static int judge(entry *e, const om_ingest_rules *rules)
     return 0;
 }
 
-int agg_group_add(agg_group *g, const om_ingest_rules *rules, const char *topic,
-                  const void *payload, size_t len, int64_t received_ms)
+struct agg_judged {
+    entry e;
+};
+
+agg_judged *agg_judge(const om_ingest_rules *rules, const char *topic, const void *payload,
+                      size_t len, int64_t received_ms)
 {
-    entry *grown = om_grow(g->entries, &g->cap, g->n, sizeof *grown);
-    if (!grown)
-        return -1;
-    g->entries = grown;
-    entry *e = &g->entries[g->n];
-    memset(e, 0, sizeof *e);
+    agg_judged *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    entry *e = &j->e;
     e->topic = strdup(topic);
     e->payload = malloc(len + 1);
     if (!e->topic || !e->payload) {
-        entry_free(e);
-        return -1;
+        agg_judged_free(j);
+        return NULL;
     }
     memcpy(e->payload, payload, len);
     e->payload[len] = '\0';
     e->len = len;
     e->received_ms = received_ms;
     if (judge(e, rules) < 0) {
-        entry_free(e);
+        agg_judged_free(j);
+        return NULL;
+    }
+    return j;
+}
+
+void agg_judged_free(agg_judged *j)
+{
+    if (!j)
+        return;
+    entry_free(&j->e);
+    free(j);
+}
+
+int agg_group_hold(agg_group *g, agg_judged *j)
+{
+    entry *grown = om_grow(g->entries, &g->cap, g->n, sizeof *grown);
+    if (!grown) {
+        agg_judged_free(j);
         return -1;
     }
-    g->readings += e->rd.nreadings;
+    g->entries = grown;
+    g->entries[g->n] = j->e; /* moved: the entry's memory is the group's now */
+    g->readings += j->e.rd.nreadings;
     g->n++;
+    free(j);
     return 0;
+}
+
+int agg_group_add(agg_group *g, const om_ingest_rules *rules, const char *topic,
+                  const void *payload, size_t len, int64_t received_ms)
+{
+    agg_judged *j = agg_judge(rules, topic, payload, len, received_ms);
+    return j ? agg_group_hold(g, j) : -1;
 }
 
 /* ---- writing one message ----------------------------------------------------- */

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,12 @@ typedef struct {
 
 struct om_aggregator {
     const om_agg_config *cfg;
+    /* The sites messages are judged against, on paho's receiving thread
+     * (judge_on_receive): replaced under judge_lock by a reload, which also
+     * moves `generation` on so that messages judged before it are judged
+     * again when they are taken. */
+    pthread_mutex_t judge_lock;
+    unsigned generation;
     om_agg_sites sites;
     om_store *store;
     om_mqtt *mqtt;
@@ -84,8 +91,57 @@ static int load_sites(const om_agg_config *cfg, om_agg_sites *out)
     return rc;
 }
 
-static om_mqtt *make_client(const om_agg_config *cfg)
+/* ---- judging on the receiving thread ---------------------------------------------
+ *
+ * Messages are judged as paho receives them (om_mqtt_callbacks.prepare),
+ * while the main thread writes and commits the previous group: parsing and
+ * checking overlap with SQLite's or PostgreSQL's work instead of waiting
+ * for it. */
+typedef struct {
+    agg_judged *judged;
+    unsigned generation;
+} prejudged;
+
+static om_ingest_rules rules_now(const om_aggregator *a)
 {
+    return (om_ingest_rules){
+        .now_ms = om_wall_ms(),
+        .future_tolerance_ms = (int64_t)a->cfg->future_tolerance_s * 1000,
+        .max_bytes = a->cfg->max_payload_bytes,
+        .sites = a->sites.sites,
+        .nsites = a->sites.nsites,
+    };
+}
+
+static void *judge_on_receive(void *ctx, const char *topic, const void *payload, size_t len)
+{
+    om_aggregator *a = ctx;
+    prejudged *p = malloc(sizeof *p);
+    if (!p)
+        return NULL; /* judged on the main thread instead */
+    pthread_mutex_lock(&a->judge_lock);
+    om_ingest_rules rules = rules_now(a);
+    p->generation = a->generation;
+    p->judged = agg_judge(&rules, topic, payload, len, rules.now_ms);
+    pthread_mutex_unlock(&a->judge_lock);
+    if (!p->judged) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void discard_judged(void *ctx, void *prepared)
+{
+    (void)ctx;
+    prejudged *p = prepared;
+    agg_judged_free(p->judged);
+    free(p);
+}
+
+static om_mqtt *make_client(om_aggregator *a)
+{
+    const om_agg_config *cfg = a->cfg;
     const om_broker_config *b = &cfg->broker;
     char err[512];
     char *user = NULL, *pass = NULL;
@@ -113,7 +169,8 @@ static om_mqtt *make_client(const om_agg_config *cfg)
     o.mqtt_version = b->shared_group ? 5 : 0;
     o.max_inflight = 1024; /* one acknowledgement per gateway per commit */
     o.inbox_capacity = INBOX_CAPACITY;
-    om_mqtt *m = om_mqtt_new(&o, NULL, err, sizeof err);
+    om_mqtt_callbacks cb = {.ctx = a, .prepare = judge_on_receive, .discard = discard_judged};
+    om_mqtt *m = om_mqtt_new(&o, &cb, err, sizeof err);
     if (pass)
         memset(pass, 0, strlen(pass));
     free(user);
@@ -129,6 +186,7 @@ om_aggregator *om_aggregator_new(const om_agg_config *cfg)
     if (!a)
         return NULL;
     a->cfg = cfg;
+    pthread_mutex_init(&a->judge_lock, NULL);
     char err[1024];
     if (load_sites(cfg, &a->sites) < 0)
         goto fail;
@@ -139,7 +197,7 @@ om_aggregator *om_aggregator_new(const om_agg_config *cfg)
     }
     om_store_set_rejects_keep(a->store, cfg->rejects_keep);
     a->group = agg_group_new();
-    if (!a->group || !(a->mqtt = make_client(cfg)))
+    if (!a->group || !(a->mqtt = make_client(a)))
         goto fail;
     agg_group_set_gap_close(a->group, (int64_t)cfg->gap_close_s * 1000);
     return a;
@@ -157,6 +215,7 @@ void om_aggregator_free(om_aggregator *a)
     free(a->acks);
     om_store_close(a->store);
     om_agg_sites_free(&a->sites);
+    pthread_mutex_destroy(&a->judge_lock);
     free(a);
 }
 
@@ -203,15 +262,23 @@ static void queue_ack(void *ctx, const char *site, const char *gateway, const ch
 
 static void take(om_aggregator *a, om_mqtt_message *msg)
 {
-    om_ingest_rules rules = {
-        .now_ms = om_wall_ms(),
-        .future_tolerance_ms = (int64_t)a->cfg->future_tolerance_s * 1000,
-        .max_bytes = a->cfg->max_payload_bytes,
-        .sites = a->sites.sites,
-        .nsites = a->sites.nsites,
-    };
     if (agg_group_messages(a->group) == 0)
         a->deadline = om_mono_ms() + a->cfg->commit_interval_ms;
+    prejudged *p = msg->prepared;
+    msg->prepared = NULL;
+    if (p && p->generation == a->generation) { /* judged as it came, with these sites */
+        int rc = agg_group_hold(a->group, p->judged);
+        free(p);
+        if (rc == 0)
+            return;
+        om_log_limited("memory", OM_LOG_REPEAT_MS, OM_LOG_ERROR,
+                       "out of memory: a message on %s was dropped (the gateway sends it again)",
+                       msg->topic);
+        return;
+    }
+    if (p)
+        discard_judged(a, p); /* judged before a reload: again, with the new sites */
+    om_ingest_rules rules = rules_now(a);
     if (agg_group_add(a->group, &rules, msg->topic, msg->payload, msg->len, rules.now_ms) < 0)
         om_log_limited("memory", OM_LOG_REPEAT_MS, OM_LOG_ERROR,
                        "out of memory: a message on %s was dropped (the gateway sends it again)",
@@ -301,8 +368,11 @@ static void reload(om_aggregator *a)
         notify("READY=1");
         return;
     }
+    pthread_mutex_lock(&a->judge_lock);
     om_agg_sites_free(&a->sites);
     a->sites = fresh;
+    a->generation++;
+    pthread_mutex_unlock(&a->judge_lock);
     om_log(OM_LOG_INFO, "reloaded %zu site files from %s", a->sites.nsites, a->cfg->sites_dir);
     notify("READY=1");
 }

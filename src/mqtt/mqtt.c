@@ -531,6 +531,15 @@ static void on_connection_lost(void *ctx, char *cause)
         m->cb.lost(m->cb.ctx, cause ? cause : "connection lost");
 }
 
+/* A queued message that is never taken: its prepared work too. */
+static void discard(om_mqtt *m, om_mqtt_message *msg)
+{
+    if (msg->prepared && m->cb.discard)
+        m->cb.discard(m->cb.ctx, msg->prepared);
+    msg->prepared = NULL;
+    om_mqtt_message_free(msg);
+}
+
 static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
 {
     om_mqtt *m = ctx;
@@ -559,6 +568,8 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
     node->msg.retained = msg->retained != 0;
     MQTTAsync_freeMessage(&msg);
     MQTTAsync_free(topic);
+    if (m->cb.prepare)
+        node->msg.prepared = m->cb.prepare(m->cb.ctx, node->msg.topic, node->msg.payload, plen);
 
     pthread_mutex_lock(&m->lock);
     /* A full inbox holds back paho's receive thread, and with it the TCP
@@ -567,7 +578,7 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
         pthread_cond_wait(&m->inbox_cond, &m->lock);
     if (m->inbox_closed || m->stopping) {
         pthread_mutex_unlock(&m->lock);
-        om_mqtt_message_free(&node->msg);
+        discard(m, &node->msg);
         free(node);
         return 1;
     }
@@ -1062,6 +1073,7 @@ void om_mqtt_message_free(om_mqtt_message *msg)
     free(msg->payload);
     msg->topic = msg->payload = NULL;
     msg->len = 0;
+    msg->prepared = NULL; /* the taker's (callbacks.prepare) */
 }
 
 void om_mqtt_get_stats(om_mqtt *m, om_mqtt_stats *out)
@@ -1203,7 +1215,7 @@ void om_mqtt_free(om_mqtt *m)
     while (m->head) {
         inbox_node *n = m->head;
         m->head = n->next;
-        om_mqtt_message_free(&n->msg);
+        discard(m, &n->msg);
         free(n);
     }
     for (size_t i = 0; i < m->nsubs; i++)

@@ -111,6 +111,13 @@ typedef struct {
      * thread after it was queued): for a caller that sleeps on something
      * other than om_mqtt_recv. */
     void (*received)(void *ctx);
+    /* Work on a message on paho's receiving thread, before it is queued:
+     * the result goes with it (om_mqtt_message.prepared), so that work
+     * overlaps with the caller's on its own thread. discard frees a result
+     * that is never taken (the client stopped with the message queued); a
+     * taken one is the caller's. Either may be NULL. */
+    void *(*prepare)(void *ctx, const char *topic, const void *payload, size_t len);
+    void (*discard)(void *ctx, void *prepared);
 } om_mqtt_callbacks;
 
 /* One received message; payload is NUL-terminated (payload[len] == 0). */
@@ -120,6 +127,7 @@ typedef struct {
     size_t len;
     int qos;
     bool retained;
+    void *prepared; /* callbacks.prepare's result, NULL without one */
 } om_mqtt_message;
 
 typedef struct {
