@@ -422,6 +422,7 @@ static void pg_close(om_store *st)
     free(pg->g.readings);
     free(pg->g.epochs);
     free(pg->g.rows);
+    free(pg->g.times);
     om_map_clear(&pg->meter_ids, free);
     om_map_clear(&pg->gateway_ids, free);
     om_map_clear(&pg->epoch_states, pg_state_free);

@@ -20,11 +20,20 @@
  *     resolve gateways, meters (insert new, read ids)
  *     readings: COPY into om_incoming, INSERT ... SELECT ... ON CONFLICT DO NOTHING
  *     conflicts (only when some reading was not new)
- *     meters' first/last times (rows locked in id order)
  *     quarantine, rejects, reject counts, thinned and lost ranges
- *     gateways: last seen, state, health (rows locked in id order)
  *     epochs: rows locked in (gateway, epoch) order, ranges merged, written
  *     COMMIT
+ * then the bookkeeping, in a second transaction that does not wait for the
+ * disk (synchronous_commit off):
+ *     meters' first/last times (rows locked in id order)
+ *     gateways: last seen, state, health (rows locked in id order)
+ *     COMMIT
+ * Every commit of every aggregator touches the rows of the meters and
+ * gateways it heard from; in the first transaction those row locks would
+ * be held through its fsync and make the aggregators of a shared group
+ * take turns. Nothing acknowledged depends on them: each value only moves
+ * forward (latest, earliest), so one lost in a crash is set by the next
+ * group that has one.
  */
 #ifndef OFFICEMETER_STORE_PG_H
 #define OFFICEMETER_STORE_PG_H
@@ -143,6 +152,12 @@ typedef struct {
     pg_row *rows;
     size_t nrows, rows_cap;
     bool rejects_added;
+    /* Per meter with new readings: their first and last times and when the
+     * newest arrived (written after the commit: the bookkeeping). */
+    struct pg_meter_times {
+        int64_t id, lo, hi, received;
+    } *times;
+    size_t ntimes, times_cap;
 } pg_group;
 
 /* ---- cached state across groups ------------------------------------------- */
@@ -168,6 +183,7 @@ struct store_pg {
     bool in_tx;          /* BEGIN sent (a read transaction or the commit's) */
     bool incoming_ready; /* the temporary table exists in this session */
     unsigned retries;    /* transactions replayed after a deadlock (for tests) */
+    unsigned bookkeeping_failures; /* groups whose bookkeeping was not written */
     pg_buf sql, a1, a2, a3, a4; /* scratch */
 };
 

@@ -144,7 +144,7 @@ void pg_group_clear(pg_group *g)
     om_map_clear(&g->gateway_index, NULL);
     om_map_clear(&g->meter_index, NULL);
     om_map_clear(&g->epoch_index, NULL);
-    g->ngateways = g->nmeters = g->nreadings = g->nepochs = g->nrows = 0;
+    g->ngateways = g->nmeters = g->nreadings = g->nepochs = g->nrows = g->ntimes = 0;
     g->rejects_added = false;
 }
 
@@ -827,6 +827,39 @@ static int write_readings(om_store *st, om_store_counts *c)
     for (size_t i = 0; i < pg->g.nmeters; i++)
         ids[i] = (id_index){pg->g.meters[i].id, (uint32_t)i};
     qsort(ids, pg->g.nmeters, sizeof *ids, cmp_id_index);
+    uint64_t stored = 0;
+    pg->g.ntimes = 0;
+    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+        long m = meter_of_id(ids, pg->g.nmeters, pg_int(r, i, 0, 0));
+        stored += (uint64_t)pg_int(r, i, 3, 0);
+        struct pg_meter_times *grown =
+            om_grow(pg->g.times, &pg->g.times_cap, pg->g.ntimes, sizeof *grown);
+        if (!grown) {
+            rc = store_failf(st, "out of memory");
+            break;
+        }
+        pg->g.times = grown;
+        pg->g.times[pg->g.ntimes++] = (struct pg_meter_times){
+            pg_int(r, i, 0, 0), pg_int(r, i, 1, 0), pg_int(r, i, 2, 0),
+            m >= 0 ? pg->g.meters[m].received : 0};
+    }
+    PQclear(r);
+    free(ids);
+    if (rc)
+        return rc;
+    c->stored = stored;
+    if (stored < pg->g.nreadings && (rc = record_conflicts(st, c)) != 0)
+        return rc;
+    c->duplicates = pg->g.nreadings - stored - c->conflicts;
+    return 0;
+}
+
+/* The meters' first and last times and last arrival (the bookkeeping). */
+static int write_meter_times(om_store *st)
+{
+    struct store_pg *pg = st->pg;
+    if (pg->g.ntimes == 0)
+        return 0;
     pg_buf *mid = &pg->a1, *lo = &pg->a2, *hi = &pg->a3, *rcv = &pg->a4;
     pg_buf_reset(mid);
     pg_buf_reset(lo);
@@ -836,35 +869,24 @@ static int write_readings(om_store *st, om_store_counts *c)
     pg_buf_array_open(lo);
     pg_buf_array_open(hi);
     pg_buf_array_open(rcv);
-    uint64_t stored = 0;
-    for (int i = 0; i < PQntuples(r); i++) {
-        long m = meter_of_id(ids, pg->g.nmeters, pg_int(r, i, 0, 0));
-        stored += (uint64_t)pg_int(r, i, 3, 0);
-        pg_buf_array_int(mid, pg_int(r, i, 0, 0));
-        pg_buf_array_int(lo, pg_int(r, i, 1, 0));
-        pg_buf_array_int(hi, pg_int(r, i, 2, 0));
-        pg_buf_array_int(rcv, m >= 0 ? pg->g.meters[m].received : 0);
+    for (size_t i = 0; i < pg->g.ntimes; i++) {
+        pg_buf_array_int(mid, pg->g.times[i].id);
+        pg_buf_array_int(lo, pg->g.times[i].lo);
+        pg_buf_array_int(hi, pg->g.times[i].hi);
+        pg_buf_array_int(rcv, pg->g.times[i].received);
     }
-    int nmeters = PQntuples(r);
-    PQclear(r);
-    free(ids);
     pg_buf_array_close(mid);
     pg_buf_array_close(lo);
     pg_buf_array_close(hi);
     pg_buf_array_close(rcv);
     if (mid->oom || lo->oom || hi->oom || rcv->oom)
         return store_failf(st, "out of memory");
-    c->stored = stored;
-    if (stored < pg->g.nreadings && (rc = record_conflicts(st, c)) != 0)
-        return rc;
-    c->duplicates = pg->g.nreadings - stored - c->conflicts;
-    if (nmeters == 0)
-        return 0;
     const char *v[] = {mid->s, lo->s, hi->s, rcv->s};
     /* Rows locked in id order first: two aggregators updating the same
      * meters wait for each other instead of deadlocking. */
-    if ((rc = run_done(st, "SELECT 1 FROM meters WHERE id = ANY($1::int[]) ORDER BY id "
-                           "FOR UPDATE", 1, v, "locking meters")) != 0)
+    int rc = run_done(st, "SELECT 1 FROM meters WHERE id = ANY($1::int[]) ORDER BY id "
+                          "FOR UPDATE", 1, v, "locking meters");
+    if (rc)
         return rc;
     return run_done(st,
                     "UPDATE meters m SET first_t = least(coalesce(m.first_t, u.lo), u.lo), "
@@ -1229,13 +1251,22 @@ static int write_epochs(om_store *st, merged **out, size_t *nout)
                            "$3::bigint[], $4::bigint[]) u(g, e, f, l) ORDER BY g, e "
                            "ON CONFLICT DO NOTHING", 4, v4, "adding epochs")) != 0)
         return rc;
-    /* Locked in (gateway, epoch) order, read with their ranges. */
+    /* Locked in (gateway, epoch) order first, then read with their ranges
+     * in a statement of its own: a statement sees what was committed when
+     * it began, and only once the locks are ours has every earlier commit
+     * to these epochs ended. (Read in the locking statement itself, the
+     * ranges would be those of before the commit it waited for, and that
+     * commit's seqs would be written over.) */
+    if ((rc = run_done(st, "SELECT 1 FROM epochs WHERE (gateway, epoch) IN (SELECT * FROM "
+                           "unnest($1::int[], $2::text[])) ORDER BY gateway, epoch FOR UPDATE",
+                       2, v4, "locking epochs")) != 0)
+        return rc;
     PGresult *r = run(st,
                       "SELECT e.gateway, e.epoch, e.upto, r.first, r.last FROM epochs e "
                       "LEFT JOIN epoch_ranges r ON r.gateway = e.gateway AND r.epoch = e.epoch "
                       "WHERE (e.gateway, e.epoch) IN (SELECT * FROM unnest($1::int[], "
-                      "$2::text[])) ORDER BY e.gateway, e.epoch, r.first FOR UPDATE OF e",
-                      2, v4, &rc, "locking epochs");
+                      "$2::text[])) ORDER BY e.gateway, e.epoch, r.first",
+                      2, v4, &rc, "reading epochs");
     if (!r)
         return rc;
     size_t before_ranges = 0;
@@ -1361,12 +1392,42 @@ static int attempt(om_store *st, om_store_counts *c, merged **m, size_t *nm)
     st->pg->in_tx = true;
     if ((rc = resolve(st, false)) == 0 && (rc = resolve(st, true)) == 0 &&
         (rc = write_readings(st, c)) == 0 && (rc = write_rows(st)) == 0 &&
-        (rc = write_gateways(st)) == 0 && (rc = write_epochs(st, m, nm)) == 0)
+        (rc = write_epochs(st, m, nm)) == 0)
         rc = run_done(st, "COMMIT", 0, NULL, "commit");
     if (rc)
         PQclear(PQexec(st->pg->conn, "ROLLBACK"));
     st->pg->in_tx = false;
     return rc;
+}
+
+/* The group's bookkeeping after its commit (store_pg.h: why apart, and why
+ * it need not wait for the disk). 0, -1, or 1 to replay. */
+static int bookkeeping_once(om_store *st)
+{
+    int rc = run_done(st, "BEGIN", 0, NULL, "begin");
+    if (rc)
+        return rc;
+    st->pg->in_tx = true;
+    if ((rc = run_done(st, "SET LOCAL synchronous_commit = off", 0, NULL, "bookkeeping")) == 0 &&
+        (rc = write_meter_times(st)) == 0 && (rc = write_gateways(st)) == 0)
+        rc = run_done(st, "COMMIT", 0, NULL, "commit");
+    if (rc)
+        PQclear(PQexec(st->pg->conn, "ROLLBACK"));
+    st->pg->in_tx = false;
+    return rc;
+}
+
+/* A failure here is not the group's: its readings and seqs are committed,
+ * and these values are set again by the next group that has them. */
+static void bookkeeping(om_store *st)
+{
+    if (st->pg->g.ntimes == 0 && st->pg->g.ngateways == 0)
+        return;
+    int rc = 1;
+    for (int n = 0; rc == 1 && n < MAX_ATTEMPTS; n++)
+        rc = bookkeeping_once(st);
+    if (rc)
+        st->pg->bookkeeping_failures++;
 }
 
 static int remember_id(om_store *st, om_map *cache, const pg_named *e)
@@ -1443,6 +1504,7 @@ int pg_commit(om_store *st)
             st->group_counts.duplicates += c.duplicates;
             st->group_counts.conflicts += c.conflicts;
             remember(st, m, nm);
+            bookkeeping(st);
         } else if (rc == 1) {
             pg->retries++;
         }

@@ -35,7 +35,7 @@ om_log "killed with $copied readings copied; again"
 "${OM[@]}" migrate --from "$SRC" --to "$PG" >"$OM_TMP/m2.out" 2>&1 ||
     { cat "$OM_TMP/m2.out" >&2; om_fail "the second run failed"; }
 sed -n '/^TABLE/,$p' "$OM_TMP/m2.out"
-[ "$(grep -c ' ok$' "$OM_TMP/m2.out")" -eq 16 ] || om_fail "not every table verified"
+grep -q "hold the same rows" "$OM_TMP/m2.out" || om_fail "not every table verified"
 
 om_log "the 2025 report from PostgreSQL, recomputed"
 sed "s|^database: .*|database: \"$PG\"|" "$out/aggregator.yaml" >"$OM_TMP/aggregator.yaml"

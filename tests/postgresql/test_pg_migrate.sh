@@ -79,7 +79,8 @@ om_log "killed with $copied readings copied"
     { cat "$OM_TMP/m2.out" >&2; om_fail "the second run failed"; }
 cat "$OM_TMP/m2.out" >&2
 grep -Eq "^readings +$N +$N .* ok$" "$OM_TMP/m2.out" || om_fail "readings not verified"
-[ "$(grep -c ' ok$' "$OM_TMP/m2.out")" -eq 16 ] || om_fail "not every table verified"
+grep -q "hold the same rows" "$OM_TMP/m2.out" && ! grep -q DIFFERENT "$OM_TMP/m2.out" ||
+    om_fail "not every table verified"
 [ "$(om_psql "$PG" "SELECT count(*) FROM (SELECT DISTINCT meter, quantity, t FROM readings) x")" = "$N" ] ||
     om_fail "a reading copied twice"
 
@@ -131,7 +132,7 @@ om_psql "$PG" "UPDATE readings SET value = $was WHERE (meter, quantity, t) = ($o
 om_log "4. PostgreSQL -> a new SQLite file"
 "${OM[@]}" migrate --from "$PG" --to "$OM_TMP/back.db" >"$OM_TMP/m3.out" 2>&1 ||
     { cat "$OM_TMP/m3.out" >&2; om_fail "the way back failed"; }
-[ "$(grep -c ' ok$' "$OM_TMP/m3.out")" -eq 16 ] || { cat "$OM_TMP/m3.out" >&2; om_fail "not verified"; }
+grep -q "hold the same rows" "$OM_TMP/m3.out" || { cat "$OM_TMP/m3.out" >&2; om_fail "not verified"; }
 "${OM[@]}" migrate --from "$SRC" --to "$OM_TMP/back.db" --verify-only >/dev/null ||
     om_fail "the round trip changed something"
 report "$OM_TMP/back.db" "$OM_TMP/back.json"
