@@ -7,7 +7,8 @@
 # one on SQLite and one on PostgreSQL. Then:
 #   - both stored the same readings, bit for bit;
 #   - `status`, `rejects --counts` print the same;
-#   - `rollup` writes byte-identical CSVs for every month of 2024;
+#   - `rollup` writes byte-identical CSVs (the months with the fixture's
+#     rollover, gap, glitch and meter replacement);
 #   - `report --format json|csv|md` are byte-identical, and equal to the
 #     golden files the SQLite path has always been held to.
 set -euo pipefail
@@ -108,7 +109,9 @@ run_both() { # ARGS... : officemeter ARGS on each backend, stdout to out.BACKEND
     done
 }
 mkdir -p "$OM_TMP/csv.sqlite" "$OM_TMP/csv.pg"
-for m in 01 02 03 04 05 06 07 08 09 10 11 12; do
+# The months with the fixture's events: a rollover (January), a week-long
+# gap (March), a glitch (June), the main meter's replacement (July).
+for m in 01 03 06 07; do
     for db in sqlite pg; do
         target=${DB[$db]}
         "${OM[@]}" rollup --month "2024-$m" --out "$OM_TMP/csv.$db" --db "$target" \
@@ -117,7 +120,7 @@ for m in 01 02 03 04 05 06 07 08 09 10 11 12; do
     done
 done
 diff -r "$OM_TMP/csv.sqlite" "$OM_TMP/csv.pg" >&2 || om_fail "rollup CSVs differ"
-[ "$(ls "$OM_TMP/csv.pg" | wc -l)" -eq 36 ] || om_fail "expected 36 rollup CSVs"
+[ "$(ls "$OM_TMP/csv.pg" | wc -l)" -eq 12 ] || om_fail "expected 12 rollup CSVs"
 for fmt in json csv md; do
     run_both report --year 2024 --format "$fmt"
     cmp "$OM_TMP/out.sqlite" "$OM_TMP/out.pg" || {
