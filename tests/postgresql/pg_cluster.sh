@@ -14,7 +14,8 @@
 # PostgreSQL refuses to run as root. As root (CI), the server runs as
 # Debian's "postgres" user when it exists, else as "officemeter-test",
 # created here on first use; the folder is that user's. Durability is off
-# in these clusters (fsync=off): they hold test data for seconds.
+# in these clusters (fsync=off): they hold test data for seconds; the
+# benchmarks turn it on (OM_PG_FSYNC=on).
 set -euo pipefail
 
 bindir() {
@@ -63,7 +64,7 @@ start() {
         exit 1
     fi
     if ! as_user "$user" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-            -o "-k $dir -c listen_addresses= -c fsync=off -c full_page_writes=off -c max_connections=50" \
+            -o "-k $dir -c listen_addresses= -c fsync=${OM_PG_FSYNC:-off} -c full_page_writes=${OM_PG_FSYNC:-off} -c max_connections=50" \
             start >/dev/null 2>&1; then
         cat "$dir/server.log" >&2 || true
         rm -rf "$dir"
