@@ -11,6 +11,9 @@
 #    the schema, with site figures and totals equal to what the simulated
 #    meters truly consumed (scripts/demo-compare, run again here); no
 #    process left behind.
+# 3. The demo's database migrated to PostgreSQL, interrupted and resumed,
+#    every table equal, the same report (demo_migrate.sh; skipped without
+#    PostgreSQL).
 set -euo pipefail
 : "${OM_SOURCE_DIR:?}" "${OM_BIN:?}"
 BUDGET_S=${OM_DEMO_BUDGET_S:-360}
@@ -94,4 +97,9 @@ assert len(k["coverage"]["sites"]) == 4, k["coverage"]
 assert k["coverage"]["time_share"] > 0.98, k["coverage"]
 assert sorted(r["kpis"]["water_t"]["coverage"]["sites"]) == ["hongkong", "london", "shanghai"]
 PY
+
+echo "-- the demo's database moved to PostgreSQL (officemeter migrate)"
+rc=0
+bash "$OM_SOURCE_DIR/tests/demo/demo_migrate.sh" "$out" || rc=$?
+[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || fail "migrating the demo's database to PostgreSQL"
 echo "ok"
