@@ -268,7 +268,7 @@ static void test_forbidden_outside_sites(void **state)
     for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++)
         expect(urls[i], &fac, 403, NULL);
     expect("/sites/w001", &fac, 200, "Office w001");
-    expect("/api/v1/report?year=2025&site=w001", &fac, 200, "officemeter.report.v1");
+    expect("/api/v1/report?year=2025&site=w001", &fac, 200, "officemeter.report.v2");
     char *body;
     assert_int_equal(get("/", &fac, &body), 200);
     assert_non_null(strstr(body, "data-site=\"w001\""));
@@ -331,7 +331,7 @@ static void test_json_shapes(void **state)
     json_decref(v);
 
     v = get_json("/api/v1/report?year=2025", 200);
-    assert_string_equal(json_string_value(json_object_get(v, "schema")), "officemeter.report.v1");
+    assert_string_equal(json_string_value(json_object_get(v, "schema")), "officemeter.report.v2");
     json_decref(v);
 }
 
