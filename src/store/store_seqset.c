@@ -59,6 +59,8 @@ void seqset_advance(seqset *s, int64_t *upto)
         *upto = s->r[drop].to;
         drop++;
     }
+    if (drop == 0)
+        return; /* also: an empty set may have no array (memmove of NULL) */
     memmove(&s->r[0], &s->r[drop], (s->n - drop) * sizeof *s->r);
     s->n -= drop;
 }
