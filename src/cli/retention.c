@@ -160,7 +160,8 @@ static int view_counter(void *user, const om_site *site, const om_meter *meter, 
         first = before - context;
     if (after > context)
         last = k - (after - context);
-    memmove(all, all + first, (last - first) * sizeof *all);
+    if (first > 0) /* (no readings: there may be no array at all) */
+        memmove(all, all + first, (last - first) * sizeof *all);
     *out = all;
     *n = last - first;
     return 0;
@@ -433,8 +434,10 @@ static int check_month(om_env *env, const om_site *site, int y, unsigned m, view
         snprintf(diff, difflen, "%zu events instead of %zu", nevents, nwant_ev);
         rc = 0;
     }
-    qsort(events, nevents, sizeof *events, cmp_event);
-    qsort(want_ev, nwant_ev, sizeof *want_ev, cmp_event);
+    if (nevents > 1) /* none: there may be no array at all */
+        qsort(events, nevents, sizeof *events, cmp_event);
+    if (nwant_ev > 1)
+        qsort(want_ev, nwant_ev, sizeof *want_ev, cmp_event);
     for (size_t i = 0; rc == 1 && i < nevents; i++)
         if (!same_event(&events[i], &want_ev[i])) {
             snprintf(diff, difflen, "an event of meter %s would change", events[i].meter);
