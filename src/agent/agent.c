@@ -40,18 +40,20 @@ static void on_connected(void *ctx, unsigned count)
 {
     om_agent *a = ctx;
     a->connected_event = 1;
-    om_log(OM_LOG_INFO, "%s to %s", count > 1 ? "reconnected" : "connected",
-           a->setup.cfg.broker.uri);
-    om_log_recovered("mqtt connect", OM_LOG_INFO, "broker %s reachable again",
-                     a->setup.cfg.broker.uri);
+    char server[512]; /* with broker.uris, the one that answered */
+    om_mqtt_server(a->mq, server, sizeof server);
+    om_log(OM_LOG_INFO, "%s to %s", count > 1 ? "reconnected" : "connected", server);
+    om_log_recovered("mqtt connect", OM_LOG_INFO, "broker %s reachable again", server);
     om_wake_signal(&a->wake);
 }
 
 static void on_lost(void *ctx, const char *why)
 {
     om_agent *a = ctx;
-    om_log(OM_LOG_WARNING, "connection to %s lost (%s): polls are kept in the outbox",
-           a->setup.cfg.broker.uri, why);
+    char server[512];
+    om_mqtt_server(a->mq, server, sizeof server);
+    om_log(OM_LOG_WARNING, "connection to %s lost (%s): polls are kept in the outbox", server,
+           why);
 }
 
 static void on_connect_failed(void *ctx, const char *why, unsigned retry_ms)
@@ -62,9 +64,14 @@ static void on_connect_failed(void *ctx, const char *why, unsigned retry_ms)
         om_log(OM_LOG_DEBUG, "connect attempt failed: %s", why);
         return;
     }
-    om_log_limited("mqtt connect", OM_LOG_REPEAT_MS, OM_LOG_WARNING,
-                   "cannot connect to %s: %s (retrying, polls are kept in the outbox)",
-                   a->setup.cfg.broker.uri, why);
+    if (a->setup.cfg.broker.nuris > 1) /* why names each broker */
+        om_log_limited("mqtt connect", OM_LOG_REPEAT_MS, OM_LOG_WARNING,
+                       "cannot connect to any of the %zu brokers: %s (retrying, polls are kept "
+                       "in the outbox)", a->setup.cfg.broker.nuris, why);
+    else
+        om_log_limited("mqtt connect", OM_LOG_REPEAT_MS, OM_LOG_WARNING,
+                       "cannot connect to %s: %s (retrying, polls are kept in the outbox)",
+                       a->setup.cfg.broker.uri, why);
 }
 
 static void on_delivered(void *ctx, int token)
@@ -132,6 +139,8 @@ static om_mqtt *make_mqtt(om_agent *a, const om_agent_setup *s, const topic_set 
     om_mqtt_options o;
     om_mqtt_options_init(&o);
     o.uri = c->broker.uri;
+    o.uris = (const char *const *)c->broker.uris;
+    o.nuris = c->broker.nuris;
     o.client_id = c->broker.client_id;
     o.username = s->username;
     o.password = s->password;
@@ -553,10 +562,20 @@ static bool same_str(const char *x, const char *y)
     return (!x && !y) || (x && y && strcmp(x, y) == 0);
 }
 
+static bool same_uris(const om_broker_config *a, const om_broker_config *b)
+{
+    if (a->nuris != b->nuris)
+        return false;
+    for (size_t i = 0; i < a->nuris; i++)
+        if (!same_str(a->uris[i], b->uris[i]))
+            return false;
+    return true;
+}
+
 static bool same_broker(const om_agent_setup *x, const om_agent_setup *y)
 {
     const om_broker_config *a = &x->cfg.broker, *b = &y->cfg.broker;
-    return same_str(a->uri, b->uri) && same_str(a->client_id, b->client_id) &&
+    return same_str(a->uri, b->uri) && same_uris(a, b) && same_str(a->client_id, b->client_id) &&
            same_str(x->username, y->username) && same_str(x->password, y->password) &&
            same_str(a->tls.ca_file, b->tls.ca_file) &&
            same_str(a->tls.cert_file, b->tls.cert_file) &&

@@ -144,33 +144,63 @@ static int judge(entry *e, const om_ingest_rules *rules)
     return 0;
 }
 
-int agg_group_add(agg_group *g, const om_ingest_rules *rules, const char *topic,
-                  const void *payload, size_t len, int64_t received_ms)
+struct agg_judged {
+    entry e;
+};
+
+agg_judged *agg_judge(const om_ingest_rules *rules, const char *topic, const void *payload,
+                      size_t len, int64_t received_ms)
 {
-    entry *grown = om_grow(g->entries, &g->cap, g->n, sizeof *grown);
-    if (!grown)
-        return -1;
-    g->entries = grown;
-    entry *e = &g->entries[g->n];
-    memset(e, 0, sizeof *e);
+    agg_judged *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    entry *e = &j->e;
     e->topic = strdup(topic);
     e->payload = malloc(len + 1);
     if (!e->topic || !e->payload) {
-        entry_free(e);
-        return -1;
+        agg_judged_free(j);
+        return NULL;
     }
     memcpy(e->payload, payload, len);
     e->payload[len] = '\0';
     e->len = len;
     e->received_ms = received_ms;
     if (judge(e, rules) < 0) {
-        entry_free(e);
+        agg_judged_free(j);
+        return NULL;
+    }
+    return j;
+}
+
+void agg_judged_free(agg_judged *j)
+{
+    if (!j)
+        return;
+    entry_free(&j->e);
+    free(j);
+}
+
+int agg_group_hold(agg_group *g, agg_judged *j)
+{
+    entry *grown = om_grow(g->entries, &g->cap, g->n, sizeof *grown);
+    if (!grown) {
+        agg_judged_free(j);
         return -1;
     }
-    g->readings += e->rd.nreadings;
-    g->bytes += e->len;
+    g->entries = grown;
+    g->entries[g->n] = j->e; /* moved: the entry's memory is the group's now */
+    g->readings += j->e.rd.nreadings;
+    g->bytes += j->e.len;
     g->n++;
+    free(j);
     return 0;
+}
+
+int agg_group_add(agg_group *g, const om_ingest_rules *rules, const char *topic,
+                  const void *payload, size_t len, int64_t received_ms)
+{
+    agg_judged *j = agg_judge(rules, topic, payload, len, received_ms);
+    return j ? agg_group_hold(g, j) : -1;
 }
 
 /* ---- writing one message ----------------------------------------------------- */
@@ -228,12 +258,13 @@ static int write_poll(om_store *st, const entry *e, const om_store_origin *o,
     const om_verdict *v = &p->verdict;
     switch (v->fate) {
     case OM_FATE_STORE: {
+        /* The readings' fate is counted after the commit (write_range):
+         * a backend that writes at commit only knows it then. What is
+         * known now (SQLite) names the poll in the log. */
         om_store_counts sc = {0};
         if (om_store_put_poll(st, o, &p->poll, &sc) < 0)
             return -1;
         c->polls++;
-        c->readings += sc.stored;
-        c->duplicates += sc.duplicates;
         c->conflicts += sc.conflicts;
         if (sc.conflicts) {
             char key[200];
@@ -378,13 +409,19 @@ static int write_range(agg_group *g, om_store *st, size_t from, size_t to, agg_c
         g->nacks = nacks;
         return -1;
     }
+    om_store_counts sc;
+    om_store_group_counts(st, &sc);
+    if (sc.conflicts > local.conflicts)
+        om_log_limited("conflict group", OM_LOG_REPEAT_MS, OM_LOG_WARNING,
+                       "%" PRIu64 " readings repeat stored ones with other values: kept the "
+                       "stored ones, recorded the conflicts (officemeter status)", sc.conflicts);
     local.messages = to - from;
     local.groups = 1;
     c->messages += local.messages;
     c->polls += local.polls;
-    c->readings += local.readings;
-    c->duplicates += local.duplicates;
-    c->conflicts += local.conflicts;
+    c->readings += sc.stored;
+    c->duplicates += sc.duplicates;
+    c->conflicts += sc.conflicts;
     c->quarantined += local.quarantined;
     c->polls_rejected += local.polls_rejected;
     c->messages_rejected += local.messages_rejected;

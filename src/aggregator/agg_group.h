@@ -49,6 +49,17 @@ void agg_group_set_gap_close(agg_group *g, int64_t ms);
  * Returns 0, or -1 when memory ran out. */
 int agg_group_add(agg_group *g, const om_ingest_rules *rules, const char *topic,
                   const void *payload, size_t len, int64_t received_ms);
+
+/* The same in two steps, so that judging can run on another thread than
+ * the group's (the daemon judges on the MQTT receiving thread while its
+ * main thread commits): agg_judge copies and judges a message (NULL when
+ * memory ran out; it touches nothing shared but `rules`), agg_group_hold
+ * takes it into the group (and frees it in any case). */
+typedef struct agg_judged agg_judged;
+agg_judged *agg_judge(const om_ingest_rules *rules, const char *topic, const void *payload,
+                      size_t len, int64_t received_ms);
+void agg_judged_free(agg_judged *j);
+int agg_group_hold(agg_group *g, agg_judged *j);
 size_t agg_group_messages(const agg_group *g);
 /* Readings to store in the group (the early-commit threshold). */
 size_t agg_group_readings(const agg_group *g);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "officemeter/base/clock.h"
+#include "officemeter/config/aggcfg.h"
 #include "officemeter/daemon/log.h"
 
 /* How often the state file is refreshed while held (counts move). */
@@ -44,6 +45,11 @@ void agg_hold_init(agg_hold *h, const char *database)
 {
     memset(h, 0, sizeof *h);
     h->database = database;
+    /* The state file lies beside a SQLite file; a PostgreSQL database is
+     * shared by several aggregators and has no folder here: none is kept
+     * (each daemon's log says when it holds). */
+    if (om_database_is_postgresql(database))
+        return;
     char err[512];
     h->file = om_writer_state_open(database, err, sizeof err);
     if (!h->file)

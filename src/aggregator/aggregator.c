@@ -13,6 +13,14 @@
  * while the aggregator is down the broker queues QoS 1 readings for it.
  * What the broker loses (a restart without persistence) the gateways send
  * again, because only a commit is acknowledged.
+ *
+ * With broker.shared_group, several aggregators share the readings (MQTT 5
+ * $share/NAME/...), each message going to one of them. Then the session is
+ * not persistent (clean start, expiry 0): a broker keeps queueing a shared
+ * subscription's messages for a member whose session outlives it, so a
+ * dead member would hold them until it came back. Without a session, what
+ * was in flight to it is dropped, and its gateways send it again to a
+ * member that is alive (docs/aggregator.md, "Several aggregators").
  */
 #include "aggregator.h"
 #include "officemeter/base/array.h"
@@ -51,6 +59,12 @@ typedef struct {
 
 struct om_aggregator {
     const om_agg_config *cfg;
+    /* The sites messages are judged against, on paho's receiving thread
+     * (judge_on_receive): replaced under judge_lock by a reload, which also
+     * moves `generation` on so that messages judged before it are judged
+     * again when they are taken. */
+    pthread_mutex_t judge_lock;
+    unsigned generation;
     om_agg_sites sites;
     om_store *store;
     om_mqtt *mqtt;
@@ -96,7 +110,7 @@ static int64_t lost_at_ms;
 
 static void on_connected(void *ctx, unsigned count)
 {
-    const om_agg_config *cfg = ctx;
+    const om_agg_config *cfg = ((const om_aggregator *)ctx)->cfg;
     int64_t since = __atomic_exchange_n(&lost_at_ms, 0, __ATOMIC_ACQ_REL);
     if (count > 1 && since > 0)
         om_log(OM_LOG_INFO, "reconnected to %s after %.1f s without it; acknowledging again",
@@ -108,7 +122,7 @@ static void on_connected(void *ctx, unsigned count)
 
 static void on_lost(void *ctx, const char *why)
 {
-    const om_agg_config *cfg = ctx;
+    const om_agg_config *cfg = ((const om_aggregator *)ctx)->cfg;
     __atomic_store_n(&lost_at_ms, om_mono_ms(), __ATOMIC_RELEASE);
     om_log(OM_LOG_WARNING, "connection to %s lost (%s): reconnecting within %u ms to %u s; "
            "nothing is acknowledged meanwhile (the gateways keep their polls)",
@@ -117,14 +131,63 @@ static void on_lost(void *ctx, const char *why)
 
 static void on_connect_failed(void *ctx, const char *why, unsigned retry_ms)
 {
-    const om_agg_config *cfg = ctx;
+    const om_agg_config *cfg = ((const om_aggregator *)ctx)->cfg;
     om_log_limited("mqtt connect", OM_LOG_REPEAT_MS, OM_LOG_WARNING,
                    "cannot connect to %s: %s (retrying in %u ms, then at most every %u s)",
                    cfg->broker.uri, why, retry_ms, cfg->reconnect_max_s);
 }
 
-static om_mqtt *make_client(const om_agg_config *cfg)
+/* ---- judging on the receiving thread ---------------------------------------------
+ *
+ * Messages are judged as paho receives them (om_mqtt_callbacks.prepare),
+ * while the main thread writes and commits the previous group: parsing and
+ * checking overlap with SQLite's or PostgreSQL's work instead of waiting
+ * for it. */
+typedef struct {
+    agg_judged *judged;
+    unsigned generation;
+} prejudged;
+
+static om_ingest_rules rules_now(const om_aggregator *a)
 {
+    return (om_ingest_rules){
+        .now_ms = om_wall_ms(),
+        .future_tolerance_ms = (int64_t)a->cfg->future_tolerance_s * 1000,
+        .max_bytes = a->cfg->max_payload_bytes,
+        .sites = a->sites.sites,
+        .nsites = a->sites.nsites,
+    };
+}
+
+static void *judge_on_receive(void *ctx, const char *topic, const void *payload, size_t len)
+{
+    om_aggregator *a = ctx;
+    prejudged *p = malloc(sizeof *p);
+    if (!p)
+        return NULL; /* judged on the main thread instead */
+    pthread_mutex_lock(&a->judge_lock);
+    om_ingest_rules rules = rules_now(a);
+    p->generation = a->generation;
+    p->judged = agg_judge(&rules, topic, payload, len, rules.now_ms);
+    pthread_mutex_unlock(&a->judge_lock);
+    if (!p->judged) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void discard_judged(void *ctx, void *prepared)
+{
+    (void)ctx;
+    prejudged *p = prepared;
+    agg_judged_free(p->judged);
+    free(p);
+}
+
+static om_mqtt *make_client(om_aggregator *a)
+{
+    const om_agg_config *cfg = a->cfg;
     const om_broker_config *b = &cfg->broker;
     char err[512];
     char *user = NULL, *pass = NULL;
@@ -139,6 +202,8 @@ static om_mqtt *make_client(const om_agg_config *cfg)
     om_mqtt_options o;
     om_mqtt_options_init(&o);
     o.uri = b->uri;
+    o.uris = (const char *const *)b->uris;
+    o.nuris = b->nuris;
     o.client_id = b->client_id;
     o.username = user;
     o.password = pass;
@@ -146,15 +211,18 @@ static om_mqtt *make_client(const om_agg_config *cfg)
     o.cert_file = b->tls.cert_file;
     o.key_file = b->tls.key_file;
     o.verify = b->tls.verify;
-    o.clean_session = false;
+    o.clean_session = b->shared_group != NULL; /* see the top of this file */
+    o.mqtt_version = b->shared_group ? 5 : 0;
     o.max_inflight = 1024; /* one acknowledgement per gateway per commit */
     o.inbox_capacity = INBOX_CAPACITY;
     o.min_retry_ms = cfg->reconnect_min_ms;
     o.max_retry_ms = cfg->reconnect_max_s * 1000u;
-    om_mqtt_callbacks cb = {.ctx = (void *)cfg,
+    om_mqtt_callbacks cb = {.ctx = a,
                             .connected = on_connected,
                             .lost = on_lost,
-                            .connect_failed = on_connect_failed};
+                            .connect_failed = on_connect_failed,
+                            .prepare = judge_on_receive,
+                            .discard = discard_judged};
     om_mqtt *m = om_mqtt_new(&o, &cb, err, sizeof err);
     if (pass)
         memset(pass, 0, strlen(pass));
@@ -171,6 +239,7 @@ om_aggregator *om_aggregator_new(const om_agg_config *cfg)
     if (!a)
         return NULL;
     a->cfg = cfg;
+    pthread_mutex_init(&a->judge_lock, NULL);
     char err[1024];
     if (load_sites(cfg, &a->sites) < 0)
         goto fail;
@@ -182,7 +251,7 @@ om_aggregator *om_aggregator_new(const om_agg_config *cfg)
     om_store_set_rejects_keep(a->store, cfg->rejects_keep);
     agg_hold_init(&a->hold, cfg->database);
     a->group = agg_group_new();
-    if (!a->group || !(a->mqtt = make_client(cfg)))
+    if (!a->group || !(a->mqtt = make_client(a)))
         goto fail;
     agg_group_set_gap_close(a->group, (int64_t)cfg->gap_close_s * 1000);
     pthread_mutex_init(&a->mlock, NULL);
@@ -203,6 +272,7 @@ void om_aggregator_free(om_aggregator *a)
     agg_hold_free(&a->hold);
     om_store_close(a->store);
     om_agg_sites_free(&a->sites);
+    pthread_mutex_destroy(&a->judge_lock);
     free(a);
 }
 
@@ -249,21 +319,32 @@ static void queue_ack(void *ctx, const char *site, const char *gateway, const ch
 
 static void take(om_aggregator *a, om_mqtt_message *msg)
 {
-    om_ingest_rules rules = {
-        .now_ms = om_wall_ms(),
-        .future_tolerance_ms = (int64_t)a->cfg->future_tolerance_s * 1000,
-        .max_bytes = a->cfg->max_payload_bytes,
-        .sites = a->sites.sites,
-        .nsites = a->sites.nsites,
-    };
     if (a->hold.held && (agg_group_messages(a->group) >= AGG_HOLD_MAX_MESSAGES ||
                          agg_group_bytes(a->group) >= AGG_HOLD_MAX_BYTES ||
                          agg_group_readings(a->group) >= a->cfg->commit_max_readings)) {
+        if (msg->prepared)
+            discard_judged(a, msg->prepared);
+        msg->prepared = NULL;
         agg_hold_leave(&a->hold); /* not acknowledged: its gateway sends it again */
         return;
     }
     if (agg_group_messages(a->group) == 0)
         a->deadline = om_mono_ms() + a->cfg->commit_interval_ms;
+    prejudged *p = msg->prepared;
+    msg->prepared = NULL;
+    if (p && p->generation == a->generation) { /* judged as it came, with these sites */
+        int rc = agg_group_hold(a->group, p->judged);
+        free(p);
+        if (rc == 0)
+            return;
+        om_log_limited("memory", OM_LOG_REPEAT_MS, OM_LOG_ERROR,
+                       "out of memory: a message on %s was dropped (the gateway sends it again)",
+                       msg->topic);
+        return;
+    }
+    if (p)
+        discard_judged(a, p); /* judged before a reload: again, with the new sites */
+    om_ingest_rules rules = rules_now(a);
     if (agg_group_add(a->group, &rules, msg->topic, msg->payload, msg->len, rules.now_ms) < 0)
         om_log_limited("memory", OM_LOG_REPEAT_MS, OM_LOG_ERROR,
                        "out of memory: a message on %s was dropped (the gateway sends it again)",
@@ -452,8 +533,11 @@ static void reload(om_aggregator *a)
         notify("READY=1");
         return;
     }
+    pthread_mutex_lock(&a->judge_lock);
     om_agg_sites_free(&a->sites);
     a->sites = fresh;
+    a->generation++;
+    pthread_mutex_unlock(&a->judge_lock);
     om_log(OM_LOG_INFO, "reloaded %zu site files from %s", a->sites.nsites, a->cfg->sites_dir);
     notify("READY=1");
 }
@@ -472,9 +556,14 @@ static void write_ready(const char *path)
 static int subscribe(om_aggregator *a)
 {
     static const om_topic_kind kinds[] = {OM_TOPIC_READINGS, OM_TOPIC_STATUS, OM_TOPIC_HEALTH};
+    const char *group = a->cfg->broker.shared_group;
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        char filter[OM_TOPIC_MAX];
-        om_topic_filter(filter, sizeof filter, kinds[i]);
+        char topics[OM_TOPIC_MAX], filter[OM_TOPIC_MAX + 80];
+        om_topic_filter(topics, sizeof topics, kinds[i]);
+        if (group)
+            snprintf(filter, sizeof filter, "$share/%s/%s", group, topics);
+        else
+            snprintf(filter, sizeof filter, "%s", topics);
         if (om_mqtt_subscribe(a->mqtt, filter, 1) < 0) {
             char why[256];
             om_mqtt_errmsg(a->mqtt, why, sizeof why);

@@ -29,8 +29,11 @@ int om_cmd_explain(int argc, char **argv);
 int om_cmd_acl(int argc, char **argv);
 int om_cmd_webuser(int argc, char **argv);
 int om_cmd_alerts(int argc, char **argv);
+int om_cmd_migrate(int argc, char **argv);
+int om_cmd_retention(int argc, char **argv);
 
-/* The aggregator's database for status, rejects and requeue: --db FILE, or
+/* The aggregator's database for status, rejects and requeue: --db DB (a
+ * SQLite file or a postgresql:// URI), or
  * the `database` of --config FILE (then *cfg is loaded and *have_cfg set;
  * free it with om_agg_config_free). NULL after printing the reason. */
 om_store *om_cli_open_store(const char *cmd, const char *db, const char *config, unsigned flags,

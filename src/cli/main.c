@@ -32,6 +32,8 @@ static const om_command commands[] = {
     {"acl", om_cmd_acl, "mosquitto ACL and password template: each gateway only its own topics"},
     {"web-user", om_cmd_webuser, "add a user of the web view (password hashed) and their sites"},
     {"alerts", om_cmd_alerts, "alerts: list, show, acknowledge, silence; evaluate and deliver them"},
+    {"retention", om_cmd_retention, "thin old raw readings to what the rollups need, checked unchanged"},
+    {"migrate", om_cmd_migrate, "copy the aggregator's database between SQLite and PostgreSQL, verified"},
 };
 
 static void print_usage(FILE *out)

@@ -94,7 +94,7 @@ static int list_quarantine(om_store *st, bool raw)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: officemeter rejects (--db FILE | --config FILE) [--limit N] [--since TIME]\n"
+            "usage: officemeter rejects (--db DB | --config FILE) [--limit N] [--since TIME]\n"
             "                           [--raw] [--counts | --quarantine]\n"
             "\n"
             "Lists what the aggregator rejected, newest first: time received, topic, seq and\n"

@@ -30,7 +30,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: officemeter report --year YYYY --format md|csv|json|xlsx [-o FILE]\n"
-            "                          (--db FILE --sites DIR | --config FILE) [options]\n"
+            "                          (--db DB --sites DIR | --config FILE) [options]\n"
             "\n"
             "The annual KPI report (HKEX ESG Reporting Code A1.2, A2.1, A2.2, A1.5, A2.3,\n"
             "A2.4): the KPI table with the previous year restated and the share of each\n"

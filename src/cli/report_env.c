@@ -98,7 +98,7 @@ int om_env_open(om_env *env, const char *cmd, const om_env_opts *o)
         return 2;
     }
     if (!o->db && !o->config) {
-        fprintf(stderr, "officemeter %s: give --db FILE or --config FILE\n", cmd);
+        fprintf(stderr, "officemeter %s: give --db DB or --config FILE\n", cmd);
         return 2;
     }
     if (!o->config && !o->sites_dir) {

@@ -53,7 +53,7 @@ enum {
         {"bills", required_argument, NULL, OPT_BILLS}
 
 #define OM_ENV_USAGE                                                                            \
-    "  --db FILE         the aggregator's database\n"                                          \
+    "  --db DB           the aggregator's database: a file or a postgresql:// URI\n"             \
     "  --config FILE     aggregator.yaml: database, sites_dir and catalogue from it\n"         \
     "  --sites DIR       site files (default: the config's sites_dir)\n"                       \
     "  --catalogue DIR   meter models (default: the config's, else " OM_AGG_DEFAULT_CATALOGUE ")\n" \

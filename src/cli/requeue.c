@@ -47,7 +47,7 @@ static int requeue_one(om_store *st, const om_ingest_rules *rules, const om_stor
     case OM_FATE_STORE:
         tot->stored++;
         if (!dry_run)
-            rc = om_store_put_poll(st, &o, &p.poll, &tot->counts) < 0 ||
+            rc = om_store_put_poll(st, &o, &p.poll, NULL) < 0 ||
                  om_store_quarantine_remove(st, q->id) < 0 ? -1 : 0;
         printf("stored: %s/%s seq %" PRId64 " meter %s\n", q->site, q->gateway, q->seq, q->meter);
         break;
@@ -97,8 +97,8 @@ static int requeue_all(om_store *st, const om_agg_config *cfg, const om_agg_site
     int rc = dry_run ? 0 : om_store_begin(st);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = requeue_one(st, &rules, &rows[i], dry_run, &tot);
-    if (rc == 0 && !dry_run)
-        rc = om_store_commit(st);
+    if (rc == 0 && !dry_run && (rc = om_store_commit(st)) == 0)
+        om_store_group_counts(st, &tot.counts); /* what the readings became, once written */
     if (rc < 0 && !dry_run)
         om_store_rollback(st);
     om_store_quarantined_free(rows, n);
@@ -114,7 +114,7 @@ static int requeue_all(om_store *st, const om_agg_config *cfg, const om_agg_site
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: officemeter requeue --config FILE [--db FILE] [--dry-run]\n"
+            "usage: officemeter requeue --config FILE [--db DB] [--dry-run]\n"
             "\n"
             "Judges every quarantined poll again against the site files of the config's\n"
             "sites_dir: polls whose meter is now declared for their gateway are stored,\n"
@@ -123,7 +123,7 @@ static void usage(FILE *out)
             "the meter are stored directly).\n"
             "\n"
             "  --config FILE  aggregator.yaml (site files, catalogue, database)\n"
-            "  --db FILE      another database than the config's\n"
+            "  --db DB        another database than the config's (a file or a URI)\n"
             "  --dry-run      say what would happen, change nothing\n");
 }
 

@@ -23,7 +23,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: officemeter rollup [--month YYYY-MM] (--db FILE --sites DIR | --config FILE)\n"
+            "usage: officemeter rollup [--month YYYY-MM] (--db DB --sites DIR | --config FILE)\n"
             "                          [--out DIR] [options]\n"
             "\n"
             "Computes each site's month from its meters' counters (in the site's time zone),\n"

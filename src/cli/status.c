@@ -35,7 +35,7 @@ om_store *om_cli_open_store(const char *cmd, const char *db, const char *config,
 {
     *have_cfg = false;
     if (!db && !config) {
-        fprintf(stderr, "officemeter %s: give --db FILE or --config FILE\n", cmd);
+        fprintf(stderr, "officemeter %s: give --db DB or --config FILE\n", cmd);
         return NULL;
     }
     if (config) {
@@ -233,6 +233,8 @@ static bool process_alive(long pid)
  * a stale gateway. */
 static bool print_writer(const char *database, int64_t now)
 {
+    if (om_database_is_postgresql(database))
+        return false; /* several aggregators, no state file (agg_hold.c) */
     om_writer_state ws;
     char err[512], when[40];
     int got = om_writer_state_read(database, &ws, err, sizeof err);
@@ -266,7 +268,7 @@ static bool print_writer(const char *database, int64_t now)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: officemeter status (--db FILE | --config FILE) [--stale SECONDS]\n"
+            "usage: officemeter status (--db DB | --config FILE) [--stale SECONDS]\n"
             "\n"
             "Per site, gateway and meter: last reading time and age, online/offline, errors\n"
             "and outbox depth (from the gateway's health message). With --config, the site\n"
@@ -274,7 +276,7 @@ static void usage(FILE *out)
             "stale (nothing newer than the threshold), or when the aggregator cannot write\n"
             "its database (disk full), so cron and monitoring can use it.\n"
             "\n"
-            "  --db FILE        the aggregator's database\n"
+            "  --db DB          the aggregator's database (a file or a postgresql:// URI)\n"
             "  --config FILE    aggregator.yaml (its database, site files and stale_after_s)\n"
             "  --stale SECONDS  threshold (default: stale_after_s of the config, or 900)\n"
             "  --now TIMESTAMP  judge ages at this time instead of the clock (ISO 8601; for\n"

@@ -64,6 +64,10 @@ static void check_agent(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
         cfg->gateway_line = gw->start_mark.line + 1;
         cfg->gateway_col = gw->start_mark.column + 1;
     }
+    yaml_node_t *broker = om_cfg_get(ctx, node, "broker");
+    if (cfg->broker.shared_group && broker)
+        om_cfg_error(ctx, om_cfg_get(ctx, broker, "shared_group"), "broker.shared_group",
+                     "an aggregator's setting (a gateway publishes; it shares no subscription)");
 }
 
 static const om_cfg_schema agent_schema =

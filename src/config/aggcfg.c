@@ -34,10 +34,41 @@ static const om_cfg_field agg_fields[] = {
     OM_F_UINT(om_agg_config, gap_close_s, "gap_close_s", 0, 0, 31536000, "3600"),
     OM_F_UINT(om_agg_config, reconnect_min_ms, "reconnect_min_ms", 0, 10, 600000, "500"),
     OM_F_UINT(om_agg_config, reconnect_max_s, "reconnect_max_s", 0, 1, 3600, "10"),
+    OM_F_UINT(om_agg_config, retention_months, "retention_months", 0, 0, 1200, "0"),
     OM_F_CUSTOM(om_agg_config, log_level, "log_level", 0, om_cfg_parse_log_level, om_cfg_free_string,
                 "error, warning, info or debug"),
     OM_F_STRING(om_agg_config, metrics_listen, "metrics_listen", 0),
 };
+
+/* ---- the database: a SQLite file or a PostgreSQL URI ------------------------ */
+
+bool om_database_is_postgresql(const char *database)
+{
+    return database && (strncmp(database, "postgresql://", 13) == 0 ||
+                        strncmp(database, "postgres://", 11) == 0);
+}
+
+int om_database_uri_check(const char *uri, char *why, size_t whylen)
+{
+    const char *rest = strstr(uri, "://") + 3;
+    /* userinfo is what precedes an '@' before the path or the parameters */
+    size_t authority = strcspn(rest, "/?");
+    const char *at = memchr(rest, '@', authority);
+    if (at && memchr(rest, ':', (size_t)(at - rest))) {
+        snprintf(why, whylen, "the URI holds a password (user:password@); put it in a password "
+                 "file instead (PGPASSFILE, or ?passfile=FILE in the URI)");
+        return -1;
+    }
+    const char *q = strchr(rest, '?');
+    for (const char *p = q; p; p = strchr(p + 1, '&')) {
+        if (strncmp(p + 1, "password=", 9) == 0) {
+            snprintf(why, whylen, "the URI holds a password (password=); put it in a password "
+                     "file instead (PGPASSFILE, or ?passfile=FILE in the URI)");
+            return -1;
+        }
+    }
+    return 0;
+}
 
 static void check_agg(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
 {
@@ -56,6 +87,10 @@ static void check_agg(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
         cfg->sites_dir_line = dir->start_mark.line + 1;
         cfg->sites_dir_col = dir->start_mark.column + 1;
     }
+    char why[256];
+    if (om_database_is_postgresql(cfg->database) &&
+        om_database_uri_check(cfg->database, why, sizeof why) < 0)
+        om_cfg_error(ctx, om_cfg_get(ctx, node, "database"), "database", "%s", why);
 }
 
 static const om_cfg_schema agg_schema =
@@ -70,7 +105,8 @@ int om_agg_config_load(const char *path, om_agg_config *out, om_diag *diag)
         out->log_level = strdup("info");
     om_cfg_resolve_path(&out->sites_dir, path, NULL);
     om_cfg_resolve_path(&out->catalogue, path, OM_AGG_DEFAULT_CATALOGUE);
-    om_cfg_resolve_path(&out->database, path, OM_AGG_DEFAULT_DATABASE);
+    if (!om_database_is_postgresql(out->database)) /* a URI is not relative to anything */
+        om_cfg_resolve_path(&out->database, path, OM_AGG_DEFAULT_DATABASE);
     om_broker_resolve_paths(&out->broker, path);
     if (!out->broker.client_id)
         out->broker.client_id = strdup(OM_AGG_DEFAULT_CLIENT_ID);

@@ -68,26 +68,79 @@ int om_broker_uri_parse(const char *uri, bool *tls, char *host, size_t hostlen, 
     return 0;
 }
 
-static void check_broker(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
+/* One broker URI of `key` (node: where it is written): TLS or not, on
+ * this machine or not. Returns 0, or -1 after reporting it. */
+static int check_uri(om_cfg_ctx *ctx, yaml_node_t *at, const char *key, const char *uri,
+                     const om_broker_config *b, bool *tls, bool *loopback)
 {
-    om_broker_config *b = obj;
     char host[256];
     unsigned port;
-    if (!b->uri || !om_cfg_key_valid(ctx, node, "uri"))
-        return;
-    if (om_broker_uri_parse(b->uri, &b->use_tls, host, sizeof host, &port) < 0) {
-        om_cfg_error(ctx, om_cfg_get(ctx, node, "uri"), "uri",
+    if (om_broker_uri_parse(uri, tls, host, sizeof host, &port) < 0) {
+        om_cfg_error(ctx, at, key,
                      "invalid broker URI (got \"%s\", expected mqtt://HOST[:PORT] or "
                      "mqtts://HOST[:PORT])",
-                     b->uri);
-        return;
+                     uri);
+        return -1;
     }
-    b->loopback = om_host_is_loopback(host);
-    if (!b->use_tls && !b->loopback && !b->insecure)
-        om_cfg_error(ctx, om_cfg_get(ctx, node, "uri"), "uri",
+    *loopback = om_host_is_loopback(host);
+    if (!*tls && !*loopback && !b->insecure) {
+        om_cfg_error(ctx, at, key,
                      "plain MQTT to %s, which is not on this machine (expected mqtts://, or "
                      "insecure: true to accept readings and credentials in clear text)",
                      host);
+        return -1;
+    }
+    return 0;
+}
+
+static bool group_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 0 && n <= 64 &&
+           strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+static void check_broker(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
+{
+    om_broker_config *b = obj;
+    bool have_list = om_cfg_get(ctx, node, "uris") != NULL;
+    if (b->uri && have_list) {
+        om_cfg_error(ctx, om_cfg_get(ctx, node, "uris"), "uris",
+                     "give uri (one broker) or uris (a list of brokers), not both");
+        return;
+    }
+    if (!b->uri && !have_list) {
+        om_cfg_error(ctx, node, "uri", "missing (expected uri: mqtts://HOST[:PORT], or uris: "
+                                       "[a list of them])");
+        return;
+    }
+    if (b->uri && om_cfg_key_valid(ctx, node, "uri")) {
+        check_uri(ctx, om_cfg_get(ctx, node, "uri"), "uri", b->uri, b, &b->use_tls,
+                  &b->loopback);
+    } else if (b->nuris > 0 && om_cfg_key_valid(ctx, node, "uris")) {
+        yaml_node_t *list = om_cfg_get(ctx, node, "uris");
+        b->loopback = true;
+        for (size_t i = 0; i < b->nuris; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "uris[%zu]", i);
+            bool tls, loopback;
+            if (check_uri(ctx, om_cfg_item(ctx, list, i), key, b->uris[i], b, &tls,
+                          &loopback) < 0)
+                continue;
+            if (i > 0 && tls != b->use_tls)
+                om_cfg_error(ctx, om_cfg_item(ctx, list, i), key,
+                             "every broker of the list with TLS (mqtts://) or none");
+            if (i == 0)
+                b->use_tls = tls;
+            b->loopback &= loopback;
+        }
+        b->uri = strdup(b->uris[0]); /* the first names the brokers in messages */
+    }
+    if (b->shared_group && om_cfg_key_valid(ctx, node, "shared_group") &&
+        !group_name_ok(b->shared_group))
+        om_cfg_error(ctx, om_cfg_get(ctx, node, "shared_group"), "shared_group",
+                     "invalid group name (got \"%s\", expected 1 to 64 letters, digits, '.', "
+                     "'_' or '-')", b->shared_group);
     if ((b->tls.cert_file == NULL) != (b->tls.key_file == NULL))
         om_cfg_error(ctx, om_cfg_get(ctx, node, "tls"), "tls",
                      "cert_file and key_file go together (got only %s)",
@@ -95,11 +148,13 @@ static void check_broker(om_cfg_ctx *ctx, yaml_node_t *node, void *obj)
 }
 
 static const om_cfg_field broker_fields[] = {
-    OM_F_STRING(om_broker_config, uri, "uri", OM_CFG_REQUIRED),
+    OM_F_STRING(om_broker_config, uri, "uri", 0),
+    OM_F_STRLIST(om_broker_config, uris, nuris, "uris", OM_CFG_NONEMPTY),
     OM_F_STRING(om_broker_config, client_id, "client_id", 0),
     OM_F_STRING(om_broker_config, credentials_file, "credentials_file", 0),
     OM_F_STRUCT(om_broker_config, tls, "tls", 0, &tls_schema),
     OM_F_BOOL(om_broker_config, insecure, "insecure", 0, "false"),
+    OM_F_STRING(om_broker_config, shared_group, "shared_group", 0),
 };
 const om_cfg_schema om_broker_schema =
     OM_SCHEMA(om_broker_config, "broker", broker_fields, check_broker);

@@ -6,6 +6,7 @@
  * files in pairs, the listen address's shape).
  */
 #include "officemeter/config/webcfg.h"
+#include "officemeter/config/aggcfg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +87,8 @@ int om_web_config_load(const char *path, om_web_config *out, om_diag *diag)
     if (!out->listen)
         out->listen = strdup(OM_WEB_DEFAULT_LISTEN);
     om_cfg_resolve_path(&out->aggregator_config, path, NULL);
-    om_cfg_resolve_path(&out->database, path, NULL);
+    if (!om_database_is_postgresql(out->database)) /* a URI is not relative to anything */
+        om_cfg_resolve_path(&out->database, path, NULL);
     om_cfg_resolve_path(&out->sites_dir, path, NULL);
     om_cfg_resolve_path(&out->catalogue, path, NULL);
     om_cfg_resolve_path(&out->users_file, path, NULL);

@@ -50,6 +50,11 @@ struct om_mqtt {
     MQTTAsync client;
     /* options, owned copies */
     char *uri, *client_id, *username, *password, *ca_file, *cert_file, *key_file;
+    char **uris, **paho_uris; /* every broker, as configured and in paho's form */
+    size_t nuris;
+    size_t attempt;           /* the one the next (or current) connect tries */
+    size_t server;            /* the one of the current or last connection */
+    char round_why[640];      /* why each broker of this round of attempts failed */
     char *will_topic, *will_payload;
     om_mqtt_options opts;
     bool tls;
@@ -259,6 +264,23 @@ static const char *connack_reason(int code)
     }
 }
 
+/* MQTT 5 CONNACK reason codes (the ones a misconfiguration produces). */
+static const char *connack5_reason(int code)
+{
+    switch (code) {
+    case MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION:
+        return "connection refused: MQTT 5 not supported by the broker";
+    case MQTTREASONCODE_CLIENT_IDENTIFIER_NOT_VALID: return "connection refused: client id rejected";
+    case MQTTREASONCODE_BAD_USER_NAME_OR_PASSWORD:
+        return "connection refused: bad user name or password";
+    case MQTTREASONCODE_NOT_AUTHORIZED: return "connection refused: not authorised";
+    case MQTTREASONCODE_SERVER_UNAVAILABLE: return "connection refused: server unavailable";
+    case MQTTREASONCODE_SERVER_BUSY: return "connection refused: server busy";
+    case MQTTREASONCODE_BANNED: return "connection refused: banned";
+    default: return NULL;
+    }
+}
+
 static void subscribe_all(om_mqtt *m)
 {
     pthread_mutex_lock(&m->lock);
@@ -325,14 +347,15 @@ static void settle_thread_slack(om_mqtt *m, bool slack)
         thread_slack_ns = want;
 }
 
-static void on_connect_success(void *ctx, MQTTAsync_successData *resp)
+static void connected(om_mqtt *m)
 {
-    om_mqtt *m = ctx;
     pthread_mutex_lock(&m->lock);
     if (m->stopping) {
         pthread_mutex_unlock(&m->lock);
         return;
     }
+    m->server = m->attempt;
+    m->attempt = 0; /* after a loss, the list is tried from its first broker again */
     m->state = ST_CONNECTED;
     m->failures = 0;
     m->stats.connects++;
@@ -347,14 +370,26 @@ static void on_connect_success(void *ctx, MQTTAsync_successData *resp)
         m->cb.connected(m->cb.ctx, count);
 }
 
+static void on_connect_success(void *ctx, MQTTAsync_successData *resp)
+{
+    (void)resp;
+    connected(ctx);
+}
+
+static void on_connect_success5(void *ctx, MQTTAsync_successData5 *resp)
+{
+    (void)resp;
+    connected(ctx);
+}
+
 /* paho says "TCP/TLS connect failure" for everything from a typo in the
  * host name to an untrusted certificate. A plain TCP connection to the same
  * address tells those apart, and the line a technician reads says which. */
-static void diagnose_failure(om_mqtt *m, char *why, size_t len)
+static void diagnose_one(const char *uri, char *why, size_t len)
 {
     char paho[512];
     bool tls = false;
-    if (om_mqtt_paho_uri(m->uri, paho, sizeof paho, &tls) < 0) {
+    if (om_mqtt_paho_uri(uri, paho, sizeof paho, &tls) < 0) {
         snprintf(why, len, "connect failed");
         return;
     }
@@ -405,38 +440,74 @@ static void diagnose_failure(om_mqtt *m, char *why, size_t len)
         snprintf(why, len, "the broker closed the connection (does port %.6s expect TLS?)", port);
 }
 
-static void on_connect_failure(void *ctx, MQTTAsync_failureData *resp)
+/* code: paho's or the broker's (MQTT 3.1.1 return code, MQTT 5 reason
+ * code); message may be NULL. */
+static void connect_failed(om_mqtt *m, bool have, int code, bool v5, const char *message)
 {
-    om_mqtt *m = ctx;
-    char why[320];
-    const char *reason = resp ? connack_reason(resp->code) : NULL;
+    char one[320];
+    pthread_mutex_lock(&m->lock);
+    const char *uri = m->uris[m->attempt];
+    pthread_mutex_unlock(&m->lock);
+    const char *reason = !have ? NULL : v5 ? connack5_reason(code) : connack_reason(code);
     if (reason)
-        snprintf(why, sizeof why, "%s", reason);
-    else if (!resp || resp->code == MQTTASYNC_FAILURE)
-        diagnose_failure(m, why, sizeof why);
-    else if (resp && resp->message)
-        snprintf(why, sizeof why, "%s", resp->message);
-    else if (resp)
-        snprintf(why, sizeof why, "%s", MQTTAsync_strerror(resp->code));
+        snprintf(one, sizeof one, "%s", reason);
+    else if (!have || code == MQTTASYNC_FAILURE)
+        diagnose_one(uri, one, sizeof one);
+    else if (message)
+        snprintf(one, sizeof one, "%s", message);
     else
-        snprintf(why, sizeof why, "connect failed");
+        snprintf(one, sizeof one, "%s", MQTTAsync_strerror(code));
     pthread_mutex_lock(&m->lock);
     if (m->stopping) {
         pthread_mutex_unlock(&m->lock);
         return;
     }
+    if (m->nuris > 1) {
+        /* With a list, the next broker is tried at once; only a round in
+         * which every one failed counts as a failure (and waits). */
+        size_t used = m->attempt == 0 ? 0 : strlen(m->round_why);
+        snprintf(m->round_why + used, sizeof m->round_why - used, "%s%s: %s",
+                 m->attempt ? "; " : "", uri, one);
+        if (m->attempt + 1 < m->nuris) {
+            m->attempt++;
+            m->state = ST_IDLE;
+            pthread_cond_broadcast(&m->state_cond);
+            pthread_mutex_unlock(&m->lock);
+            return;
+        }
+        m->attempt = 0;
+    }
+    char why[sizeof m->round_why];
+    snprintf(why, sizeof why, "%s", m->nuris > 1 ? m->round_why : one);
     m->failures++;
     m->stats.connect_failures++;
     unsigned delay = retry_delay_ms(m);
     m->retry_at_ms = om_mono_ms() + delay;
     m->state = ST_BACKOFF;
-    snprintf(m->connect_error, sizeof m->connect_error, "cannot connect to %s: %s", m->uri, why);
+    if (m->nuris > 1)
+        snprintf(m->connect_error, sizeof m->connect_error, "cannot connect to any of %zu "
+                 "brokers: %.560s", m->nuris, why);
+    else
+        snprintf(m->connect_error, sizeof m->connect_error, "cannot connect to %.200s: %.400s",
+                 m->uri, why);
     snprintf(m->errmsg, sizeof m->errmsg, "%s", m->connect_error);
     pthread_cond_broadcast(&m->state_cond);
     pthread_mutex_unlock(&m->lock);
     settle_thread_slack(m, false);
     if (m->cb.connect_failed)
         m->cb.connect_failed(m->cb.ctx, why, delay);
+}
+
+static void on_connect_failure(void *ctx, MQTTAsync_failureData *resp)
+{
+    connect_failed(ctx, resp != NULL, resp ? resp->code : 0, false, resp ? resp->message : NULL);
+}
+
+static void on_connect_failure5(void *ctx, MQTTAsync_failureData5 *resp)
+{
+    /* A refusal carries the broker's reason code; a network failure paho's code. */
+    int code = !resp ? 0 : resp->reasonCode ? (int)resp->reasonCode : resp->code;
+    connect_failed(ctx, resp != NULL, code, resp && resp->reasonCode, resp ? resp->message : NULL);
 }
 
 static void on_connection_lost(void *ctx, char *cause)
@@ -451,6 +522,7 @@ static void on_connection_lost(void *ctx, char *cause)
     m->ninflight = 0;
     /* The first retry comes quickly: a broker restart is the common case. */
     m->failures = 0;
+    m->attempt = 0;
     m->retry_at_ms = om_mono_ms() + m->opts.min_retry_ms;
     m->state = ST_BACKOFF;
     snprintf(m->errmsg, sizeof m->errmsg, "connection to %s lost%s%s", m->uri,
@@ -461,6 +533,15 @@ static void on_connection_lost(void *ctx, char *cause)
     settle_thread_slack(m, false);
     if (m->cb.lost)
         m->cb.lost(m->cb.ctx, cause ? cause : "closed by the broker or the network");
+}
+
+/* A queued message that is never taken: its prepared work too. */
+static void discard(om_mqtt *m, om_mqtt_message *msg)
+{
+    if (msg->prepared && m->cb.discard)
+        m->cb.discard(m->cb.ctx, msg->prepared);
+    msg->prepared = NULL;
+    om_mqtt_message_free(msg);
 }
 
 static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
@@ -491,6 +572,8 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
     node->msg.retained = msg->retained != 0;
     MQTTAsync_freeMessage(&msg);
     MQTTAsync_free(topic);
+    if (m->cb.prepare)
+        node->msg.prepared = m->cb.prepare(m->cb.ctx, node->msg.topic, node->msg.payload, plen);
 
     pthread_mutex_lock(&m->lock);
     /* A full inbox holds back paho's receive thread, and with it the TCP
@@ -499,7 +582,7 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
         pthread_cond_wait(&m->inbox_cond, &m->lock);
     if (m->inbox_closed || m->stopping) {
         pthread_mutex_unlock(&m->lock);
-        om_mqtt_message_free(&node->msg);
+        discard(m, &node->msg);
         free(node);
         return 1;
     }
@@ -519,12 +602,12 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
     return 1;
 }
 
-static void on_publish_success(void *ctx, MQTTAsync_successData *resp)
+/* paho calls the callbacks of the client's MQTT version: MQTT 3.1.1's
+ * (successData) or MQTT 5's (successData5); both end here. */
+static void published(om_mqtt *m, int token, int qos)
 {
-    om_mqtt *m = ctx;
-    int token = resp ? resp->token : 0;
     pthread_mutex_lock(&m->lock);
-    if (resp && resp->alt.pub.message.qos > 0)
+    if (qos > 0)
         inflight_release(m);
     m->stats.delivered++;
     bool slack = slack_wanted(m);
@@ -535,19 +618,37 @@ static void on_publish_success(void *ctx, MQTTAsync_successData *resp)
         m->cb.delivered(m->cb.ctx, token);
 }
 
-static void on_publish_failure(void *ctx, MQTTAsync_failureData *resp)
+static void on_publish_success(void *ctx, MQTTAsync_successData *resp)
 {
-    om_mqtt *m = ctx;
+    published(ctx, resp ? resp->token : 0, resp ? resp->alt.pub.message.qos : 0);
+}
+
+static void on_publish_success5(void *ctx, MQTTAsync_successData5 *resp)
+{
+    published(ctx, resp ? resp->token : 0, resp ? resp->alt.pub.message.qos : 0);
+}
+
+static void publish_failed(om_mqtt *m, int code, const char *message)
+{
     pthread_mutex_lock(&m->lock);
     inflight_release(m);
     m->stats.publish_failures++;
     snprintf(m->errmsg, sizeof m->errmsg, "publish failed: %s",
-             resp && resp->message ? resp->message
-                                   : MQTTAsync_strerror(resp ? resp->code : MQTTASYNC_FAILURE));
+             message ? message : MQTTAsync_strerror(code));
     bool slack = slack_wanted(m);
     pthread_cond_broadcast(&m->flight_cond);
     pthread_mutex_unlock(&m->lock);
     settle_thread_slack(m, slack);
+}
+
+static void on_publish_failure(void *ctx, MQTTAsync_failureData *resp)
+{
+    publish_failed(ctx, resp ? resp->code : MQTTASYNC_FAILURE, resp ? resp->message : NULL);
+}
+
+static void on_publish_failure5(void *ctx, MQTTAsync_failureData5 *resp)
+{
+    publish_failed(ctx, resp ? resp->code : MQTTASYNC_FAILURE, resp ? resp->message : NULL);
 }
 
 /* ---- the manager ------------------------------------------------------ */
@@ -555,18 +656,43 @@ static void on_publish_failure(void *ctx, MQTTAsync_failureData *resp)
 static int connect_once(om_mqtt *m)
 {
     MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
+    MQTTAsync_connectOptions co5 = MQTTAsync_connectOptions_initializer5;
     MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
     MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+    MQTTProperties props = MQTTProperties_initializer;
+    bool v5 = m->opts.mqtt_version == 5;
+    if (v5) {
+        /* MQTT 5: clean start, and how long the session outlives a
+         * disconnect (0xFFFFFFFF: forever, MQTT 3.1.1's persistent session). */
+        co = co5;
+        co.cleanstart = m->opts.clean_session;
+        MQTTProperty expiry = {.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL};
+        expiry.value.integer4 = m->opts.clean_session       ? 0
+                                : m->opts.session_expiry_s ? m->opts.session_expiry_s
+                                                           : 0xFFFFFFFFu;
+        MQTTProperties_add(&props, &expiry);
+        co.connectProperties = &props;
+        co.onSuccess5 = on_connect_success5;
+        co.onFailure5 = on_connect_failure5;
+    } else {
+        co.cleansession = m->opts.clean_session;
+        co.MQTTVersion = MQTTVERSION_3_1_1;
+        co.onSuccess = on_connect_success;
+        co.onFailure = on_connect_failure;
+    }
+    /* One broker per attempt (paho's serverURIs with the one to try): the
+     * callbacks then know which one answered, which paho itself does not
+     * report reliably for a list. */
+    pthread_mutex_lock(&m->lock);
+    co.serverURIs = &m->paho_uris[m->attempt];
+    pthread_mutex_unlock(&m->lock);
+    co.serverURIcount = 1;
     co.keepAliveInterval = (int)m->opts.keepalive_s;
-    co.cleansession = m->opts.clean_session;
     co.maxInflight = (int)m->opts.max_inflight;
     co.connectTimeout = (int)m->opts.connect_timeout_s;
-    co.MQTTVersion = MQTTVERSION_3_1_1;
     co.automaticReconnect = 0;
     co.username = m->username;
     co.password = m->password;
-    co.onSuccess = on_connect_success;
-    co.onFailure = on_connect_failure;
     co.context = m;
     if (m->will_topic) {
         will.topicName = m->will_topic;
@@ -583,7 +709,9 @@ static int connect_once(om_mqtt *m)
         ssl.verify = m->opts.verify;
         co.ssl = &ssl;
     }
-    return MQTTAsync_connect(m->client, &co);
+    int rc = MQTTAsync_connect(m->client, &co);
+    MQTTProperties_free(&props);
+    return rc;
 }
 
 static void *manager_main(void *arg)
@@ -648,6 +776,25 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
+/* The list of brokers, as given and in paho's form (uri alone when none). */
+static int copy_uris(om_mqtt *m, const om_mqtt_options *opts)
+{
+    size_t n = opts->nuris ? opts->nuris : 1;
+    m->uris = calloc(n, sizeof *m->uris);
+    m->paho_uris = calloc(n, sizeof *m->paho_uris);
+    if (!m->uris || !m->paho_uris)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *uri = opts->nuris ? opts->uris[i] : opts->uri;
+        char paho[512];
+        om_mqtt_paho_uri(uri, paho, sizeof paho, NULL); /* checked by om_mqtt_new */
+        m->nuris++;
+        if (!(m->uris[i] = strdup(uri)) || !(m->paho_uris[i] = strdup(paho)))
+            return -1;
+    }
+    return 0;
+}
+
 static int check_readable(const char *what, const char *path, char *err, size_t errlen)
 {
     if (path && access(path, R_OK) != 0) {
@@ -670,6 +817,20 @@ om_mqtt *om_mqtt_new(const om_mqtt_options *opts, const om_mqtt_callbacks *callb
         snprintf(err, errlen, "invalid broker URI \"%s\" (expected mqtt://HOST[:PORT] or "
                  "mqtts://HOST[:PORT])", opts->uri);
         return NULL;
+    }
+    for (size_t i = 0; i < opts->nuris; i++) {
+        char other[512];
+        bool other_tls = false;
+        if (!opts->uris[i] ||
+            om_mqtt_paho_uri(opts->uris[i], other, sizeof other, &other_tls) < 0) {
+            snprintf(err, errlen, "invalid broker URI \"%s\" (expected mqtt://HOST[:PORT] or "
+                     "mqtts://HOST[:PORT])", opts->uris[i] ? opts->uris[i] : "");
+            return NULL;
+        }
+        if (other_tls != tls) {
+            snprintf(err, errlen, "brokers %s and %s: all TLS or none", opts->uri, opts->uris[i]);
+            return NULL;
+        }
     }
     if (tls && (check_readable("CA file", opts->ca_file, err, errlen) < 0 ||
                 check_readable("certificate", opts->cert_file, err, errlen) < 0 ||
@@ -718,7 +879,7 @@ om_mqtt *om_mqtt_new(const om_mqtt_options *opts, const om_mqtt_callbacks *callb
     pthread_cond_init(&m->inbox_cond, &ca);
     pthread_condattr_destroy(&ca);
     m->state = ST_IDLE;
-    if (!m->uri || !m->client_id) {
+    if (!m->uri || !m->client_id || copy_uris(m, opts) < 0) {
         snprintf(err, errlen, "out of memory");
         om_mqtt_free(m);
         return NULL;
@@ -726,7 +887,7 @@ om_mqtt *om_mqtt_new(const om_mqtt_options *opts, const om_mqtt_callbacks *callb
     pthread_once(&paho_once, paho_global_init);
     MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
     cro.sendWhileDisconnected = 0;
-    cro.MQTTVersion = MQTTVERSION_3_1_1;
+    cro.MQTTVersion = m->opts.mqtt_version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
     int rc = MQTTAsync_createWithOptions(&m->client, paho_uri, m->client_id,
                                          MQTTCLIENT_PERSISTENCE_NONE, NULL, &cro);
     if (rc != MQTTASYNC_SUCCESS) {
@@ -848,8 +1009,13 @@ int om_mqtt_publish(om_mqtt *m, const char *topic, const void *payload, size_t l
     pthread_mutex_unlock(&m->lock);
 
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-    ro.onSuccess = on_publish_success;
-    ro.onFailure = on_publish_failure;
+    if (m->opts.mqtt_version == 5) {
+        ro.onSuccess5 = on_publish_success5;
+        ro.onFailure5 = on_publish_failure5;
+    } else {
+        ro.onSuccess = on_publish_success;
+        ro.onFailure = on_publish_failure;
+    }
     ro.context = m;
     int rc = MQTTAsync_send(m->client, topic, (int)len, payload, qos, retain ? 1 : 0, &ro);
     pthread_mutex_lock(&m->lock);
@@ -911,6 +1077,7 @@ void om_mqtt_message_free(om_mqtt_message *msg)
     free(msg->payload);
     msg->topic = msg->payload = NULL;
     msg->len = 0;
+    msg->prepared = NULL; /* the taker's (callbacks.prepare) */
 }
 
 void om_mqtt_get_stats(om_mqtt *m, om_mqtt_stats *out)
@@ -920,6 +1087,13 @@ void om_mqtt_get_stats(om_mqtt *m, om_mqtt_stats *out)
     out->inbox_depth = m->depth;
     out->inflight = m->ninflight;
     out->connected = m->state == ST_CONNECTED;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void om_mqtt_server(om_mqtt *m, char *buf, size_t len)
+{
+    pthread_mutex_lock(&m->lock);
+    snprintf(buf, len, "%s", m->nuris ? m->uris[m->server] : m->uri);
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -947,6 +1121,18 @@ static void on_slack_drop_failed(void *ctx, MQTTAsync_failureData *resp)
     on_slack_dropped(ctx, NULL);
 }
 
+static void on_slack_dropped5(void *ctx, MQTTAsync_successData5 *resp)
+{
+    (void)resp;
+    on_slack_dropped(ctx, NULL);
+}
+
+static void on_slack_drop_failed5(void *ctx, MQTTAsync_failureData5 *resp)
+{
+    (void)resp;
+    on_slack_dropped(ctx, NULL);
+}
+
 /* Before a clean disconnect, paho's receive thread is given back the
  * default timer slack, or the end of the connection (and the socket of a
  * client that replaces this one) would wait for its next timeout, slack
@@ -956,8 +1142,13 @@ static void on_slack_drop_failed(void *ctx, MQTTAsync_failureData *resp)
 static void drop_paho_slack(om_mqtt *m)
 {
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-    ro.onSuccess = on_slack_dropped;
-    ro.onFailure = on_slack_drop_failed;
+    if (m->opts.mqtt_version == 5) {
+        ro.onSuccess5 = on_slack_dropped5;
+        ro.onFailure5 = on_slack_drop_failed5;
+    } else {
+        ro.onSuccess = on_slack_dropped;
+        ro.onFailure = on_slack_drop_failed;
+    }
     ro.context = m;
     m->slack_unwinding = true; /* no callback gives it back from now on */
     m->slack_dropped = false;
@@ -1028,7 +1219,7 @@ void om_mqtt_free(om_mqtt *m)
     while (m->head) {
         inbox_node *n = m->head;
         m->head = n->next;
-        om_mqtt_message_free(&n->msg);
+        discard(m, &n->msg);
         free(n);
     }
     for (size_t i = 0; i < m->nsubs; i++)
@@ -1045,6 +1236,12 @@ void om_mqtt_free(om_mqtt *m)
     free(m->key_file);
     free(m->will_topic);
     free(m->will_payload);
+    for (size_t i = 0; i < m->nuris; i++) {
+        free(m->uris[i]);
+        free(m->paho_uris[i]);
+    }
+    free(m->uris);
+    free(m->paho_uris);
     pthread_mutex_destroy(&m->lock);
     pthread_cond_destroy(&m->state_cond);
     pthread_cond_destroy(&m->flight_cond);

@@ -46,13 +46,19 @@ struct om_counter {
     om_counter_opts opts;
 };
 
-/* The walk's state: the last accepted reading or break. */
+/* The walk's state: the last accepted reading or break, and where the
+ * current straight run of normal steps began. A normal step's place on the
+ * curve is base_u + (v - base_v), not the previous place plus the step:
+ * the same number whichever readings of the run lie between (retention
+ * drops some of them, retention.h), and no rounding piles up over a run of
+ * a year of readings. */
 typedef struct {
     bool have;
     int64_t t;
     double v; /* raw counter value */
     double u; /* its place on the curve */
     bool is_reading;
+    double base_v, base_u;
 } walk_prev;
 
 static const char *const event_names[OM_CEV__COUNT] = {
@@ -160,11 +166,22 @@ static bool has_following(const om_sample *s, size_t i, size_t end)
     return false;
 }
 
+/* A reading that starts a run (the first, after an event or a break). */
 static int accept(om_counter *c, walk_prev *p, const om_sample *s, double u)
 {
     if (add_point(c, s->t, u) < 0)
         return -1;
-    *p = (walk_prev){true, s->t, s->v, u, true};
+    *p = (walk_prev){true, s->t, s->v, u, true, s->v, u};
+    return 0;
+}
+
+/* A normal step: the reading continues the run. */
+static int accept_in_run(om_counter *c, walk_prev *p, const om_sample *s)
+{
+    double u = p->base_u + (s->v - p->base_v);
+    if (add_point(c, s->t, u) < 0)
+        return -1;
+    *p = (walk_prev){true, s->t, s->v, u, true, p->base_v, p->base_u};
     return 0;
 }
 
@@ -191,7 +208,7 @@ static int apply_break(om_counter *c, walk_prev *p, const om_counter_break *b)
     if (add_point(c, b->at, u) < 0 ||
         add_event(c, OM_CEV_REPLACEMENT, b->at, b->old_final, b->new_initial, grow) < 0)
         return -1;
-    *p = (walk_prev){true, b->at, b->new_initial, u, false};
+    *p = (walk_prev){true, b->at, b->new_initial, u, false, b->new_initial, u};
     return 0;
 }
 
@@ -207,7 +224,7 @@ static int step(om_counter *c, walk_prev *p, const om_sample *s, size_t i, size_
     if (isnan(p->v)) /* after a replacement with no new_initial for this quantity */
         return accept(c, p, &s[i], p->u);
     if (d >= 0 && plausible(o, d, dt))
-        return accept(c, p, &s[i], p->u + d);
+        return accept_in_run(c, p, &s[i]);
     size_t j = contradicted_by(o, s, i, end, p);
     if (j) {
         *next = j;

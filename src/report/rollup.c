@@ -270,6 +270,10 @@ int om_rollup_site_month(const om_site *site, const om_policy *policy, int year,
             if (rc == 0)
                 rc = rollup_meter(&job, samples, ns, &out[n], events, nevents);
             free(samples);
+            uint64_t dropped = 0;
+            if (rc == 0 && src->thinned &&
+                (rc = src->thinned(src->user, site, m, qs[k], start, end, &dropped)) == 0)
+                out[n].nreadings += (uint32_t)dropped;
             if (rc == 0 && k == 0 && src->rates)
                 rc = src->rates(src->user, site, m, rollup_rate_quantity(m), a, b,
                                 &out[n].rate_min, &out[n].rate_max);

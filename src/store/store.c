@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * store.c - the SQLite backend: opening, schema versions, group commit.
+ * store.c - the SQLite backend (store_ops.h): opening, schema versions,
+ * group commit. Its writer is store_write.c, its readers store_read.c, its
+ * rollup tables store_rollup.c; the table of its functions is at the end.
  *
  * Durability. The database is in WAL mode with synchronous=FULL: every
  * COMMIT appends the group to the write-ahead log and fsyncs it before
@@ -165,11 +167,6 @@ int store_fail(om_store *st, const char *what)
     return -1;
 }
 
-bool om_store_unavailable(const om_store *st)
-{
-    return st && st->unavailable;
-}
-
 int store_failf(om_store *st, const char *fmt, ...)
 {
     st->unavailable = false;
@@ -180,16 +177,6 @@ int store_failf(om_store *st, const char *fmt, ...)
     va_end(ap);
     snprintf(st->err, sizeof st->err, "%s: %s", st->path, msg);
     return -1;
-}
-
-const char *om_store_errmsg(const om_store *st)
-{
-    return st ? st->err : "out of memory";
-}
-
-const char *om_store_path(const om_store *st)
-{
-    return st->path;
 }
 
 void store_done(sqlite3_stmt *s)
@@ -330,58 +317,37 @@ static int prepare_writer(om_store *st)
     return 0;
 }
 
-om_store *om_store_open(const char *path, unsigned flags, char *err, size_t errlen)
+int store_sqlite_open(om_store *st, unsigned flags)
 {
-    om_store *st = calloc(1, sizeof *st);
-    if (!st || !(st->path = strdup(path))) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        free(st);
-        return NULL;
-    }
-    st->readonly = (flags & OM_STORE_READONLY) != 0;
-    st->rejects_keep = 10000;
+    const char *path = st->path;
     struct stat sb;
     int oflags = st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
     if ((flags & OM_STORE_CREATE) && !st->readonly)
         oflags |= SQLITE_OPEN_CREATE;
-    if (!(oflags & SQLITE_OPEN_CREATE) && stat(path, &sb) < 0) {
-        snprintf(err, errlen, "%s: no such database (has officemeter-aggregator run with it?)",
-                 path);
-        goto fail;
-    }
-    if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        store_fail(st, "cannot open");
-        snprintf(err, errlen, "%s", st->err);
-        goto fail;
-    }
+    if (!(oflags & SQLITE_OPEN_CREATE) && stat(path, &sb) < 0)
+        return store_failf(st, "no such database (has officemeter-aggregator run with it?)");
+    if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+        return store_fail(st, "cannot open");
     int64_t version = 0;
     sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
     if (check_owner(st, &version) < 0 || configure(st) < 0 || migrate(st, version) < 0 ||
-        load_quantities(st) < 0 ||
-        (!st->readonly && prepare_writer(st) < 0) || store_hours_open(st) < 0) {
-        snprintf(err, errlen, "%s", st->err);
-        goto fail;
-    }
-    return st;
-fail:
-    om_store_close(st);
-    return NULL;
+        load_quantities(st) < 0 || (!st->readonly && prepare_writer(st) < 0) ||
+        store_hours_open(st) < 0)
+        return -1;
+    return 0;
 }
 
-void om_store_close(om_store *st)
+static void sqlite_close(om_store *st)
 {
-    if (!st)
-        return;
     if (st->in_group)
-        om_store_rollback(st);
+        sqlite_rollback(st);
     store_drop_caches(st);
     store_hours_free(st);
     free(st->dirty);
     free(st->dirty_kind);
     om_sql_finalize_all(st->stmt, S__COUNT);
     sqlite3_close(st->db);
-    free(st->path);
-    free(st);
+    st->db = NULL;
 }
 
 /* ---- groups --------------------------------------------------------------- */
@@ -394,7 +360,7 @@ static int step_done(om_store *st, int which, const char *what)
     return rc == SQLITE_DONE ? 0 : store_fail(st, what);
 }
 
-int om_store_begin(om_store *st)
+static int sqlite_begin(om_store *st)
 {
     if (st->readonly)
         return store_failf(st, "opened read-only");
@@ -407,7 +373,7 @@ int om_store_begin(om_store *st)
     return 0;
 }
 
-int om_store_commit(om_store *st)
+static int sqlite_commit(om_store *st)
 {
     if (!st->in_group)
         return 0;
@@ -427,7 +393,7 @@ int om_store_commit(om_store *st)
     return 0;
 }
 
-void om_store_rollback(om_store *st)
+void sqlite_rollback(om_store *st)
 {
     if (st->in_group && !sqlite3_get_autocommit(st->db))
         step_done(st, S_ROLLBACK, "rollback");
@@ -435,7 +401,7 @@ void om_store_rollback(om_store *st)
     store_drop_caches(st);
 }
 
-int om_store_checkpoint(om_store *st)
+static int sqlite_checkpoint(om_store *st)
 {
     if (st->in_group)
         return 0;
@@ -443,7 +409,7 @@ int om_store_checkpoint(om_store *st)
     return rc == SQLITE_OK ? 0 : store_fail(st, "checkpoint");
 }
 
-int64_t om_store_disk_free(const om_store *st)
+static int64_t sqlite_disk_free(const om_store *st)
 {
     /* The folder, not the file: the write-ahead log is created beside it. */
     char dir[4096];
@@ -459,7 +425,7 @@ int64_t om_store_disk_free(const om_store *st)
     return (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
 }
 
-int om_store_checkpoint_truncate(om_store *st)
+static int sqlite_checkpoint_truncate(om_store *st)
 {
     if (st->in_group || st->readonly)
         return 0;
@@ -470,14 +436,9 @@ int om_store_checkpoint_truncate(om_store *st)
     return 0;
 }
 
-void om_store_set_rejects_keep(om_store *st, uint64_t keep)
-{
-    st->rejects_keep = keep;
-}
-
 /* ---- reads ---------------------------------------------------------------- */
 
-int om_store_read_begin(om_store *st)
+static int sqlite_read_begin(om_store *st)
 {
     if (st->in_group || st->in_read)
         return 0;
@@ -489,9 +450,60 @@ int om_store_read_begin(om_store *st)
     return 0;
 }
 
-void om_store_read_end(om_store *st)
+void sqlite_read_end(om_store *st)
 {
     if (st->in_read)
         sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     st->in_read = false;
 }
+
+/* ---- the backend's table (store_ops.h) --------------------------------------- */
+
+const store_ops store_sqlite_ops = {
+    .name = "sqlite",
+    .close = sqlite_close,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .checkpoint = sqlite_checkpoint,
+    .checkpoint_truncate = sqlite_checkpoint_truncate,
+    .disk_free = sqlite_disk_free,
+    .put_poll = sqlite_put_poll,
+    .seq_done = sqlite_seq_done,
+    .seq_skipped = sqlite_seq_skipped,
+    .seq_close_gap = sqlite_seq_close_gap,
+    .seq_upto = sqlite_seq_upto,
+    .quarantine = sqlite_quarantine,
+    .reject_add = sqlite_reject_add,
+    .gateway_seen = sqlite_gateway_seen,
+    .gateway_state = sqlite_gateway_state,
+    .gateway_health = sqlite_gateway_health,
+    .quarantine_remove = sqlite_quarantine_remove,
+    .quarantine_update = sqlite_quarantine_update,
+    .read_begin = sqlite_read_begin,
+    .read_end = sqlite_read_end,
+    .gateways = sqlite_gateways,
+    .meters = sqlite_meters,
+    .rejects = sqlite_rejects,
+    .reject_counts = sqlite_reject_counts,
+    .quarantined = sqlite_quarantined,
+    .totals_get = sqlite_totals_get,
+    .gateway_health_json = sqlite_gateway_health_json,
+    .readings = sqlite_readings,
+    .rollup_open = sqlite_rollup_open,
+    .rollup_close = sqlite_rollup_close,
+    .rollup_source = sqlite_rollup_source,
+    .rollup_state = sqlite_rollup_state,
+    .rollup_save = sqlite_rollup_save,
+    .rollup_load_year = sqlite_rollup_load_year,
+    .rollup_thin = sqlite_rollup_thin,
+    .rollup_thinned = sqlite_rollup_thinned,
+    .approval_latest = sqlite_approval_latest,
+    .approval_add = sqlite_approval_add,
+    .approval_create = sqlite_approval_create,
+    .raw_select = sqlite_raw_select,
+    .raw_insert = sqlite_raw_insert,
+    .raw_progress = sqlite_raw_progress,
+    .raw_finish = sqlite_raw_finish,
+    .raw_has = sqlite_raw_has,
+};

@@ -219,6 +219,11 @@ om_alertdb *om_alertdb_open(om_store *st, bool *missing, char *err, size_t errle
         return NULL;
     }
     db->st = st;
+    if (!st->db) {
+        snprintf(db->err, sizeof db->err, "%s: alerts are not available on PostgreSQL yet",
+                 om_store_path(st));
+        goto fail;
+    }
     if (!has_tables(st->db)) {
         if (st->readonly) {
             if (missing)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_approval.c - the approvals of annual reports, in a table of their
- * own (report_approvals, versioned by approval_meta) beside the rollups.
- * Rows are added, never changed: the history of approvals is the audit
- * trail of restatements.
+ * own (report_approvals, versioned by approval_meta) beside the rollups:
+ * the SQLite side of approval.h (the PostgreSQL side is
+ * store_pg_approval.c; store_api.c dispatches). Rows are added, never
+ * changed: the history of approvals is the audit trail of restatements.
  */
 #include "officemeter/store/approval.h"
 
@@ -54,7 +55,7 @@ static char *column_text(sqlite3_stmt *s, int col)
     return strdup(t ? (const char *)t : "");
 }
 
-int om_approval_latest(om_store *st, int year, om_approval *out, char *err, size_t errlen)
+int sqlite_approval_latest(om_store *st, int year, om_approval *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     if (!has_table(st))
@@ -91,12 +92,8 @@ int om_approval_latest(om_store *st, int year, om_approval *out, char *err, size
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-int om_approval_add(om_store *st, const om_approval *a, char *err, size_t errlen)
+int sqlite_approval_create(om_store *st, char *err, size_t errlen)
 {
-    if (st->readonly) {
-        snprintf(err, errlen, "%s: opened read-only", om_store_path(st));
-        return -1;
-    }
     char *msg = NULL;
     if (!has_table(st) && sqlite3_exec(st->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "%s: creating the approval table: %s", om_store_path(st),
@@ -104,7 +101,16 @@ int om_approval_add(om_store *st, const om_approval *a, char *err, size_t errlen
         sqlite3_free(msg);
         return -1;
     }
-    if (check_version(st, err, errlen) < 0)
+    return check_version(st, err, errlen);
+}
+
+int sqlite_approval_add(om_store *st, const om_approval *a, char *err, size_t errlen)
+{
+    if (st->readonly) {
+        snprintf(err, errlen, "%s: opened read-only", om_store_path(st));
+        return -1;
+    }
+    if (sqlite_approval_create(st, err, errlen) < 0)
         return -1;
     om_store_read_end(st);
     if (om_store_begin(st) < 0) {

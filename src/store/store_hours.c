@@ -320,6 +320,26 @@ int store_hours_open(om_store *st)
     return 0;
 }
 
+int store_hours_rebuild(om_store *st)
+{
+    if (st->readonly || !st->hours)
+        return 0;
+    char msg[512];
+    if (om_sql_exec(st->db, "BEGIN IMMEDIATE; DELETE FROM meter_hours; DELETE FROM meter_counts",
+                    "rebuilding the hourly aggregates", msg, sizeof msg) < 0) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return store_failf(st, "%s", msg);
+    }
+    if (backfill(st) < 0) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        hours_forget(st->hours);
+        return -1;
+    }
+    if (om_sql_exec(st->db, "COMMIT", "rebuilding the hourly aggregates", msg, sizeof msg) < 0)
+        return store_failf(st, "%s", msg);
+    return 0;
+}
+
 void store_hours_free(om_store *st)
 {
     struct store_hours *sh = st->hours;
@@ -337,12 +357,23 @@ void store_hours_free(om_store *st)
 
 bool om_store_has_hours(om_store *st)
 {
-    return table_exists(st->db, "meter_hours");
+    return st->db && table_exists(st->db, "meter_hours");
+}
+
+/* The readers below work on a SQLite store only; on PostgreSQL they fail
+ * with this one line. */
+static int not_on_postgresql(om_store *st)
+{
+    if (st->db)
+        return 0;
+    return store_failf(st, "the hourly aggregates are not available on PostgreSQL yet");
 }
 
 static sqlite3_stmt *prepare(om_store *st, const char *text)
 {
     sqlite3_stmt *s = NULL;
+    if (not_on_postgresql(st) < 0)
+        return NULL;
     if (sqlite3_prepare_v2(st->db, text, -1, &s, NULL) != SQLITE_OK) {
         store_fail(st, om_store_has_hours(st) ? "query"
                                               : "no hourly aggregates in this database (start "
@@ -511,6 +542,8 @@ static int count_of(om_store *st, const char *text, uint64_t *out)
 int om_store_totals_quick(om_store *st, om_store_quick_totals *out)
 {
     memset(out, 0, sizeof *out);
+    if (not_on_postgresql(st) < 0)
+        return -1;
     if ((om_store_has_hours(st) &&
          count_of(st, "SELECT coalesce(sum(n), 0) FROM meter_counts", &out->readings) < 0) ||
         count_of(st, "SELECT count(*) FROM conflicts", &out->conflicts) < 0 ||

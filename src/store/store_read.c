@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * store_read.c - queries for the CLI: gateways, meters, rejects, quarantine,
+ * store_read.c - the SQLite backend's queries for the CLI: gateways, meters, rejects, quarantine,
  * totals and readings. Each prepares its statement on demand (readers are
  * short-lived processes) and copies rows out, so callers own plain arrays.
  */
@@ -78,7 +78,7 @@ static void fill_gateway(sqlite3_stmt *s, void *p)
     r->errors = int_or(s, 7, -1);
 }
 
-int om_store_gateways(om_store *st, om_store_gateway_row **rows, size_t *n)
+int sqlite_gateways(om_store *st, om_store_gateway_row **rows, size_t *n)
 {
     sqlite3_stmt *s = prepare(st, "SELECT site, gateway, state, state_t, last_seen, health_t, "
                                   "outbox_depth, errors FROM gateways ORDER BY site, gateway");
@@ -95,7 +95,7 @@ static void fill_meter(sqlite3_stmt *s, void *p)
     r->last_received = int_or(s, 4, 0);
 }
 
-int om_store_meters(om_store *st, om_store_meter_row **rows, size_t *n)
+int sqlite_meters(om_store *st, om_store_meter_row **rows, size_t *n)
 {
     sqlite3_stmt *s = prepare(st, "SELECT site, meter, first_t, last_t, last_received "
                                   "FROM meters ORDER BY site, meter");
@@ -126,8 +126,8 @@ static void fill_reject(sqlite3_stmt *s, void *p)
     r->raw_bytes = (size_t)sqlite3_column_int64(s, 10);
 }
 
-int om_store_rejects(om_store *st, int64_t since_ms, size_t limit, om_store_reject_row **rows,
-                     size_t *n)
+int sqlite_rejects(om_store *st, int64_t since_ms, size_t limit, om_store_reject_row **rows,
+                   size_t *n)
 {
     sqlite3_stmt *s = prepare(st, "SELECT id, received, topic, site, gateway, code, reason, seq, "
                                   "meter, payload, payload_bytes FROM rejects "
@@ -137,13 +137,6 @@ int om_store_rejects(om_store *st, int64_t since_ms, size_t limit, om_store_reje
     sqlite3_bind_int64(s, 1, since_ms);
     sqlite3_bind_int64(s, 2, limit ? (sqlite3_int64)limit : -1);
     return collect(st, s, sizeof **rows, fill_reject, (void **)rows, n);
-}
-
-void om_store_rejects_free(om_store_reject_row *rows, size_t n)
-{
-    for (size_t i = 0; rows && i < n; i++)
-        free(rows[i].raw);
-    free(rows);
 }
 
 static void fill_count(sqlite3_stmt *s, void *p)
@@ -156,7 +149,7 @@ static void fill_count(sqlite3_stmt *s, void *p)
     r->last_received = sqlite3_column_int64(s, 4);
 }
 
-int om_store_reject_counts(om_store *st, om_store_reject_count **rows, size_t *n)
+int sqlite_reject_counts(om_store *st, om_store_reject_count **rows, size_t *n)
 {
     sqlite3_stmt *s = prepare(st, "SELECT site, gateway, code, count, last_received "
                                   "FROM reject_counts ORDER BY site, gateway, code");
@@ -180,18 +173,11 @@ static void fill_quarantine(sqlite3_stmt *s, void *p)
     r->poll_json = strdup(j ? (const char *)j : "{}");
 }
 
-int om_store_quarantined(om_store *st, om_store_quarantine_row **rows, size_t *n)
+int sqlite_quarantined(om_store *st, om_store_quarantine_row **rows, size_t *n)
 {
     sqlite3_stmt *s = prepare(st, "SELECT id, received, site, gateway, epoch, seq, meter, t, code, "
                                   "reason, poll FROM quarantine ORDER BY id");
     return s ? collect(st, s, sizeof **rows, fill_quarantine, (void **)rows, n) : -1;
-}
-
-void om_store_quarantined_free(om_store_quarantine_row *rows, size_t n)
-{
-    for (size_t i = 0; rows && i < n; i++)
-        free(rows[i].poll_json);
-    free(rows);
 }
 
 static int count_of(om_store *st, const char *text, uint64_t *out)
@@ -205,7 +191,7 @@ static int count_of(om_store *st, const char *text, uint64_t *out)
     return rc == SQLITE_ROW ? 0 : store_fail(st, text);
 }
 
-int om_store_totals_get(om_store *st, om_store_totals *out)
+int sqlite_totals_get(om_store *st, om_store_totals *out)
 {
     memset(out, 0, sizeof *out);
     if (count_of(st, "SELECT count(*) FROM readings", &out->readings) < 0 ||
@@ -217,8 +203,8 @@ int om_store_totals_get(om_store *st, om_store_totals *out)
     return 0;
 }
 
-int om_store_gateway_health_json(om_store *st, const char *site, const char *gateway,
-                                 char **json)
+int sqlite_gateway_health_json(om_store *st, const char *site, const char *gateway,
+                               char **json)
 {
     *json = NULL;
     sqlite3_stmt *s = prepare(st, "SELECT health FROM gateways WHERE site = ?1 AND gateway = ?2");
@@ -233,8 +219,8 @@ int om_store_gateway_health_json(om_store *st, const char *site, const char *gat
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(st, "gateway health");
 }
 
-int om_store_readings(om_store *st, const char *site, const char *meter, om_quantity quantity,
-                      int64_t from_ms, int64_t to_ms, om_store_reading_fn fn, void *user)
+int sqlite_readings(om_store *st, const char *site, const char *meter, om_quantity quantity,
+                    int64_t from_ms, int64_t to_ms, om_store_reading_fn fn, void *user)
 {
     if ((int)quantity < 0 || quantity >= OM_Q__COUNT)
         return store_failf(st, "unknown quantity %d", (int)quantity);

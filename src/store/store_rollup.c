@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * store_rollup.c - monthly rollups in the aggregator's SQLite database.
+ * store_rollup.c - monthly rollups in the aggregator's SQLite database (the
+ * SQLite side of rollupdb.h; the PostgreSQL side is store_pg_rollup.c).
  *
  * Reads go straight to the store's readings table through its primary key
  * (meter, quantity, t): the month's readings in order, plus the nearest
@@ -117,17 +118,16 @@ static const char *const queries[Q__COUNT] = {
                       "site = ?1 AND year = ?2 ORDER BY month, meter, quantity",
     [Q_LOAD_EVENTS] = "SELECT meter, quantity, month, kind, t, t_end, before, after, counted "
                       "FROM rollup_events WHERE site = ?1 AND year = ?2 "
-                      "ORDER BY month, meter, quantity, t",
+                      "ORDER BY month, meter, quantity, t, kind, t_end",
 };
 
-struct om_rollupdb {
-    om_store *st;
+/* db->be: the prepared queries. */
+typedef struct {
     /* Read-only on a database without rollup tables: nothing is stored,
      * months are computed by the caller (the web view) in memory. */
     bool no_tables;
     sqlite3_stmt *q[Q__COUNT];
-    char err[768];
-};
+} rollup_sqlite;
 
 static int fail(om_rollupdb *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -141,11 +141,6 @@ static int fail(om_rollupdb *db, const char *fmt, ...)
     snprintf(db->err, sizeof db->err, "%s: %s: %s", om_store_path(db->st), what,
              sqlite3_errmsg(db->st->db));
     return -1;
-}
-
-const char *om_rollupdb_errmsg(const om_rollupdb *db)
-{
-    return db->err;
 }
 
 /* True when the rollup tables are there (a read-only store cannot create
@@ -184,58 +179,53 @@ static int check_version(om_rollupdb *db)
     return 0;
 }
 
-om_rollupdb *om_rollupdb_open(om_store *st, char *err, size_t errlen)
+int sqlite_rollup_open(om_rollupdb *db)
 {
-    om_rollupdb *db = calloc(1, sizeof *db);
-    if (!db) {
-        snprintf(err, errlen, "%s: out of memory", om_store_path(st));
-        return NULL;
+    om_store *st = db->st;
+    rollup_sqlite *rs = calloc(1, sizeof *rs);
+    if (!rs) {
+        snprintf(db->err, sizeof db->err, "%s: out of memory", om_store_path(st));
+        return -1;
     }
-    db->st = st;
+    db->be = rs;
     if (!has_tables(st->db)) {
         char *msg = NULL;
         if (st->readonly) {
             /* Only the reading source is usable: Q_METER_ID..Q_RATES. */
-            db->no_tables = true;
+            rs->no_tables = true;
             size_t failed;
-            if (om_sql_prepare_all(st->db, queries, Q_STATE, db->q, &failed) < 0) {
-                fail(db, "preparing %s", queries[failed]);
-                goto fail;
-            }
-            return db;
+            if (om_sql_prepare_all(st->db, queries, Q_STATE, rs->q, &failed) < 0)
+                return fail(db, "preparing %s", queries[failed]);
+            return sqlite_retain_open(db);
         }
         if (sqlite3_exec(st->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
             snprintf(db->err, sizeof db->err, "%s: creating the rollup tables: %s",
                      om_store_path(st), msg ? msg : "?");
             sqlite3_free(msg);
-            goto fail;
+            return -1;
         }
     }
     if (check_version(db) < 0)
-        goto fail;
+        return -1;
     size_t failed;
-    if (om_sql_prepare_all(st->db, queries, Q__COUNT, db->q, &failed) < 0) {
-        fail(db, "preparing %s", queries[failed]);
-        goto fail;
-    }
-    return db;
-fail:
-    snprintf(err, errlen, "%s", db->err);
-    om_rollupdb_close(db);
-    return NULL;
+    if (om_sql_prepare_all(st->db, queries, Q__COUNT, rs->q, &failed) < 0)
+        return fail(db, "preparing %s", queries[failed]);
+    return sqlite_retain_open(db);
 }
 
-void om_rollupdb_close(om_rollupdb *db)
+void sqlite_rollup_close(om_rollupdb *db)
 {
-    if (!db)
-        return;
-    om_sql_finalize_all(db->q, Q__COUNT);
-    free(db);
+    rollup_sqlite *rs = db->be;
+    if (rs)
+        om_sql_finalize_all(rs->q, Q__COUNT);
+    free(rs);
+    db->be = NULL;
+    sqlite_retain_close(db);
 }
 
 static sqlite3_stmt *q(om_rollupdb *db, int which)
 {
-    sqlite3_stmt *s = db->q[which];
+    sqlite3_stmt *s = ((rollup_sqlite *)db->be)->q[which];
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     return s;
@@ -359,10 +349,11 @@ static int db_rates(void *user, const om_site *site, const om_meter *meter, om_q
     return rc == SQLITE_ROW ? 0 : fail(db, "power and flow of %s", meter->id);
 }
 
-void om_rollupdb_source(om_rollupdb *db, om_rollup_source *src)
+void sqlite_rollup_source(om_rollupdb *db, om_rollup_source *src)
 {
     src->counter = db_counter;
     src->rates = db_rates;
+    src->thinned = sqlite_rollup_dropped;
     src->user = db;
 }
 
@@ -413,11 +404,11 @@ uint64_t om_rollup_fingerprint(const om_site *site, const om_policy *policy)
 
 /* ---- rollup tables ----------------------------------------------------------- */
 
-int om_rollupdb_state(om_rollupdb *db, const char *site, int year, unsigned month,
-                      om_rollup_state *out)
+int sqlite_rollup_state(om_rollupdb *db, const char *site, int year, unsigned month,
+                        om_rollup_state *out)
 {
     memset(out, 0, sizeof *out);
-    if (db->no_tables)
+    if (((rollup_sqlite *)db->be)->no_tables)
         return 0;
     sqlite3_stmt *s = q(db, Q_STATE);
     sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
@@ -540,12 +531,12 @@ static int replace_month(om_rollupdb *db, const om_site *site, int year, unsigne
     return 0;
 }
 
-int om_rollupdb_save(om_rollupdb *db, const om_site *site, int year, unsigned month,
-                     bool provisional, int64_t computed_at, uint64_t fingerprint,
-                     const om_meter_month *rows, size_t nrows, const om_month_event *events,
-                     size_t nevents)
+int sqlite_rollup_save(om_rollupdb *db, const om_site *site, int year, unsigned month,
+                       bool provisional, int64_t computed_at, uint64_t fingerprint,
+                       const om_meter_month *rows, size_t nrows, const om_month_event *events,
+                       size_t nevents)
 {
-    if (db->no_tables) {
+    if (((rollup_sqlite *)db->be)->no_tables) {
         snprintf(db->err, sizeof db->err, "%s: opened read-only", om_store_path(db->st));
         return -1;
     }
@@ -655,14 +646,14 @@ static int splice(void **dst, size_t *ndst, void *src, size_t nsrc, size_t size)
     return 0;
 }
 
-int om_rollupdb_load_year(om_rollupdb *db, const char *site, int year, om_meter_month **rows,
-                          size_t *nrows, om_month_event **events, size_t *nevents)
+int sqlite_rollup_load_year(om_rollupdb *db, const char *site, int year, om_meter_month **rows,
+                            size_t *nrows, om_month_event **events, size_t *nevents)
 {
     om_meter_month *r = NULL;
     om_month_event *e = NULL;
     size_t nr = 0, cr = 0, ne = 0, ce = 0;
     int rc;
-    if (db->no_tables)
+    if (((rollup_sqlite *)db->be)->no_tables)
         return 0;
     sqlite3_stmt *s = q(db, Q_LOAD_METERS);
     sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);

@@ -194,7 +194,7 @@ static int merge_range(om_store *st, store_epoch *e, int64_t from, int64_t to)
     return 0;
 }
 
-int om_store_seq_done(om_store *st, const om_store_origin *o, int64_t from, int64_t to)
+int sqlite_seq_done(om_store *st, const om_store_origin *o, int64_t from, int64_t to)
 {
     if (!st->in_group)
         return store_failf(st, "seq update outside a group");
@@ -227,9 +227,9 @@ int om_store_seq_done(om_store *st, const om_store_origin *o, int64_t from, int6
     return 0;
 }
 
-int om_store_seq_skipped(om_store *st, const om_store_origin *o, int64_t from, int64_t to)
+int sqlite_seq_skipped(om_store *st, const om_store_origin *o, int64_t from, int64_t to)
 {
-    if (om_store_seq_done(st, o, from, to) < 0)
+    if (sqlite_seq_done(st, o, from, to) < 0)
         return -1;
     store_gateway *g = store_gateway_get(st, o->site, o->gateway);
     if (!g)
@@ -245,7 +245,7 @@ int om_store_seq_skipped(om_store *st, const om_store_origin *o, int64_t from, i
     return rc == SQLITE_DONE ? 0 : store_fail(st, "recording a thinned range");
 }
 
-int om_store_seq_close_gap(om_store *st, const om_store_origin *o, int64_t after_ms,
+int sqlite_seq_close_gap(om_store *st, const om_store_origin *o, int64_t after_ms,
                            int64_t *from, int64_t *to)
 {
     store_epoch *e = epoch_get(st, o->site, o->gateway, o->epoch);
@@ -268,7 +268,7 @@ int om_store_seq_close_gap(om_store *st, const om_store_origin *o, int64_t after
     *from = e->upto + 1;
     *to = e->ranges[0].from - 1;
     store_gateway *g = store_gateway_get(st, o->site, o->gateway);
-    if (!g || om_store_seq_done(st, o, *from, *to) < 0)
+    if (!g || sqlite_seq_done(st, o, *from, *to) < 0)
         return -1;
     sqlite3_stmt *s = store_stmt(st, S_LOST_ADD);
     sqlite3_bind_int64(s, 1, g->id);
@@ -285,7 +285,7 @@ int om_store_seq_close_gap(om_store *st, const om_store_origin *o, int64_t after
     return 1;
 }
 
-int om_store_seq_upto(om_store *st, const char *site, const char *gateway, const char *epoch,
+int sqlite_seq_upto(om_store *st, const char *site, const char *gateway, const char *epoch,
                       int64_t *upto)
 {
     if (st->readonly)

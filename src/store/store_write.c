@@ -177,8 +177,8 @@ static int put_value(om_store *st, const om_store_origin *o, const om_poll *poll
     return 0;
 }
 
-int om_store_put_poll(om_store *st, const om_store_origin *o, const om_poll *poll,
-                      om_store_counts *counts)
+int sqlite_put_poll(om_store *st, const om_store_origin *o, const om_poll *poll,
+                    om_store_counts *counts)
 {
     om_store_counts scratch = {0};
     om_store_counts *c = counts ? counts : &scratch;
@@ -220,8 +220,8 @@ static void bind_text_or_null(sqlite3_stmt *s, int i, const char *text)
         sqlite3_bind_null(s, i);
 }
 
-int om_store_quarantine(om_store *st, const om_store_origin *o, int64_t seq, const char *meter,
-                        int64_t t_ms, const char *code, const char *reason, const char *poll_json)
+int sqlite_quarantine(om_store *st, const om_store_origin *o, int64_t seq, const char *meter,
+                      int64_t t_ms, const char *code, const char *reason, const char *poll_json)
 {
     if (!st->in_group)
         return store_failf(st, "quarantine outside a group");
@@ -241,7 +241,7 @@ int om_store_quarantine(om_store *st, const om_store_origin *o, int64_t seq, con
     return rc == SQLITE_DONE ? 0 : store_fail(st, "quarantine");
 }
 
-int om_store_reject_add(om_store *st, const om_store_reject *r)
+int sqlite_reject_add(om_store *st, const om_store_reject *r)
 {
     if (!st->in_group)
         return store_failf(st, "reject outside a group");
@@ -280,7 +280,7 @@ int om_store_reject_add(om_store *st, const om_store_reject *r)
     return 0;
 }
 
-int om_store_gateway_seen(om_store *st, const char *site, const char *gateway, int64_t t_ms)
+int sqlite_gateway_seen(om_store *st, const char *site, const char *gateway, int64_t t_ms)
 {
     if (!st->in_group)
         return store_failf(st, "update outside a group");
@@ -296,8 +296,8 @@ int om_store_gateway_seen(om_store *st, const char *site, const char *gateway, i
     return 0;
 }
 
-int om_store_gateway_state(om_store *st, const char *site, const char *gateway, const char *state,
-                           int64_t t_ms)
+int sqlite_gateway_state(om_store *st, const char *site, const char *gateway, const char *state,
+                         int64_t t_ms)
 {
     if (!st->in_group)
         return store_failf(st, "update outside a group");
@@ -313,8 +313,8 @@ int om_store_gateway_state(om_store *st, const char *site, const char *gateway, 
     return rc == SQLITE_DONE ? 0 : store_fail(st, "gateway state");
 }
 
-int om_store_gateway_health(om_store *st, const char *site, const char *gateway, int64_t t_ms,
-                            int64_t outbox_depth, int64_t errors, const char *raw)
+int sqlite_gateway_health(om_store *st, const char *site, const char *gateway, int64_t t_ms,
+                          int64_t outbox_depth, int64_t errors, const char *raw)
 {
     if (!st->in_group)
         return store_failf(st, "update outside a group");
@@ -338,7 +338,7 @@ int om_store_gateway_health(om_store *st, const char *site, const char *gateway,
     return rc == SQLITE_DONE ? 0 : store_fail(st, "gateway health");
 }
 
-int om_store_quarantine_remove(om_store *st, int64_t id)
+int sqlite_quarantine_remove(om_store *st, int64_t id)
 {
     if (!st->in_group)
         return store_failf(st, "update outside a group");
@@ -349,7 +349,7 @@ int om_store_quarantine_remove(om_store *st, int64_t id)
     return rc == SQLITE_DONE ? 0 : store_fail(st, "quarantine");
 }
 
-int om_store_quarantine_update(om_store *st, int64_t id, const char *code, const char *reason)
+int sqlite_quarantine_update(om_store *st, int64_t id, const char *code, const char *reason)
 {
     if (!st->in_group)
         return store_failf(st, "update outside a group");

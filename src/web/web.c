@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "officemeter/base/clock.h"
+#include "officemeter/config/aggcfg.h"
 #include "officemeter/daemon/log.h"
 #include "officemeter/store/hours.h"
 #include "web.h"
@@ -83,6 +84,13 @@ int web_open(web_ctx *w, const om_web_config *cfg, int64_t fixed_now, size_t nco
     w->conns = calloc(nconns, sizeof *w->conns);
     if (!w->cache || !w->conns) {
         fprintf(stderr, "officemeter-web: out of memory\n");
+        return -1;
+    }
+    if (om_database_is_postgresql(w->database)) {
+        /* The dashboards read the hourly aggregates (hours.h), which only
+         * the SQLite backend keeps so far. */
+        fprintf(stderr, "officemeter-web: the hourly aggregates are not available on PostgreSQL "
+                "yet; run the web view on a SQLite database\n");
         return -1;
     }
     for (size_t i = 0; i < nconns; i++) {

@@ -7,11 +7,12 @@
  * no validation. Built and run by bench_aggregator_ingest.sh.
  *
  *   bench_sqlite_insert DB POLLS VALUES METERS GROUP
- * prints "ROWS SECONDS".
+ * prints "ROWS SECONDS CPU_SECONDS" (wall time, and this process's CPU).
  */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static double now_s(void)
@@ -19,6 +20,14 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static void must(int rc, sqlite3 *db, const char *what)
@@ -51,7 +60,7 @@ int main(int argc, char **argv)
                                 "ON CONFLICT DO NOTHING", -1, &ins, NULL), db, "prepare");
     long long t0 = 1700000000000LL;
     long rows = 0;
-    double start = now_s();
+    double start = now_s(), cpu0 = cpu_s();
     must(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), db, "begin");
     for (long seq = 1; seq <= polls; seq++) {
         for (long q = 0; q < values; q++) {
@@ -68,7 +77,7 @@ int main(int argc, char **argv)
     }
     must(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), db, "commit");
     double secs = now_s() - start;
-    printf("%ld %.3f\n", rows, secs);
+    printf("%ld %.3f %.3f\n", rows, secs, cpu_s() - cpu0);
     sqlite3_finalize(ins);
     sqlite3_close(db);
     return 0;

@@ -11,6 +11,9 @@
 #    the schema, with site figures and totals equal to what the simulated
 #    meters truly consumed (scripts/demo-compare, run again here); no
 #    process left behind.
+# 3. The demo's database migrated to PostgreSQL, interrupted and resumed,
+#    every table equal, the same report (demo_migrate.sh; skipped without
+#    PostgreSQL).
 set -euo pipefail
 : "${OM_SOURCE_DIR:?}" "${OM_BIN:?}"
 BUDGET_S=${OM_DEMO_BUDGET_S:-360}
@@ -103,4 +106,9 @@ assert 0 < w["source_shares"]["billed"] < 0.1, w
 sg = [s for s in r["sites"] if s["site"] == "singapore"][0]
 assert sg["water_billed_t"] > 0 and sg["water_billed_t"] == sg["water_t"], sg
 PY
+
+echo "-- the demo's database moved to PostgreSQL (officemeter migrate)"
+rc=0
+bash "$OM_SOURCE_DIR/tests/demo/demo_migrate.sh" "$out" || rc=$?
+[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || fail "migrating the demo's database to PostgreSQL"
 echo "ok"

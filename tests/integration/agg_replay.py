@@ -20,6 +20,10 @@ values are exact binary fractions, so a sum is an exact checksum.
       absurd numbers, broken health and status) as fast as it can, for
       the meters water and kitchen-water only (so that the polls of a
       concurrent `publish` for main, hvac and lifts can be checked apart)
+  agg_replay.py from-db --db FILE --meter-list LIST --out-dir DIR [--epoch E]
+      the readings of a database as its gateways would have sent them:
+      DIR/SITE.GATEWAY.messages (one message a line) and .last (the last
+      seq); LIST is `officemeter list --meters` output, SITE<TAB>line
 
 MQTT 3.1.1 is spoken directly over a socket (CONNECT, PUBLISH QoS 1,
 SUBSCRIBE, PUBACK, PINGREQ): the test machines have no MQTT library for
@@ -27,11 +31,13 @@ Python, and this is all a gateway needs.
 """
 import argparse
 import json
+import os
 import random
 import select
 import socket
 import sqlite3
 import struct
+import subprocess
 import sys
 import time
 
@@ -373,15 +379,48 @@ def cmd_storm(args):
     return 0
 
 
+READINGS_SQL = ("SELECT m.site, m.meter, q.name, r.t, r.value FROM readings r "
+                "JOIN meters m ON m.id = r.meter JOIN quantities q ON q.id = r.quantity")
+
+
+def db_rows(db, sql):
+    """Rows of a SQLite file or a PostgreSQL URI (through psql: the test
+    machines have no PostgreSQL module for Python). Numbers come back as
+    int or float: the server's float8 text (extra_float_digits = 3) and
+    Python's float() are both exact."""
+    if not db.startswith(("postgresql://", "postgres://")):
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+        con.execute("PRAGMA busy_timeout = 5000")
+        return list(con.execute(sql))
+    psql = os.path.join(os.environ.get("OM_PG_BIN", ""), "psql") if os.environ.get("OM_PG_BIN") \
+        else "psql"
+    out = subprocess.run([psql, "-X", "-A", "-t", "-q", "-F", "\t", "-d", db, "-c",
+                          "SET extra_float_digits = 3", "-c", sql],
+                         check=True, stdout=subprocess.PIPE, text=True).stdout
+    rows = []
+    for line in out.splitlines():
+        if not line:
+            continue
+        row = []
+        for v in line.split("\t"):
+            try:
+                row.append(int(v))
+            except ValueError:
+                try:
+                    row.append(float(v))
+                except ValueError:
+                    row.append(v)
+        rows.append(tuple(row))
+    return rows
+
+
 def cmd_check(args):
     want = set()
     with open(args.expected) as f:
         for line in f:
             site, meter, q, t, v = line.rstrip("\n").split("\t")
             want.add((site, meter, q, int(t), float(v)))
-    db = sqlite3.connect("file:%s?mode=ro" % args.db, uri=True)
-    rows = db.execute("SELECT m.site, m.meter, q.name, r.t, r.value FROM readings r "
-                      "JOIN meters m ON m.id = r.meter JOIN quantities q ON q.id = r.quantity")
+    rows = [(r[0], r[1], r[2], r[3], float(r[4])) for r in db_rows(args.db, READINGS_SQL)]
     only = set(args.only_meters.split(",")) if args.only_meters else None
     have = set()
     dup = 0
@@ -404,9 +443,37 @@ def cmd_check(args):
     return 0 if ok else 1
 
 
+def cmd_from_db(args):
+    gateway_of = {}
+    with open(args.meter_list) as f:
+        for line in f:
+            site, meter, gateway = line.rstrip("\n").split("\t")[:3]
+            gateway_of[(site, meter)] = gateway
+    polls = {}  # (site, gateway) -> {(t, meter): values}
+    for site, meter, q, t, v in db_rows(args.db, READINGS_SQL):
+        gw = gateway_of[(site, meter)]
+        polls.setdefault((site, gw), {}).setdefault((t, meter), {})[q] = float(v)
+    os.makedirs(args.out_dir, exist_ok=True)
+    for (site, gw), by_key in sorted(polls.items()):
+        seq = 0
+        with open(os.path.join(args.out_dir, "%s.%s.messages" % (site, gw)), "w") as out:
+            keys = sorted(by_key)
+            for i in range(0, len(keys), args.per_message):
+                chunk = []
+                for t, meter in keys[i:i + args.per_message]:
+                    seq += 1
+                    values = {q: by_key[(t, meter)][q] for q in sorted(by_key[(t, meter)])}
+                    chunk.append({"seq": seq, "meter": meter, "t": t, "values": values})
+                body = {"v": 1, "site": site, "gateway": gw, "epoch": args.epoch, "polls": chunk}
+                out.write(json.dumps(body, separators=(",", ":")) + "\n")
+        with open(os.path.join(args.out_dir, "%s.%s.last" % (site, gw)), "w") as f:
+            f.write("%d\n" % seq)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("command", choices=["publish", "check", "messages", "storm"])
+    ap.add_argument("command", choices=["publish", "check", "messages", "storm", "from-db"])
     ap.add_argument("--port", type=int)
     ap.add_argument("--site", default="sim-office")
     ap.add_argument("--gateway", default="gw1")
@@ -423,13 +490,15 @@ def main():
     ap.add_argument("--expected")
     ap.add_argument("--progress", help="file written after --progress-after sends")
     ap.add_argument("--progress-after", type=int, default=1)
-    ap.add_argument("--db")
+    ap.add_argument("--db", help="a SQLite file or a postgresql:// URI")
     ap.add_argument("--only-meters", help="check: compare the readings of these meters only")
     ap.add_argument("--count", type=int, default=1000, help="storm: messages")
     ap.add_argument("--seed", type=int, default=13, help="storm: the random seed")
+    ap.add_argument("--meter-list", help="from-db: SITE<TAB>`officemeter list --meters` lines")
+    ap.add_argument("--out-dir")
     args = ap.parse_args()
     return {"publish": cmd_publish, "check": cmd_check, "messages": cmd_messages,
-            "storm": cmd_storm}[args.command](args)
+            "storm": cmd_storm, "from-db": cmd_from_db}[args.command](args)
 
 
 if __name__ == "__main__":

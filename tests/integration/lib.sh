@@ -14,6 +14,7 @@ OM_SOURCE_DIR=${OM_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pw
 OM_BIN=${OM_BIN:-$OM_SOURCE_DIR/build/bin}
 OM_TRACKED_PIDS=()
 OM_MOUNTS=()
+OM_AT_EXIT=()
 OM_TMP=
 
 om_fail() {
@@ -44,11 +45,13 @@ om_stop_pid() {
 }
 
 om_cleanup() {
-    local rc=$? pid mnt
+    local rc=$? pid mnt cmd
     for pid in "${OM_TRACKED_PIDS[@]}"; do
         om_stop_pid "$pid"
     done
-    local mnt
+    for cmd in ${OM_AT_EXIT[@]+"${OM_AT_EXIT[@]}"}; do
+        eval "$cmd" || true
+    done
     for mnt in ${OM_MOUNTS[@]+"${OM_MOUNTS[@]}"}; do
         umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
     done
@@ -532,16 +535,17 @@ print(json.dumps(v))' "$3"
 # ---- MQTT broker and aggregator ------------------------------------------
 
 # Writes an aggregator config FILE for broker PORT: sites from SITES_DIR,
-# the shipped catalogue, database $OM_AGG_DB (default $OM_TMP/agg.db),
-# commits every 50 ms (or $OM_AGG_COMMIT_MS), plus any extra lines.
+# the shipped catalogue, database $OM_TMP/agg.db (or $OM_AGG_DB: a file or
+# a postgresql:// URI), client id agg-test-PID (or $OM_AGG_CLIENT), commits
+# every 50 ms (or $OM_AGG_COMMIT_MS), plus any extra lines.
 om_write_agg_config() {
     local file=$1 port=$2 sites=$3
     shift 3
     {
         echo "sites_dir: $sites"
         echo "catalogue: $OM_SOURCE_DIR/firmware-config/meters"
-        echo "database: ${OM_AGG_DB:-$OM_TMP/agg.db}"
-        echo "broker: {uri: mqtt://127.0.0.1:$port, client_id: agg-test-$$}"
+        echo "database: \"${OM_AGG_DB:-$OM_TMP/agg.db}\""
+        echo "broker: {uri: mqtt://127.0.0.1:$port, client_id: ${OM_AGG_CLIENT:-agg-test-$$}}"
         echo "commit_interval_ms: ${OM_AGG_COMMIT_MS:-50}"
         local line
         for line in "$@"; do echo "$line"; done
@@ -870,4 +874,46 @@ om_start_sink() {
     OM_SINK_PID=$!
     om_track "$OM_SINK_PID"
     om_wait_file "$ready" 10 "$OM_SINK_PID"
+}
+
+# ---- PostgreSQL --------------------------------------------------------------
+
+# A PostgreSQL cluster of the test's own (tests/postgresql/pg_cluster.sh),
+# stopped and removed at exit. Sets OM_PG_URI (its database "officemeter"),
+# OM_PG_DIR (folder and Unix socket) and OM_PG_BIN (psql and the server's
+# tools). Without PostgreSQL installed the test ends here with status 77,
+# which ctest reports as skipped.
+om_start_postgres() {
+    local out rc=0
+    out=$("$OM_SOURCE_DIR/tests/postgresql/pg_cluster.sh" start) || rc=$?
+    if [ "$rc" -eq 77 ]; then
+        echo "skipped: PostgreSQL is not installed (scripts/setup installs it)"
+        exit 77
+    fi
+    [ "$rc" -eq 0 ] || om_fail "the PostgreSQL test cluster did not start"
+    OM_PG_DIR=$(sed -n 1p <<<"$out")
+    OM_PG_URI=$(sed -n 2p <<<"$out")
+    OM_PG_BIN=$(sed -n 3p <<<"$out")
+    OM_AT_EXIT+=("'$OM_SOURCE_DIR/tests/postgresql/pg_cluster.sh' stop '$OM_PG_DIR'")
+}
+
+# A new empty database NAME in the test's cluster; prints its URI.
+om_pg_database() {
+    "$OM_PG_BIN/psql" -X -q -d "$OM_PG_URI" -c "CREATE DATABASE \"$1\"" >/dev/null ||
+        om_fail "cannot create database $1"
+    echo "postgresql:///$1?host=$OM_PG_DIR&user=officemeter"
+}
+
+# Runs an SQL query on a PostgreSQL database URI and prints the rows, the
+# columns separated by | (like om_sql).
+om_psql() {
+    "$OM_PG_BIN/psql" -X -A -t -q -F '|' -v ON_ERROR_STOP=1 -d "$1" -c "$2"
+}
+
+# om_sql or om_psql, whichever the database is.
+om_db_sql() {
+    case "$1" in
+        postgresql://*|postgres://*) om_psql "$@" ;;
+        *) om_sql "$@" ;;
+    esac
 }

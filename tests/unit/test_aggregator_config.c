@@ -163,6 +163,76 @@ static void test_site_without_site_key(void **state)
     rmdir(dir);
 }
 
+/* Loads TEXT as an aggregator config: 0 or -1, the messages in diag. */
+static int load_text(const char *text, om_agg_config *cfg, om_diag *diag)
+{
+    FILE *f = fopen("/tmp/om-test-aggcfg2.yaml", "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    int rc = om_agg_config_load("/tmp/om-test-aggcfg2.yaml", cfg, diag);
+    unlink("/tmp/om-test-aggcfg2.yaml");
+    return rc;
+}
+
+static void expect_error(const char *text, const char *want)
+{
+    om_agg_config cfg;
+    om_diag diag;
+    om_diag_init(&diag);
+    assert_int_equal(load_text(text, &cfg, &diag), -1);
+    bool found = false;
+    for (size_t i = 0; i < diag.count; i++)
+        found |= strstr(diag.messages[i], want) != NULL;
+    if (!found)
+        fail_msg("expected \"%s\" among %zu messages (first: %s)", want, diag.count,
+                 diag.count ? diag.messages[0] : "none");
+    om_diag_free(&diag);
+    om_agg_config_free(&cfg);
+}
+
+/* A list of brokers, a shared subscription group, a PostgreSQL database. */
+static void test_brokers_group_and_postgresql(void **state)
+{
+    om_agg_config cfg;
+    om_diag diag;
+    om_diag_init(&diag);
+    assert_int_equal(load_text("sites_dir: s\n"
+                               "database: postgresql://aggregator@db.example.com/officemeter"
+                               "?passfile=/etc/officemeter/pgpass\n"
+                               "broker: {uris: [mqtts://a.example.com, mqtts://b.example.com:8884],"
+                               " shared_group: aggregators}\n", &cfg, &diag), 0);
+    assert_int_equal(cfg.broker.nuris, 2);
+    assert_string_equal(cfg.broker.uri, "mqtts://a.example.com"); /* the first names them */
+    assert_string_equal(cfg.broker.shared_group, "aggregators");
+    assert_true(cfg.broker.use_tls);
+    assert_false(cfg.broker.loopback);
+    /* A URI is not a path relative to the config file. */
+    assert_string_equal(cfg.database, "postgresql://aggregator@db.example.com/officemeter"
+                                      "?passfile=/etc/officemeter/pgpass");
+    assert_true(om_database_is_postgresql(cfg.database));
+    om_diag_free(&diag);
+    om_agg_config_free(&cfg);
+
+    expect_error("sites_dir: s\nbroker: {uri: mqtt://127.0.0.1, uris: [mqtt://127.0.0.1]}\n",
+                 "broker.uris: give uri (one broker) or uris (a list of brokers), not both");
+    expect_error("sites_dir: s\nbroker: {client_id: x}\n", "broker.uri: missing");
+    expect_error("sites_dir: s\nbroker: {uris: []}\n", "broker.uris");
+    expect_error("sites_dir: s\nbroker: {uris: [mqtts://a, mqtt://127.0.0.1]}\n",
+                 "broker.uris[1]: every broker of the list with TLS (mqtts://) or none");
+    expect_error("sites_dir: s\nbroker: {uris: [mqtt://127.0.0.1, mqtt://10.0.0.7]}\n",
+                 "broker.uris[1]: plain MQTT to 10.0.0.7");
+    expect_error("sites_dir: s\nbroker: {uri: mqtt://127.0.0.1, shared_group: a/b}\n",
+                 "broker.shared_group: invalid group name (got \"a/b\"");
+    /* A password in the database URI never reaches a file anyone can read. */
+    expect_error("sites_dir: s\nbroker: {uri: mqtt://127.0.0.1}\n"
+                 "database: postgresql://agg:hunter2@db/officemeter\n",
+                 "database: the URI holds a password (user:password@)");
+    expect_error("sites_dir: s\nbroker: {uri: mqtt://127.0.0.1}\n"
+                 "database: postgres:///officemeter?host=/run&password=hunter2\n",
+                 "database: the URI holds a password (password=)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_check_classifies),
         cmocka_unit_test(test_missing_sites_dir_is_reported),
         cmocka_unit_test(test_site_without_site_key),
+        cmocka_unit_test(test_brokers_group_and_postgresql),
     };
     return cmocka_run_group_tests(tests, to_source, NULL);
 }

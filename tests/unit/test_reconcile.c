@@ -112,7 +112,7 @@ static void bills(world *w, const char *rows)
 
 static void reconcile(world *w, om_reconciliation *r)
 {
-    om_rollup_source src = {counter, NULL, w};
+    om_rollup_source src = {counter, NULL, w, NULL};
     assert_int_equal(om_reconcile(&w->site, 1, NULL, 0, &w->bills, &w->policy, 2024, 5, &src, r),
                      0);
 }

@@ -288,7 +288,7 @@ typedef struct {
 static void rollup_years(fixture *fx, int year, rollups *out)
 {
     memset(out, 0, sizeof *out);
-    om_rollup_source src = {mem_counter, mem_rates, fx};
+    om_rollup_source src = {mem_counter, mem_rates, fx, NULL};
     int64_t now = om_test_iso("2025-02-01T00:00:00Z");
     for (size_t s = 0; s < NSITES; s++)
         for (int y = 2022; y <= year; y++)
@@ -566,7 +566,7 @@ static void test_kpis_by_hand(void **state)
 static void test_rollup_months(void **state)
 {
     fixture *fx = *state;
-    om_rollup_source src = {mem_counter, mem_rates, fx};
+    om_rollup_source src = {mem_counter, mem_rates, fx, NULL};
     om_meter_month *rows;
     om_month_event *ev;
     size_t nr, ne;
@@ -652,7 +652,7 @@ static void test_gap_across_months(void **state)
         if (t <= gap_a || t >= gap_b)
             s[n++] = (om_sample){t, 1000 + 12 * (double)(t - gap_a) / HOUR_MS};
     one_series os = {s, n};
-    om_rollup_source src = {one_counter, NULL, &os};
+    om_rollup_source src = {one_counter, NULL, &os, NULL};
     const om_site *bravo = &fx->sites[1];
     double parts = 0;
     for (unsigned m = 3; m <= 4; m++) {

@@ -42,4 +42,18 @@ void om_test_exact_(double got, double want, const char *file, int line);
  * first) at buf[len] and buf[len + 1]: a complete RTU frame. */
 void om_test_put_crc(uint8_t *buf, size_t len);
 
+/* PostgreSQL for the tests that run against both store backends: a cluster
+ * of the test's own (tests/postgresql/pg_cluster.sh), started once per
+ * test program. om_test_pg_start returns 0 with the URI of its database
+ * "officemeter" in uri, 1 when PostgreSQL is not installed (the caller
+ * says so and skips), and fails the test when it is installed but does not
+ * start. om_test_pg_stop stops it and removes its folder (also at exit). */
+int om_test_pg_start(char *uri, size_t len);
+void om_test_pg_stop(void);
+/* An empty database NAME in the cluster (dropped first when it exists);
+ * its URI in uri. */
+void om_test_pg_fresh(const char *name, char *uri, size_t len);
+/* Runs SQL on the database at uri; fails the test on an error. */
+void om_test_pg_exec(const char *uri, const char *sql);
+
 #endif

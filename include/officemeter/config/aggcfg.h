@@ -12,6 +12,7 @@
 #ifndef OFFICEMETER_AGGCFG_H
 #define OFFICEMETER_AGGCFG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,11 +39,20 @@ typedef struct {
     unsigned gap_close_s;         /* a seq gap standing this long is given up as lost; 0: never */
     unsigned reconnect_min_ms;    /* broker backoff: first delay between connect attempts ... */
     unsigned reconnect_max_s;     /* ... doubled per failure up to this */
+    unsigned retention_months;    /* raw readings kept whole this long (officemeter retention); 0: all */
     char *log_level;              /* error, warning, info, debug */
     char *metrics_listen;         /* HOST:PORT of /metrics (docs/web.md); NULL: none */
     char *path;
     size_t sites_dir_line, sites_dir_col; /* where `sites_dir` is, for messages */
 } om_agg_config;
+
+/* True when `database` names a PostgreSQL database (a postgresql:// or
+ * postgres:// URI) rather than a SQLite file. */
+bool om_database_is_postgresql(const char *database);
+/* A PostgreSQL URI that holds a password (user:secret@, password=) is
+ * refused: passwords live in a password file (PGPASSFILE, ?passfile=).
+ * Returns 0, or -1 with the reason in why (never the password itself). */
+int om_database_uri_check(const char *uri, char *why, size_t whylen);
 
 /* Load and check an aggregator config (not the site files: the caller loads
  * sites_dir next). Returns 0, or -1 with every error in diag. */

@@ -18,14 +18,19 @@ typedef struct {
 } om_tls_config;
 
 typedef struct {
-    char *uri;       /* mqtt://host:port or mqtts://host:port */
+    char *uri;       /* mqtt://host:port or mqtts://host:port; with uris, the first of them */
+    char **uris;     /* brokers to try in order (paho's serverURIs); 0 of them: uri alone */
+    size_t nuris;
     char *client_id;
     char *credentials_file; /* "username:password", mode 0600; NULL: anonymous */
     om_tls_config tls;
     bool insecure;   /* allow plain MQTT to a host that is not loopback */
-    /* derived from uri */
+    /* aggregator: subscribe as a member of this MQTT 5 shared subscription
+     * group ($share/NAME/...); NULL: alone (docs/aggregator.md) */
+    char *shared_group;
+    /* derived from uri (uris) */
     bool use_tls;
-    bool loopback;
+    bool loopback;   /* every broker is on this machine */
 } om_broker_config;
 
 /* Parse an MQTT URI: scheme mqtt, tcp (plain) or mqtts, ssl (TLS), host,

@@ -44,6 +44,12 @@ typedef struct om_mqtt om_mqtt;
 /* How to connect. Strings are copied by om_mqtt_new. */
 typedef struct {
     const char *uri;       /* mqtt://, tcp:// (plain) or mqtts://, ssl:// (TLS) HOST[:PORT] */
+    /* Brokers to try in this order on every connect (paho's serverURIs):
+     * the first that answers is used until the connection is lost. NULL
+     * (or nuris 0): uri alone. uri should be uris[0]; it names the broker
+     * in messages until one has been connected to. */
+    const char *const *uris;
+    size_t nuris;
     const char *client_id; /* required */
     const char *username;  /* NULL: anonymous */
     const char *password;  /* never logged, never in an error message */
@@ -53,6 +59,11 @@ typedef struct {
     const char *key_file;
     bool verify;           /* verify the server's certificate and host name */
     bool clean_session;    /* false: the broker keeps subscriptions and queued QoS 1 messages */
+    /* 0: MQTT 3.1.1. 5: MQTT 5, where clean_session is the clean start
+     * flag, and a session that is not clean lasts session_expiry_s after a
+     * disconnect (0: forever, as in MQTT 3.1.1); a clean one ends with it. */
+    unsigned mqtt_version;
+    unsigned session_expiry_s;
     unsigned keepalive_s;  /* 0: OM_MQTT_DEFAULT_KEEPALIVE_S */
     unsigned connect_timeout_s; /* one attempt; 0: OM_MQTT_DEFAULT_CONNECT_TIMEOUT_S */
     unsigned min_retry_ms; /* 0: OM_MQTT_DEFAULT_MIN_RETRY_MS */
@@ -100,6 +111,13 @@ typedef struct {
      * thread after it was queued): for a caller that sleeps on something
      * other than om_mqtt_recv. */
     void (*received)(void *ctx);
+    /* Work on a message on paho's receiving thread, before it is queued:
+     * the result goes with it (om_mqtt_message.prepared), so that work
+     * overlaps with the caller's on its own thread. discard frees a result
+     * that is never taken (the client stopped with the message queued); a
+     * taken one is the caller's. Either may be NULL. */
+    void *(*prepare)(void *ctx, const char *topic, const void *payload, size_t len);
+    void (*discard)(void *ctx, void *prepared);
 } om_mqtt_callbacks;
 
 /* One received message; payload is NUL-terminated (payload[len] == 0). */
@@ -109,6 +127,7 @@ typedef struct {
     size_t len;
     int qos;
     bool retained;
+    void *prepared; /* callbacks.prepare's result, NULL without one */
 } om_mqtt_message;
 
 typedef struct {
@@ -159,6 +178,10 @@ int om_mqtt_recv(om_mqtt *m, om_mqtt_message *msg, unsigned timeout_ms);
 void om_mqtt_message_free(om_mqtt_message *msg);
 
 void om_mqtt_get_stats(om_mqtt *m, om_mqtt_stats *out);
+
+/* The broker of the current (or last) connection as configured (one of
+ * uris), or uri before any connection. */
+void om_mqtt_server(om_mqtt *m, char *buf, size_t len);
 
 /* The reason of the last failure (publish, subscribe, connect), for logs. */
 void om_mqtt_errmsg(om_mqtt *m, char *buf, size_t len);

@@ -118,6 +118,11 @@ typedef struct {
     int (*rates)(void *user, const om_site *site, const om_meter *meter, om_quantity q,
                  int64_t a, int64_t b, double *min, double *max);
     void *user;
+    /* Counter readings in [a, b) that retention dropped (retention.h):
+     * counted in a month's `readings` though no longer returned. NULL:
+     * none were. (Last, so that {counter, rates, user} still reads.) */
+    int (*thinned)(void *user, const om_site *site, const om_meter *meter, om_quantity q,
+                   int64_t a, int64_t b, uint64_t *n);
 } om_rollup_source;
 
 /* Rolls up every meter of a site in service during a month (one row per

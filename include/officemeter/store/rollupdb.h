@@ -62,4 +62,29 @@ int om_rollupdb_save(om_rollupdb *db, const om_site *site, int year, unsigned mo
 int om_rollupdb_load_year(om_rollupdb *db, const char *site, int year, om_meter_month **rows,
                           size_t *nrows, om_month_event **events, size_t *nevents);
 
+/* ---- retention (report/retention.h, docs/methodology.md "Retention") ----
+ * Raw readings of old months are thinned to what the rollups need; how
+ * many counter readings were dropped is kept per 15-minute bucket
+ * (retained_counts), so a month's `readings` stays what it was (the source
+ * of om_rollupdb_source counts them), and each site's thinned period is
+ * recorded (retained_months). */
+
+/* One series of a site to thin: the times of its readings to drop
+ * (ascending, within the period). A counter's drops are counted. */
+typedef struct {
+    const char *meter;
+    om_quantity quantity;
+    const int64_t *drop;
+    size_t ndrop;
+    bool counter;
+} om_retain_series;
+
+/* Drops the readings of a site's series in [from, to), counts them and
+ * records the period as thinned (kept: the readings left), all in one
+ * transaction. */
+int om_rollupdb_thin(om_rollupdb *db, const char *site, int64_t from, int64_t to,
+                     const om_retain_series *series, size_t nseries, uint64_t kept, int64_t at);
+/* Whether a site's period starting at `from` was thinned already. */
+int om_rollupdb_thinned(om_rollupdb *db, const char *site, int64_t from, bool *done);
+
 #endif

@@ -3,11 +3,12 @@
  * store.h - the aggregator's database: readings, sequence state, rejects,
  * quarantine, gateways. The one interface to it.
  *
- * The daemon writes through it, and `officemeter status`, `rejects` and
- * `requeue` read through it, so tools and daemon cannot disagree about the
- * format. The backend is SQLite; the interface speaks only of sites,
- * gateways, meters, polls and seqs, so a PostgreSQL backend can implement
- * the same functions (docs/aggregator.md, "Storage").
+ * The daemon writes through it, and `officemeter status`, `rejects`,
+ * `requeue`, `rollup` and `report` read through it, so tools and daemon
+ * cannot disagree about the format. Two backends implement it: a SQLite
+ * file (the default) and a PostgreSQL database, chosen by what is opened (a
+ * path or a postgresql:// URI); the interface speaks only of sites,
+ * gateways, meters, polls and seqs (docs/aggregator.md, "Storage").
  *
  * Writing happens in groups: om_store_begin, any number of puts,
  * om_store_commit, which returns once the group is durable (power loss
@@ -16,8 +17,14 @@
  * After a failed commit, om_store_rollback undoes the group, including
  * every cached sequence state.
  *
+ * With PostgreSQL, several aggregators may write at once: a group is
+ * written when it commits (batched), the acknowledgement state of each
+ * (gateway, epoch) is merged under a row lock in that transaction, and
+ * om_store_seq_upto after the commit answers from the state the database
+ * held then, whoever committed the other seqs.
+ *
  * Functions return 0 or -1; after -1, om_store_errmsg() has the reason with
- * the database file name. A handle belongs to one thread at a time.
+ * the database's file name or URI. A handle belongs to one thread at a time.
  */
 #ifndef OFFICEMETER_STORE_H
 #define OFFICEMETER_STORE_H
@@ -28,8 +35,10 @@
 
 #include "officemeter/proto/payload.h"
 
-/* PRAGMA user_version of the database this program writes. */
+/* PRAGMA user_version of the SQLite database this program writes. */
 #define OM_STORE_SCHEMA_VERSION 2
+/* officemeter_meta 'schema' of the PostgreSQL database it writes. */
+#define OM_STORE_PG_SCHEMA_VERSION 1
 /* Raw payloads kept with a reject are cut at this many bytes. */
 #define OM_STORE_RAW_CAP 4096
 /* Ranges of dealt-with seqs kept above the acknowledgement of one epoch
@@ -43,15 +52,21 @@ enum {
     OM_STORE_CREATE = 2u,   /* create the file (and schema) when missing */
 };
 
-/* Opens the database, bringing an older schema forward. A database written
- * by a newer program is refused: "FILE: database schema version 3 is newer
- * than this program (1); upgrade officemeter". Returns NULL with the reason
- * in err. */
+/* Opens the database, bringing an older schema forward: a SQLite file, or
+ * a PostgreSQL database given as a libpq URI (postgresql://[user@]host/db
+ * or postgresql:///db?host=/socket/dir; a password in it is refused: it
+ * comes from a password file, PGPASSFILE or ?passfile=FILE). A database
+ * written by a newer program is refused: "FILE: database schema version 3
+ * is newer than this program (1); upgrade officemeter". Returns NULL with
+ * the reason in err. */
 om_store *om_store_open(const char *path, unsigned flags, char *err, size_t errlen);
 /* Closes; an open group is rolled back. NULL is a no-op. */
 void om_store_close(om_store *st);
 const char *om_store_errmsg(const om_store *st);
+/* The file or URI the store was opened with. */
 const char *om_store_path(const om_store *st);
+/* "sqlite" or "postgresql". */
+const char *om_store_backend(const om_store *st);
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -94,9 +109,14 @@ typedef struct {
 
 /* Stores each value of poll as (site/meter, quantity, t). A key already
  * stored keeps its value: the same value is a duplicate, another one is
- * recorded as a conflict. counts (optional) is added to. */
+ * recorded as a conflict. counts (optional) is added to as far as the
+ * backend knows at once: SQLite writes each poll as it comes and counts it
+ * here; PostgreSQL writes the group at commit and counts nothing here. Both
+ * give the group's totals to om_store_group_counts after the commit. */
 int om_store_put_poll(om_store *st, const om_store_origin *o, const om_poll *poll,
                       om_store_counts *counts);
+/* What the last committed group's readings became (zero before any). */
+void om_store_group_counts(const om_store *st, om_store_counts *out);
 /* Records that the seqs from..to of (site, gateway, epoch) were dealt with
  * (stored, quarantined, rejected or skipped by the gateway). */
 int om_store_seq_done(om_store *st, const om_store_origin *o, int64_t from, int64_t to);
