@@ -20,14 +20,19 @@ DAY=2024-01-08
 STALE_FROM=${DAY}T03:00:00Z STALE_UNTIL=${DAY}T06:00:00Z
 OFF_FROM=${DAY}T09:00:00Z OFF_UNTIL=${DAY}T12:00:00Z
 END=${DAY}T16:00:00Z
+# Under ASan the agent drains its outbox after the outage too slowly for a
+# simulated hour per real second, and the backlog looks like growth: a
+# quarter of the speed there.
+SPEED=3600
+om_sanitized && SPEED=900
 OM_BROKER_PORT=$(om_free_port)
 uplink=$(om_free_port)
-om_start_alerts_rig "$OM_SOURCE_DIR/tests/data/alerts/drill-clock.yaml" ${DAY}T00:00:00Z 3600 \
+om_start_alerts_rig "$OM_SOURCE_DIR/tests/data/alerts/drill-clock.yaml" ${DAY}T00:00:00Z "$SPEED" \
     --broker "127.0.0.1:$OM_BROKER_PORT" --uplink "gw1=tcp:127.0.0.1:$uplink" \
     --fault "lifts=timeout@$STALE_FROM/$STALE_UNTIL" --fault "gw1=offline@$OFF_FROM/$OFF_UNTIL"
 om_start_alerts_agent "$uplink"
 om_start_alerts_eval 0.25 --sim-clock "$OM_CLOCK"
-om_wait_sim "$OM_CLOCK" "$END" 60
+om_wait_sim "$OM_CLOCK" "$END" $((60 * 3600 / SPEED))
 kill -TERM "$OM_EVAL_PID"
 om_wait_exit "$OM_EVAL_PID" 10
 [ "$OM_EXIT_STATUS" -eq 0 ] || { cat "$OM_TMP/alerts.log" >&2; om_fail "the evaluator exited $OM_EXIT_STATUS"; }
