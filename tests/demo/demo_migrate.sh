@@ -38,7 +38,8 @@ sed -n '/^TABLE/,$p' "$OM_TMP/m2.out"
 grep -q "hold the same rows" "$OM_TMP/m2.out" || om_fail "not every table verified"
 
 om_log "the 2025 report from PostgreSQL, recomputed"
-sed "s|^database: .*|database: \"$PG\"|" "$out/aggregator.yaml" >"$OM_TMP/aggregator.yaml"
+# (The URI's & would stand for the matched line in sed's replacement.)
+sed "s|^database: .*|database: \"${PG//&/\\&}\"|" "$out/aggregator.yaml" >"$OM_TMP/aggregator.yaml"
 "${OM[@]}" report --config "$OM_TMP/aggregator.yaml" --now 2026-01-01T01:00:00Z --year 2025 \
     --format json --recompute -o "$OM_TMP/report-2025.json" 2>"$OM_TMP/report.err" ||
     { cat "$OM_TMP/report.err" >&2; om_fail "report from PostgreSQL"; }
