@@ -94,10 +94,12 @@ assert r["year"] == 2025 and not r["provisional"], "year %r provisional %r" % (r
 k = r["kpis"]["energy_total_mwh"]
 assert k["previous_restated"] is True, "previous year not restated"
 assert len(k["coverage"]["sites"]) == 4, k["coverage"]
-# The time with data depends on the agents keeping up with 500 000x: about
-# 99 % on an idle machine, 95-97 % with other work on both cores (ticks
-# skipped). The figures themselves are checked against the simulator above.
-assert k["coverage"]["time_share"] > 0.95, k["coverage"]
+# The time with data depends on the agents keeping up with 500 000x (a
+# simulated poll interval is a couple of real milliseconds): about 99 % on
+# an idle machine, 94.5-98 % with other work on both cores (ticks skipped).
+# A meter or site not collected at all costs far more; the figures
+# themselves are checked against the simulator above.
+assert k["coverage"]["time_share"] > 0.90, k["coverage"]
 # Singapore has no water meter: its landlord's statements are its water
 # (sites/bills/singapore.csv), so it counts in the coverage, from bills.
 w = r["kpis"]["water_t"]["coverage"]
