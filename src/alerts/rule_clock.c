@@ -129,6 +129,14 @@ int alert_rule_outbox_backlog(const om_alert_job *job, om_alert_state *s,
                               om_alert_transitions *out)
 {
     const om_alert_gateway_facts *f = job->gateway_facts;
+    if (f && !s->open && strcmp(f->state, "offline") == 0) {
+        /* Offline, the outbox grows by design (gateway_offline says so), and
+         * the depth the gateway reports when it is back is the outage's
+         * backlog, draining: judge growth from the first health after it. */
+        s->since = 0;
+        s->seen_at = 0;
+        return 0;
+    }
     if (f && f->health_t != 0 && f->outbox_depth >= 0 &&
         (s->seen_at == 0 || f->health_t != s->seen_value)) {
         /* A new health message: is the outbox deeper than last time? */

@@ -547,6 +547,23 @@ static void test_gateway_rules(void **state)
     backlog.now = t;
     assert_int_equal(om_alert_evaluate(&backlog, &sbk, &tb), 0);
     assert_int_equal(tb.n, 2);
+    /* Offline for two hours (its last will): the outbox grows unseen. Back
+     * online, its first health shows the outage's backlog (125 polls) and
+     * the next ones a slow drain that new polls keep level for 40 minutes:
+     * not growth, no alert (gateway_offline covered the outage). */
+    strcpy(f.state, "offline");
+    for (int i = 0; i < 120; i++) {
+        backlog.now = t += MIN;
+        assert_int_equal(om_alert_evaluate(&backlog, &sbk, &tb), 0);
+    }
+    strcpy(f.state, "online");
+    f.outbox_depth = 125;
+    for (int i = 0; i < 40; i++) {
+        f.health_t = backlog.now = t += MIN;
+        assert_int_equal(om_alert_evaluate(&backlog, &sbk, &tb), 0);
+        f.outbox_depth += i % 2; /* 125, 126, 126, 127, ...: level, never drained */
+    }
+    assert_int_equal(tb.n, 2);
     /* A clock 5 minutes ahead; then one that is not set at all. */
     f.health_sent_t = t + 5 * MIN;
     assert_int_equal(om_alert_evaluate(&skew, &ssk, &ts), 0);
