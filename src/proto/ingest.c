@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "officemeter/base/isotime.h"
+#include "ingest_private.h"
 #include "message_private.h"
 
 /* ---- where a meter belongs ------------------------------------------- */
@@ -40,8 +41,8 @@ static const char *site_file(const om_site *s)
     return s->path ? s->path : "its site file";
 }
 
-static void judge_meter(const om_ingest_rules *r, const om_topic *topic, const char *meter,
-                        om_verdict *v)
+void om_ingest_judge_meter(const om_ingest_rules *r, const om_topic *topic, const char *meter,
+                           om_verdict *v)
 {
     const om_site *site = find_site(r, topic->site);
     if (!site) {
@@ -134,6 +135,12 @@ static int check_seq(const json_t *seq, const char *at, om_ingest_poll *out)
     return seq_in_range(json_integer_value(seq), at, out);
 }
 
+bool om_ingest_time_ok(const om_ingest_rules *r, int64_t ms)
+{
+    return ms >= OM_INGEST_MIN_T_MS && ms <= OM_INGEST_MAX_T_MS &&
+           ms <= r->now_ms + r->future_tolerance_ms;
+}
+
 static int check_time(const om_ingest_rules *r, const json_t *t, const char *at, om_poll *poll,
                       om_verdict *v)
 {
@@ -150,7 +157,7 @@ static int check_time(const om_ingest_rules *r, const json_t *t, const char *at,
                        "%s.t: %" PRId64 " is before 2000-01-01T00:00:00Z", at, ms);
         return -1;
     }
-    if (ms > INT64_C(253402300799999)) {
+    if (ms > OM_INGEST_MAX_T_MS) {
         om_verdict_set(v, OM_FATE_REJECT, "bad_time", "%s.t: %" PRId64 " is after the year 9999",
                        at, ms);
         return -1;
@@ -244,7 +251,7 @@ static int judge_poll(const om_ingest_rules *r, const om_topic *topic, const jso
     if (check_time(r, json_object_get(p, "t"), at, &out->poll, &out->verdict) < 0 ||
         check_values(json_object_get(p, "values"), at, &out->poll, &out->verdict) < 0)
         return 0;
-    judge_meter(r, topic, out->poll.meter, &out->verdict);
+    om_ingest_judge_meter(r, topic, out->poll.meter, &out->verdict);
     return 0;
 }
 
@@ -418,6 +425,14 @@ static int judge_polls(const om_ingest_rules *rules, const om_topic *topic, cons
 
 int om_ingest_readings(const om_ingest_rules *rules, const om_topic *topic, const void *payload,
                        size_t len, om_readings_msg *out)
+{
+    if (om_ingest_readings_fast(rules, topic, payload, len, out) == 1)
+        return 0;
+    return om_ingest_readings_full(rules, topic, payload, len, out);
+}
+
+int om_ingest_readings_full(const om_ingest_rules *rules, const om_topic *topic,
+                            const void *payload, size_t len, om_readings_msg *out)
 {
     memset(out, 0, sizeof *out);
     out->topic = *topic;

@@ -4,11 +4,14 @@
  * status.h) on one message, for speed: the readings target also writes
  * every message to a store, which costs a hundred times more per input.
  * The invariants are fuzz_check_judged's (fuzzutil.h), plus a quarantined
- * or rejected poll judged again from its record (requeue) keeping its fate.
+ * or rejected poll judged again from its record (requeue) keeping its fate,
+ * and the fast reader of well-formed messages, where it accepts a message,
+ * judging it exactly as the full judge does (judged_same.h).
  */
 #include <string.h>
 
 #include "fuzzutil.h"
+#include "judged_same.h"
 #include "officemeter/config/site.h"
 #include "officemeter/proto/health.h"
 #include "officemeter/proto/ingest.h"
@@ -35,7 +38,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     om_ingest_rules rules = {NOW, 300000, 1 << 20, sites, 2};
     om_topic topic = {.kind = OM_TOPIC_READINGS, .site = "sim-office", .gateway = "gw1"};
-    om_readings_msg m;
+    om_readings_msg m, full;
+    if (om_ingest_readings_fast(&rules, &topic, data, size, &m) == 1) {
+        if (om_ingest_readings_full(&rules, &topic, data, size, &full) == 0) {
+            const char *diff = judged_difference(&m, &full);
+            FUZZ_CHECK(!diff, "the fast reader and the full judge differ in %s", diff);
+        }
+        om_readings_msg_free(&full);
+    }
+    om_readings_msg_free(&m);
     if (om_ingest_readings(&rules, &topic, data, size, &m) == 0) {
         fuzz_check_judged(&m);
         for (size_t i = 0; m.verdict.fate != OM_FATE_REJECT && i < m.npolls; i++) {

@@ -31,6 +31,8 @@
 #define OM_INGEST_MAX_DEPTH 8
 /* Readings before this are refused: 2000-01-01T00:00:00Z. */
 #define OM_INGEST_MIN_T_MS INT64_C(946684800000)
+/* Readings after this are refused: 9999-12-31T23:59:59.999Z. */
+#define OM_INGEST_MAX_T_MS INT64_C(253402300799999)
 /* Plausibility bound on any value, in its canonical unit. */
 #define OM_INGEST_VALUE_MAX 1e15
 
@@ -68,6 +70,19 @@ typedef struct {
 int om_ingest_readings(const om_ingest_rules *rules, const om_topic *topic, const void *payload,
                        size_t len, om_readings_msg *out);
 void om_readings_msg_free(om_readings_msg *msg);
+
+/* The two readers om_ingest_readings uses, public so that tests and fuzzing
+ * can hold one to the other. The fast one (ingest_fast.c) reads only the
+ * common, fully valid form (every key known and once, strings without
+ * escapes, every poll stored, no "skipped") without building a JSON tree:
+ * it returns 1 with out filled exactly as the full judge fills it, or 0
+ * (out cleared, also when memory ran out) for anything else. The full
+ * judge (jansson) reads everything and explains every fault; it returns
+ * like om_ingest_readings. */
+int om_ingest_readings_fast(const om_ingest_rules *rules, const om_topic *topic,
+                            const void *payload, size_t len, om_readings_msg *out);
+int om_ingest_readings_full(const om_ingest_rules *rules, const om_topic *topic,
+                            const void *payload, size_t len, om_readings_msg *out);
 
 /* Judges one poll again, given as the JSON text recorded with it (requeue).
  * out->poll.seq is taken from `seq`. Returns 0 or -1 (memory). Free with
