@@ -22,6 +22,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 OM_SOURCE_DIR=${OM_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 . "$OM_SOURCE_DIR/tests/integration/lib.sh"
+OM_BUILD_DIR=${OM_BUILD_DIR:-$OM_SOURCE_DIR/build}
 om_setup
 
 POLLS=${POLLS:-200000}
