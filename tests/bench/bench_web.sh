@@ -8,7 +8,10 @@
 #
 # Environment: SITES (200), METERS (10 per site), FROM (2024-12-04), UNTIL
 # (2026-12-04: two years), INTERVAL_S (300: 5-minute readings), CLIENTS
-# (20), REQUESTS (400 per URL, warm), KEEP_DB (a folder: reuse or keep the
+# (20), REQUESTS (400 per URL, warm), DETAIL_FROM and DETAIL_INTERVAL_S
+# (readings every DETAIL_INTERVAL_S, default 300, from DETAIL_FROM on: e.g.
+# hourly readings for the older months and 5-minute ones for the recent
+# ones, which are what the pages read raw), KEEP_DB (a folder: reuse or keep the
 # generated portfolio there; generating the default one takes a while and
 # about 30 GB).
 #
@@ -40,6 +43,8 @@ METERS=${METERS:-10}
 FROM=${FROM:-2024-12-04T00:00:00Z}
 UNTIL=${UNTIL:-2026-12-04T00:00:00Z}
 INTERVAL_S=${INTERVAL_S:-300}
+DETAIL_FROM=${DETAIL_FROM:-}
+DETAIL_INTERVAL_S=${DETAIL_INTERVAL_S:-300}
 CLIENTS=${CLIENTS:-20}
 # The unit runs the web view at Nice=10: the aggregator comes first.
 export OM_WEB_NICE=${OM_WEB_NICE:-10}
@@ -55,8 +60,10 @@ OM_DB="$data/agg.db"
 if [ ! -s "$data/generated" ]; then
     echo "generating $SITES sites x $METERS meters, $FROM .. $UNTIL every $INTERVAL_S s"
     t0=$SECONDS
+    detail=()
+    [ -z "$DETAIL_FROM" ] || detail=("$DETAIL_FROM" "$DETAIL_INTERVAL_S")
     n=$("$OM_BUILD_DIR/bench/bench_web_gen" "$OM_DB" "$data/sites" "$SITES" "$METERS" "$FROM" \
-        "$UNTIL" "$INTERVAL_S") || om_fail "bench_web_gen failed"
+        "$UNTIL" "$INTERVAL_S" "${detail[@]}") || om_fail "bench_web_gen failed"
     echo "  $n readings in $((SECONDS - t0)) s"
     t0=$SECONDS
     python3 - "$FROM" "$UNTIL" >"$data/months" <<'PY'

@@ -5,13 +5,15 @@
  * tests/bench/bench_web.sh).
  *
  *   bench_web_gen DB SITES_DIR SITES METERS_PER_SITE FROM UNTIL INTERVAL_S
+ *                 [DETAIL_FROM DETAIL_INTERVAL_S]
  *
  * Writes SITES_DIR/wNNN.yaml (one gateway; meter m0 is the main electricity
  * meter, m1.. electricity sub-meters, the last two the main and a sub water
  * meter when there are four meters or more), the factor and policy files,
  * and readings every INTERVAL_S seconds in [FROM, UNTIL) into the
  * aggregator database DB through the store's own writer (so the hourly
- * aggregates are written as the aggregator writes them): electricity
+ * aggregates are written as the aggregator writes them), every
+ * DETAIL_INTERVAL_S from DETAIL_FROM on when given: electricity
  * meters report energy_import_kwh and power_kw, water meters water_m3.
  * The load follows an office's week: working hours, a night base load,
  * quiet weekends. Site w000 also carries what the meter page marks: a
@@ -123,9 +125,9 @@ static int put(om_store *st, om_store_origin *o, const char *meter, int64_t seq,
 
 int main(int argc, char **argv)
 {
-    if (argc != 8) {
-        fprintf(stderr, "usage: %s DB SITES_DIR SITES METERS_PER_SITE FROM UNTIL INTERVAL_S\n",
-                argv[0]);
+    if (argc != 8 && argc != 10) {
+        fprintf(stderr, "usage: %s DB SITES_DIR SITES METERS_PER_SITE FROM UNTIL INTERVAL_S "
+                        "[DETAIL_FROM DETAIL_INTERVAL_S]\n", argv[0]);
         return 2;
     }
     unsigned nsites = (unsigned)strtoul(argv[3], NULL, 10);
@@ -133,6 +135,13 @@ int main(int argc, char **argv)
     int64_t from, until, step = (int64_t)strtoll(argv[7], NULL, 10) * 1000;
     if (om_parse_iso8601(argv[5], &from) < 0 || om_parse_iso8601(argv[6], &until) < 0 ||
         step <= 0 || per == 0 || per > 60) {
+        fprintf(stderr, "bad arguments\n");
+        return 2;
+    }
+    /* From DETAIL_FROM on, readings every DETAIL_INTERVAL_S instead. */
+    int64_t detail_from = until, detail_step = step;
+    if (argc == 10 && (om_parse_iso8601(argv[8], &detail_from) < 0 ||
+                       (detail_step = (int64_t)strtoll(argv[9], NULL, 10) * 1000) <= 0)) {
         fprintf(stderr, "bad arguments\n");
         return 2;
     }
@@ -164,7 +173,8 @@ int main(int argc, char **argv)
             double peak = m == 0 ? 60 + (s % 9) * 10 : 8 + (s * 7 + m * 3) % 25;
             double flow = m + 2 == per ? 1.2 + (s % 5) * 0.2 : 0.3;
             double v = water ? 1000 + 10 * m : 20000 + 1000.0 * m;
-            for (int64_t t = from; t < until; t += step) {
+            for (int64_t t = from, dt = step; t < until; t += dt) {
+                dt = t < detail_from ? step : detail_step;
                 int64_t local = t + offsets_ms[s % 4];
                 double kw = water ? 0 : load_kw(local, peak);
                 double v_out = v;
@@ -179,8 +189,8 @@ int main(int argc, char **argv)
                     goto fail;
                 total += water ? 1 : 2;
             advance:
-                v += water ? flow * load_kw(local, 1) / 0.6 * (double)step / 3600000.0
-                           : kw * (double)step / 3600000.0;
+                v += water ? flow * load_kw(local, 1) / 0.6 * (double)dt / 3600000.0
+                           : kw * (double)dt / 3600000.0;
             }
         }
         /* The gateway is online and healthy. */
