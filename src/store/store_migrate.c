@@ -159,6 +159,18 @@ int om_store_migrate(om_store *from, om_store *to, const om_migrate_options *opt
     if (!rdb)
         return fail(err, errlen, "%s", why);
     om_rollupdb_close(rdb);
+    /* The source's rollup tables of this program's version, checked before
+     * anything is copied: a read-only source is not upgraded, and an older
+     * one found after hours of copying readings would waste them. */
+    bool rollups;
+    if (from->ops->raw_has(from, "rollup_meta", &rollups) < 0)
+        return fail(err, errlen, "%s", om_store_errmsg(from));
+    if (rollups) {
+        om_rollupdb *src = om_rollupdb_open(from, why, sizeof why);
+        if (!src)
+            return fail(err, errlen, "%s", why);
+        om_rollupdb_close(src);
+    }
     /* And the approval tables, when the source has approvals to copy. */
     bool approvals;
     if (from->ops->raw_has(from, "report_approvals", &approvals) < 0)

@@ -169,11 +169,16 @@ static int check_version(om_rollupdb *db)
         version++;
     }
     if (version != OM_ROLLUPDB_SCHEMA) {
+        /* Read-only, an older version is not migrated: a command that writes
+         * (rollup, report) does that the first time it opens the file. */
+        bool older = version >= 1 && version < OM_ROLLUPDB_SCHEMA;
         snprintf(db->err, sizeof db->err,
                  "%s: rollup tables are version %lld, this program needs %d; %s",
                  om_store_path(db->st), (long long)version, OM_ROLLUPDB_SCHEMA,
                  version > OM_ROLLUPDB_SCHEMA ? "upgrade officemeter"
-                                              : "delete the rollup_* tables to recompute them");
+                 : older ? "run `officemeter rollup` or `officemeter report` of this version on "
+                           "it once, which upgrades them"
+                         : "delete the rollup_* tables to recompute them");
         return -1;
     }
     return 0;
