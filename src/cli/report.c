@@ -98,11 +98,21 @@ static int write_file(const om_report *r, report_format fmt, const char *path)
         return om_cli_write_output("report", path, text_writer, &job);
     }
     char tmp[4200], err[512] = "";
-    om_cli_temp_name(path, tmp, sizeof tmp);
+    bool special = om_cli_special_target(path);
+    if (special) /* a device or FIFO: the workbook made in the temporary folder */
+        snprintf(tmp, sizeof tmp, "%s/officemeter-report.%ld.xlsx",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
+    else
+        om_cli_temp_name(path, tmp, sizeof tmp);
     if (om_report_write_xlsx(r, tmp, err, sizeof err) < 0) {
         fprintf(stderr, "officemeter report: %s: %s\n", path, err);
         unlink(tmp);
         return -1;
+    }
+    if (special) {
+        int rc = om_cli_copy_into("report", tmp, path);
+        unlink(tmp);
+        return rc;
     }
     if (rename(tmp, path) < 0) {
         fprintf(stderr, "officemeter report: %s: %s\n", path, strerror(errno));
