@@ -848,10 +848,31 @@ static int write_readings(om_store *st, om_store_counts *c)
     int rc = copy_readings(st);
     if (rc)
         return rc;
+    /* The rows inserted, and only they (not a resend's, not another
+     * aggregator's), go into the hourly aggregates in the same statement
+     * (hours.h): a group's hours merged into the stored ones, n and sum
+     * added, min and max kept, the first and last reading moved when the
+     * group's are earlier or later. In key order, like every table the
+     * commit touches, so concurrent commits wait rather than deadlock. */
     PGresult *r = run(st,
                       "WITH ins AS (INSERT INTO readings(meter, quantity, t, value) "
                       "SELECT meter, quantity, t, value FROM om_incoming "
-                      "ORDER BY meter, quantity, t, ord ON CONFLICT DO NOTHING RETURNING meter, t) "
+                      "ORDER BY meter, quantity, t, ord ON CONFLICT DO NOTHING "
+                      "RETURNING meter, quantity, t, value), "
+                      "hours AS (INSERT INTO " PG_HOURS_COLUMNS " " PG_HOURS_OF("ins")
+                      " ON CONFLICT (meter, quantity, hour) DO UPDATE SET "
+                      "n = meter_hours.n + excluded.n, sum = meter_hours.sum + excluded.sum, "
+                      "min = least(meter_hours.min, excluded.min), "
+                      "max = greatest(meter_hours.max, excluded.max), "
+                      "first_v = CASE WHEN excluded.first_t < meter_hours.first_t "
+                      "THEN excluded.first_v ELSE meter_hours.first_v END, "
+                      "first_t = least(meter_hours.first_t, excluded.first_t), "
+                      "last_v = CASE WHEN excluded.last_t > meter_hours.last_t "
+                      "THEN excluded.last_v ELSE meter_hours.last_v END, "
+                      "last_t = greatest(meter_hours.last_t, excluded.last_t)), "
+                      "counts AS (INSERT INTO meter_counts(meter, quantity, n) "
+                      PG_COUNTS_OF("ins") " ON CONFLICT (meter, quantity) DO UPDATE SET "
+                      "n = meter_counts.n + excluded.n) "
                       "SELECT meter, min(t), max(t), count(*) FROM ins GROUP BY meter "
                       "ORDER BY meter",
                       0, NULL, &rc, "storing readings");
