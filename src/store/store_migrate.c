@@ -189,7 +189,14 @@ int om_store_migrate(om_store *from, om_store *to, const om_migrate_options *opt
             continue;
         }
         snprintf(p.source, sizeof p.source, "%s", om_store_path(from));
-        if (!have) { /* a source without rollups yet */
+        if (!have && t->derived && strcmp(t->name, "meter_hours") == 0 &&
+            to->ops->hours_rebuild(to) < 0) {
+            /* A source without aggregates: the target's, from its readings
+             * (copied by now: readings come first). */
+            rc = fail(err, errlen, "%s", om_store_errmsg(to));
+            break;
+        }
+        if (!have) { /* a source without rollups (or aggregates) yet */
             p.done = true;
             rc = to->ops->raw_insert(to, NULL, NULL, false, &p, t->name) < 0
                      ? fail(err, errlen, "%s", om_store_errmsg(to))
@@ -296,6 +303,17 @@ int om_store_compare(om_store *a, om_store *b, om_migrate_check **checks, size_t
         const store_table *t = &store_tables[i];
         snprintf(c->table, sizeof c->table, "%s", t->name);
         om_store *side[2] = {a, b};
+        if (t->derived) {
+            /* Rebuilt rather than copied when one side has none: not compared. */
+            bool have[2];
+            for (int s = 0; s < 2; s++)
+                if (side[s]->ops->raw_has(side[s], t->name, &have[s]) < 0) {
+                    rc = fail(err, errlen, "%s", om_store_errmsg(side[s]));
+                    goto done;
+                }
+            if (!have[0] || !have[1])
+                continue;
+        }
         for (int s = 0; s < 2; s++)
             if (table_sum(side[s], t, &c->rows[s], &c->checksum[s], &batch) < 0) {
                 rc = fail(err, errlen, "%s", om_store_errmsg(side[s]));
