@@ -184,6 +184,8 @@ struct store_pg {
     int64_t *months;     /* partitions known to exist: month index (year * 12 + month - 1) */
     size_t nmonths, months_cap;
     bool in_tx;          /* BEGIN sent (a read transaction or the commit's) */
+    bool side_tx;        /* in_tx for the alert tables' writes inside a group
+                          * (store_pg_alerts.c), committed by pg_commit first */
     bool incoming_ready; /* the temporary table exists in this session */
     unsigned retries;    /* transactions replayed after a deadlock (for tests) */
     unsigned bookkeeping_failures; /* groups whose bookkeeping was not written */

@@ -211,6 +211,7 @@ void pg_rollback(om_store *st)
     if (st->pg->in_tx)
         PQclear(PQexec(st->pg->conn, "ROLLBACK"));
     st->pg->in_tx = false;
+    st->pg->side_tx = false;
     pg_group_clear(&st->pg->g);
     st->in_group = false;
 }
@@ -1559,11 +1560,32 @@ static int reconnect_if_lost(om_store *st)
                        "SET client_min_messages = warning", "session settings");
 }
 
+/* The alert tables' transaction of this group (store_pg_alerts.c), before
+ * the group's own. A transaction that failed and was not rolled back to a
+ * savepoint answers COMMIT with ROLLBACK: that is a failure too. */
+static int commit_side(om_store *st)
+{
+    struct store_pg *pg = st->pg;
+    if (!pg->side_tx)
+        return 0;
+    pg->side_tx = false;
+    pg->in_tx = false;
+    PGresult *r = PQexec(pg->conn, "COMMIT");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return pg_failr(st, "commit", r);
+    bool rolled_back = strcmp(PQcmdStatus(r), "ROLLBACK") == 0;
+    PQclear(r);
+    return rolled_back ? store_failf(st, "commit: the transaction had failed and was rolled back")
+                       : 0;
+}
+
 int pg_commit(om_store *st)
 {
     if (!st->in_group)
         return 0;
     struct store_pg *pg = st->pg;
+    if (commit_side(st) < 0)
+        return -1;
     if (reconnect_if_lost(st) < 0 || partitions_for_group(st) < 0)
         return -1;
     int rc = 1;
