@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "officemeter/store/alertdb.h"
 #include "store_private.h"
 
 #define DEFAULT_BATCH 20000
@@ -165,6 +166,16 @@ int om_store_migrate(om_store *from, om_store *to, const om_migrate_options *opt
         return fail(err, errlen, "%s", om_store_errmsg(from));
     if (approvals && to->ops->approval_create(to, err, errlen) < 0)
         return -1;
+    /* And the alert tables, when the source has alerts (alertdb.h). */
+    bool alerts;
+    if (from->ops->raw_has(from, "alert_meta", &alerts) < 0)
+        return fail(err, errlen, "%s", om_store_errmsg(from));
+    if (alerts) {
+        om_alertdb *adb = om_alertdb_open(to, NULL, why, sizeof why);
+        if (!adb)
+            return fail(err, errlen, "%s", why);
+        om_alertdb_close(adb);
+    }
     if (target_ready(from, to, err, errlen) < 0)
         return -1;
     store_batch b = {0};

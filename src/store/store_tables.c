@@ -89,6 +89,33 @@ static const store_col rollup_events[] = {
     {"quantity", COL_TEXT}, {"kind", COL_TEXT}, {"t", COL_INT},     {"t_end", COL_INT},
     {"before", COL_REAL}, {"after", COL_REAL},  {"counted", COL_REAL}};
 
+/* The alert tables (alertdb.h, store_alerts.c, store_pg_alerts.c). */
+static const store_col alert_meta[] = {{"key", COL_TEXT}, {"value", COL_TEXT}};
+static const store_col alerts[] = {
+    {"id", COL_INT},          {"site", COL_TEXT},        {"rule", COL_TEXT},
+    {"subject", COL_TEXT},    {"gateway", COL_INT},      {"severity", COL_TEXT},
+    {"state", COL_TEXT},      {"fired_at", COL_INT},     {"detected_at", COL_INT},
+    {"resolved_at", COL_INT}, {"resolved_detected_at", COL_INT}, {"summary", COL_TEXT},
+    {"evidence", COL_TEXT},   {"changes", COL_INT},      {"acked_by", COL_TEXT},
+    {"acked_at", COL_INT},    {"ack_note", COL_TEXT}};
+static const store_col alert_history[] = {
+    {"id", COL_INT},       {"alert", COL_INT},    {"seq", COL_INT},     {"change", COL_TEXT},
+    {"t", COL_INT},        {"recorded", COL_INT}, {"who", COL_TEXT},    {"note", COL_TEXT},
+    {"summary", COL_TEXT}, {"evidence", COL_TEXT}, {"notify", COL_INT}, {"body", COL_TEXT}};
+static const store_col alert_silences[] = {
+    {"id", COL_INT},   {"site", COL_TEXT}, {"subject", COL_TEXT}, {"rule", COL_TEXT},
+    {"until", COL_INT}, {"who", COL_TEXT}, {"note", COL_TEXT},    {"created", COL_INT},
+    {"ended", COL_INT}};
+static const store_col alert_rule_state[] = {{"site", COL_TEXT},  {"rule", COL_TEXT},
+                                             {"subject", COL_TEXT}, {"state", COL_TEXT},
+                                             {"updated", COL_INT}};
+static const store_col alert_targets[] = {
+    {"target", COL_TEXT},   {"upto", COL_INT},         {"failures", COL_INT},
+    {"next_try", COL_INT},  {"last_error", COL_TEXT},  {"last_attempt", COL_INT},
+    {"last_success", COL_INT}};
+static const store_col alert_published[] = {
+    {"site", COL_TEXT}, {"digest", COL_TEXT}, {"t", COL_INT}};
+
 /* In the order they are copied: rows another table names come first. */
 const store_table store_tables[] = {
     {"quantities", COLS(quantities), 1, -1, false, false, false},
@@ -113,6 +140,16 @@ const store_table store_tables[] = {
     {"retained_months", COLS(retained_months), 2, -1, false, true, false},
     {"approval_meta", COLS(approval_meta), 1, -1, false, true, false},
     {"report_approvals", COLS(report_approvals), 1, -1, true, true, false},
+    /* alert_meta whole, so that the copy keeps the source's instance (the
+     * first part of every idempotency key) over the one the target's
+     * tables were created with. */
+    {"alert_meta", COLS(alert_meta), 0, -1, false, true, false},
+    {"alerts", COLS(alerts), 1, -1, true, true, false},
+    {"alert_history", COLS(alert_history), 1, -1, true, true, false},
+    {"alert_silences", COLS(alert_silences), 1, -1, true, true, false},
+    {"alert_rule_state", COLS(alert_rule_state), 3, -1, false, true, false},
+    {"alert_targets", COLS(alert_targets), 1, -1, false, true, false},
+    {"alert_published", COLS(alert_published), 1, -1, false, true, false},
 };
 const size_t store_ntables = sizeof store_tables / sizeof store_tables[0];
 
