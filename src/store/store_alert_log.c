@@ -16,112 +16,105 @@
 
 #include "officemeter/base/array.h"
 
-/* Column order of ALERT_COLS (store_alerts.c). */
-static void read_record(sqlite3_stmt *s, om_alert_record *a)
+/* Column order of ALERT_COLS (store_alerts.c, store_pg_alerts.c). */
+static void read_record(const arows *r, om_alert_record *a)
 {
     memset(a, 0, sizeof *a);
-    a->id = sqlite3_column_int64(s, 0);
-    snprintf(a->site, sizeof a->site, "%s", alertdb_text(s, 1));
-    om_alert_rule_from_name(alertdb_text(s, 2), &a->rule);
-    snprintf(a->subject, sizeof a->subject, "%s", alertdb_text(s, 3));
-    a->gateway = sqlite3_column_int(s, 4) != 0;
-    om_alert_severity_from_name(alertdb_text(s, 5), &a->severity);
-    a->open = strcmp(alertdb_text(s, 6), "open") == 0;
-    a->fired_at = sqlite3_column_int64(s, 7);
-    a->detected_at = sqlite3_column_int64(s, 8);
-    a->resolved_at = sqlite3_column_int64(s, 9);
-    a->resolved_detected_at = sqlite3_column_int64(s, 10);
-    snprintf(a->summary, sizeof a->summary, "%s", alertdb_text(s, 11));
-    if (sqlite3_column_type(s, 12) != SQLITE_NULL)
-        a->evidence = strdup(alertdb_text(s, 12));
-    a->changes = (unsigned)sqlite3_column_int(s, 13);
-    snprintf(a->acked_by, sizeof a->acked_by, "%s", alertdb_text(s, 14));
-    a->acked_at = sqlite3_column_int64(s, 15);
-    snprintf(a->ack_note, sizeof a->ack_note, "%s", alertdb_text(s, 16));
-    a->silenced_until = sqlite3_column_int64(s, 17);
+    a->id = arows_int(r, 0);
+    snprintf(a->site, sizeof a->site, "%s", arows_text(r, 1));
+    om_alert_rule_from_name(arows_text(r, 2), &a->rule);
+    snprintf(a->subject, sizeof a->subject, "%s", arows_text(r, 3));
+    a->gateway = arows_int(r, 4) != 0;
+    om_alert_severity_from_name(arows_text(r, 5), &a->severity);
+    a->open = strcmp(arows_text(r, 6), "open") == 0;
+    a->fired_at = arows_int(r, 7);
+    a->detected_at = arows_int(r, 8);
+    a->resolved_at = arows_int(r, 9);
+    a->resolved_detected_at = arows_int(r, 10);
+    snprintf(a->summary, sizeof a->summary, "%s", arows_text(r, 11));
+    if (!arows_null(r, 12))
+        a->evidence = strdup(arows_text(r, 12));
+    a->changes = (unsigned)arows_int(r, 13);
+    snprintf(a->acked_by, sizeof a->acked_by, "%s", arows_text(r, 14));
+    a->acked_at = arows_int(r, 15);
+    snprintf(a->ack_note, sizeof a->ack_note, "%s", arows_text(r, 16));
+    a->silenced_until = arows_int(r, 17);
 }
 
-static int one_record(om_alertdb *db, sqlite3_stmt *s, om_alert_record *out, const char *what)
+/* Runs a statement of ALERT_COLS for at most one record: 1, 0 or -1. */
+static int one_record(om_alertdb *db, int which, const aparam *p, int np, om_alert_record *out,
+                      const char *what)
 {
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        read_record(s, out);
-    sqlite3_reset(s);
-    if (rc == SQLITE_ROW)
-        return 1;
-    return rc == SQLITE_DONE ? 0 : alertdb_fail(db, "%s", what);
+    arows r;
+    if (arows_run(db, which, p, np, &r) < 0)
+        return -1;
+    bool found = arows_next(&r);
+    if (found)
+        read_record(&r, out);
+    if (arows_end(&r, what) < 0) {
+        if (found)
+            om_alert_record_free(out);
+        return -1;
+    }
+    return found ? 1 : 0;
 }
+
+/* The silence subquery of ALERT_COLS takes the time as parameter 9. */
+#define NOW_PARAM 8
 
 int om_alertdb_find_open(om_alertdb *db, const char *site, om_alert_rule rule,
                          const char *subject, om_alert_record *out)
 {
-    sqlite3_stmt *s = alertdb_q(db, A_FIND_OPEN);
-    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, om_alert_rule_name(rule), -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, subject, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 9, 0);
-    return one_record(db, s, out, "finding an open alert");
+    aparam p[NOW_PARAM + 1] = {AP_S(site), AP_S(om_alert_rule_name(rule)), AP_S(subject)};
+    for (int i = 3; i < NOW_PARAM; i++)
+        p[i] = AP_S(NULL);
+    p[NOW_PARAM] = AP_I(0);
+    return one_record(db, A_FIND_OPEN, p, NOW_PARAM + 1, out, "finding an open alert");
 }
 
 int om_alertdb_get(om_alertdb *db, int64_t id, int64_t now, om_alert_record *out)
 {
-    sqlite3_stmt *s = alertdb_q(db, A_GET);
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 9, now);
-    return one_record(db, s, out, "reading an alert");
+    aparam p[NOW_PARAM + 1] = {AP_I(id)};
+    for (int i = 1; i < NOW_PARAM; i++)
+        p[i] = AP_S(NULL);
+    p[NOW_PARAM] = AP_I(now);
+    return one_record(db, A_GET, p, NOW_PARAM + 1, out, "reading an alert");
 }
 
 int om_alertdb_insert(om_alertdb *db, const om_alert_record *a, int64_t *id)
 {
-    sqlite3_stmt *s = alertdb_q(db, A_INSERT);
-    sqlite3_bind_text(s, 1, a->site, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, om_alert_rule_name(a->rule), -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, a->subject, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 4, a->gateway);
-    sqlite3_bind_text(s, 5, om_alert_severity_name(a->severity), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 6, a->fired_at);
-    sqlite3_bind_int64(s, 7, a->detected_at);
-    sqlite3_bind_text(s, 8, a->summary, -1, SQLITE_STATIC);
-    if (a->evidence)
-        sqlite3_bind_text(s, 9, a->evidence, -1, SQLITE_STATIC);
-    if (alertdb_done(db, s, "recording an alert") < 0)
-        return -1;
-    *id = sqlite3_last_insert_rowid(db->st->db);
-    return 0;
+    aparam p[] = {AP_S(a->site),
+                  AP_S(om_alert_rule_name(a->rule)),
+                  AP_S(a->subject),
+                  AP_I(a->gateway),
+                  AP_S(om_alert_severity_name(a->severity)),
+                  AP_I(a->fired_at),
+                  AP_I(a->detected_at),
+                  AP_S(a->summary),
+                  AP_S(a->evidence)};
+    return aint(db, A_INSERT, p, 9, 0, id, "recording an alert");
 }
 
 int om_alertdb_resolve(om_alertdb *db, int64_t id, int64_t at, int64_t detected,
                        const char *summary, const char *evidence)
 {
-    sqlite3_stmt *s = alertdb_q(db, A_RESOLVE);
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, at);
-    sqlite3_bind_int64(s, 3, detected);
-    sqlite3_bind_text(s, 4, summary, -1, SQLITE_STATIC);
-    if (evidence)
-        sqlite3_bind_text(s, 5, evidence, -1, SQLITE_STATIC);
-    return alertdb_done(db, s, "resolving an alert");
+    aparam p[] = {AP_I(id), AP_I(at), AP_I(detected), AP_S(summary), AP_S(evidence)};
+    return aexec(db, A_RESOLVE, p, 5, "resolving an alert");
 }
 
 int om_alertdb_set_ack(om_alertdb *db, int64_t id, const char *who, int64_t at,
                        const char *note)
 {
-    sqlite3_stmt *s = alertdb_q(db, A_ACK);
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_text(s, 2, who, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, at);
-    if (note)
-        sqlite3_bind_text(s, 4, note, -1, SQLITE_STATIC);
-    return alertdb_done(db, s, "acknowledging an alert");
+    aparam p[] = {AP_I(id), AP_S(who), AP_I(at), AP_S(note)};
+    return aexec(db, A_ACK, p, 4, "acknowledging an alert");
 }
 
 int om_alertdb_change(om_alertdb *db, int64_t id, om_alert_change_name change, int64_t t,
                       int64_t recorded, const char *who, const char *note, bool notify,
                       int64_t now, unsigned *seq)
 {
-    sqlite3_stmt *s = alertdb_q(db, A_BUMP);
-    sqlite3_bind_int64(s, 1, id);
-    if (alertdb_done(db, s, "numbering a change") < 0)
+    aparam bump = AP_I(id);
+    if (aexec(db, A_BUMP, &bump, 1, "numbering a change") < 0)
         return -1;
     om_alert_record a;
     int found = om_alertdb_get(db, id, now, &a);
@@ -138,22 +131,11 @@ int om_alertdb_change(om_alertdb *db, int64_t id, om_alert_change_name change, i
         snprintf(db->err, sizeof db->err, "%s: out of memory", om_store_path(db->st));
         return -1;
     }
-    s = alertdb_q(db, A_HISTORY_ADD);
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int(s, 2, (int)a.changes);
-    sqlite3_bind_text(s, 3, om_alert_change_text(change), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, t);
-    sqlite3_bind_int64(s, 5, recorded);
-    if (who)
-        sqlite3_bind_text(s, 6, who, -1, SQLITE_STATIC);
-    if (note)
-        sqlite3_bind_text(s, 7, note, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 8, a.summary, -1, SQLITE_STATIC);
-    if (a.evidence)
-        sqlite3_bind_text(s, 9, a.evidence, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 10, notify);
-    sqlite3_bind_text(s, 11, body, -1, SQLITE_STATIC);
-    int rc = alertdb_done(db, s, "recording a change");
+    aparam p[] = {AP_I(id),       AP_I(a.changes), AP_S(om_alert_change_text(change)),
+                  AP_I(t),        AP_I(recorded),  AP_S(who),
+                  AP_S(note),     AP_S(a.summary), AP_S(a.evidence),
+                  AP_I(notify),   AP_S(body)};
+    int rc = aexec(db, A_HISTORY_ADD, p, 11, "recording a change");
     if (rc == 0 && seq)
         *seq = a.changes;
     free(body);
@@ -173,39 +155,30 @@ int om_alertdb_list(om_alertdb *db, const om_alertdb_filter *f, int64_t now,
 {
     *rows = NULL;
     *n = 0;
-    /* The columns of ALERT_COLS: see store_alerts.c (the silence subquery
-     * takes the time as ?9). */
-    static const char sql[] =
-        "SELECT a.id, a.site, a.rule, a.subject, a.gateway, a.severity, a.state, a.fired_at, "
-        "a.detected_at, coalesce(a.resolved_at, 0), coalesce(a.resolved_detected_at, 0), "
-        "a.summary, a.evidence, a.changes, a.acked_by, coalesce(a.acked_at, 0), a.ack_note, "
-        "coalesce((SELECT max(s.until) FROM alert_silences s WHERE s.site = a.site AND "
-        "(s.subject IS NULL OR s.subject = a.subject) AND (s.rule IS NULL OR s.rule = a.rule) "
-        "AND s.until > ?9), 0) FROM alerts a WHERE (?1 IS NULL OR a.site = ?1) AND "
-        "(?2 = 0 OR a.state = 'open') AND (?3 = 0 OR a.fired_at >= ?3 OR "
-        "coalesce(a.resolved_at, 0) >= ?3) ORDER BY a.id DESC LIMIT ?4";
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->st->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return alertdb_fail(db, "listing alerts");
-    if (f->site)
-        sqlite3_bind_text(s, 1, f->site, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, f->open_only);
-    sqlite3_bind_int64(s, 3, f->since);
-    sqlite3_bind_int64(s, 4, f->limit ? (int64_t)f->limit : -1);
-    sqlite3_bind_int64(s, 9, now);
+    aparam p[NOW_PARAM + 1] = {AP_S(f->site), AP_I(f->open_only), AP_I(f->since),
+                               AP_I(f->limit ? (int64_t)f->limit : -1)};
+    for (int i = 4; i < NOW_PARAM; i++)
+        p[i] = AP_S(NULL);
+    p[NOW_PARAM] = AP_I(now);
+    arows r;
+    if (arows_run(db, A_LIST, p, NOW_PARAM + 1, &r) < 0)
+        return -1;
     record_buf b = {0};
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    bool oom = false;
+    while (!oom && arows_next(&r)) {
         om_alert_record *grown = om_grow(b.v, &b.cap, b.n, sizeof *grown);
-        if (!grown)
+        if (!grown) {
+            oom = true;
             break;
+        }
         b.v = grown;
-        read_record(s, &b.v[b.n++]);
+        read_record(&r, &b.v[b.n++]);
     }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
+    if (arows_end(&r, "listing alerts") < 0 || oom) {
         om_alert_records_free(b.v, b.n);
-        return alertdb_fail(db, "listing alerts");
+        if (oom)
+            snprintf(db->err, sizeof db->err, "%s: out of memory", om_store_path(db->st));
+        return -1;
     }
     *rows = b.v;
     *n = b.n;
@@ -221,39 +194,45 @@ void om_alertdb_changes_free(om_alertdb_change_row *rows, size_t n)
     free(rows);
 }
 
-/* Column order of CHANGE_COLS (store_alerts.c). */
-static int read_changes(om_alertdb *db, sqlite3_stmt *s, om_alertdb_change_row **rows,
-                        size_t *n)
+/* Column order of CHANGE_COLS (store_alerts.c, store_pg_alerts.c). */
+static int read_changes(om_alertdb *db, int which, const aparam *p, int np,
+                        om_alertdb_change_row **rows, size_t *n)
 {
+    arows q;
+    if (arows_run(db, which, p, np, &q) < 0)
+        return -1;
     om_alertdb_change_row *v = NULL;
     size_t cap = 0, k = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    bool oom = false;
+    while (arows_next(&q)) {
         om_alertdb_change_row *grown = om_grow(v, &cap, k, sizeof *grown);
-        if (!grown)
+        if (!grown) {
+            oom = true;
             break;
+        }
         v = grown;
         om_alertdb_change_row *r = &v[k++];
         memset(r, 0, sizeof *r);
-        r->id = sqlite3_column_int64(s, 0);
-        r->alert = sqlite3_column_int64(s, 1);
-        r->seq = (unsigned)sqlite3_column_int(s, 2);
-        om_alert_change_from_text(alertdb_text(s, 3), &r->change);
-        r->t = sqlite3_column_int64(s, 4);
-        r->recorded = sqlite3_column_int64(s, 5);
-        snprintf(r->who, sizeof r->who, "%s", alertdb_text(s, 6));
-        snprintf(r->note, sizeof r->note, "%s", alertdb_text(s, 7));
-        snprintf(r->summary, sizeof r->summary, "%s", alertdb_text(s, 8));
-        r->evidence = strdup(alertdb_text(s, 9));
-        r->notify = sqlite3_column_int(s, 10) != 0;
-        om_alert_severity_from_name(alertdb_text(s, 11), &r->severity);
-        snprintf(r->site, sizeof r->site, "%s", alertdb_text(s, 12));
-        r->body = strdup(alertdb_text(s, 13));
+        r->id = arows_int(&q, 0);
+        r->alert = arows_int(&q, 1);
+        r->seq = (unsigned)arows_int(&q, 2);
+        om_alert_change_from_text(arows_text(&q, 3), &r->change);
+        r->t = arows_int(&q, 4);
+        r->recorded = arows_int(&q, 5);
+        snprintf(r->who, sizeof r->who, "%s", arows_text(&q, 6));
+        snprintf(r->note, sizeof r->note, "%s", arows_text(&q, 7));
+        snprintf(r->summary, sizeof r->summary, "%s", arows_text(&q, 8));
+        r->evidence = strdup(arows_text(&q, 9));
+        r->notify = arows_int(&q, 10) != 0;
+        om_alert_severity_from_name(arows_text(&q, 11), &r->severity);
+        snprintf(r->site, sizeof r->site, "%s", arows_text(&q, 12));
+        r->body = strdup(arows_text(&q, 13));
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
+    if (arows_end(&q, "reading changes") < 0 || oom) {
         om_alertdb_changes_free(v, k);
-        return alertdb_fail(db, "reading changes");
+        if (oom)
+            snprintf(db->err, sizeof db->err, "%s: out of memory", om_store_path(db->st));
+        return -1;
     }
     *rows = v;
     *n = k;
@@ -262,27 +241,20 @@ static int read_changes(om_alertdb *db, sqlite3_stmt *s, om_alertdb_change_row *
 
 int om_alertdb_history(om_alertdb *db, int64_t alert, om_alertdb_change_row **rows, size_t *n)
 {
-    sqlite3_stmt *s = alertdb_q(db, A_HISTORY);
-    sqlite3_bind_int64(s, 1, alert);
-    return read_changes(db, s, rows, n);
+    aparam p = AP_I(alert);
+    return read_changes(db, A_HISTORY, &p, 1, rows, n);
 }
 
 int om_alertdb_changes_after(om_alertdb *db, int64_t after, size_t limit,
                              om_alertdb_change_row **rows, size_t *n)
 {
-    sqlite3_stmt *s = alertdb_q(db, A_AFTER);
-    sqlite3_bind_int64(s, 1, after);
-    sqlite3_bind_int64(s, 2, limit ? (int64_t)limit : -1);
-    return read_changes(db, s, rows, n);
+    aparam p[] = {AP_I(after), AP_I(limit ? (int64_t)limit : -1)};
+    return read_changes(db, A_AFTER, p, 2, rows, n);
 }
 
 int om_alertdb_last_change(om_alertdb *db, int64_t *id)
 {
-    sqlite3_stmt *s = alertdb_q(db, A_LAST);
-    int rc = sqlite3_step(s);
-    *id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : alertdb_fail(db, "reading changes");
+    return aint(db, A_LAST, NULL, 0, 0, id, "reading changes");
 }
 
 /* ---- silences ----------------------------------------------------------------------- */
@@ -297,29 +269,32 @@ typedef struct {
 static int open_covered(om_alertdb *db, const char *site, const char *subject, const char *rule,
                         covered **out, size_t *n)
 {
-    sqlite3_stmt *s = alertdb_q(db, A_OPEN_COVERED);
-    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-    if (subject)
-        sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
-    if (rule)
-        sqlite3_bind_text(s, 3, rule, -1, SQLITE_STATIC);
+    aparam p[] = {AP_S(site), AP_S(subject), AP_S(rule)};
+    arows r;
+    if (arows_run(db, A_OPEN_COVERED, p, 3, &r) < 0)
+        return -1;
     covered *v = NULL;
     size_t cap = 0, k = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    bool oom = false;
+    while (arows_next(&r)) {
         covered *grown = om_grow(v, &cap, k, sizeof *grown);
-        if (!grown)
+        if (!grown) {
+            oom = true;
             break;
+        }
         v = grown;
-        v[k].id = sqlite3_column_int64(s, 0);
-        snprintf(v[k].subject, sizeof v[k].subject, "%s", alertdb_text(s, 1));
-        snprintf(v[k].rule, sizeof v[k].rule, "%s", alertdb_text(s, 2));
+        v[k].id = arows_int(&r, 0);
+        snprintf(v[k].subject, sizeof v[k].subject, "%s", arows_text(&r, 1));
+        snprintf(v[k].rule, sizeof v[k].rule, "%s", arows_text(&r, 2));
         k++;
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
+    char what[128];
+    snprintf(what, sizeof what, "open alerts of %s", site);
+    if (arows_end(&r, what) < 0 || oom) {
         free(v);
-        return alertdb_fail(db, "open alerts of %s", site);
+        if (oom)
+            snprintf(db->err, sizeof db->err, "%s: out of memory", om_store_path(db->st));
+        return -1;
     }
     *out = v;
     *n = k;
@@ -331,21 +306,14 @@ int om_alertdb_silence_add(om_alertdb *db, const om_alertdb_silence *si, int64_t
 {
     const char *subject = si->subject[0] ? si->subject : NULL;
     const char *rule = si->rule[0] ? si->rule : NULL;
-    sqlite3_stmt *s = alertdb_q(db, A_SILENCE_ADD);
-    sqlite3_bind_text(s, 1, si->site, -1, SQLITE_STATIC);
-    if (subject)
-        sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
-    if (rule)
-        sqlite3_bind_text(s, 3, rule, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, si->until);
-    sqlite3_bind_text(s, 5, si->who, -1, SQLITE_STATIC);
-    if (si->note[0])
-        sqlite3_bind_text(s, 6, si->note, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 7, si->created);
-    if (alertdb_done(db, s, "recording a silence") < 0)
+    aparam p[] = {AP_S(si->site), AP_S(subject),  AP_S(rule),
+                  AP_I(si->until), AP_S(si->who), AP_S(si->note[0] ? si->note : NULL),
+                  AP_I(si->created)};
+    int64_t added;
+    if (aint(db, A_SILENCE_ADD, p, 7, 0, &added, "recording a silence") < 0)
         return -1;
     if (id)
-        *id = sqlite3_last_insert_rowid(db->st->db);
+        *id = added;
     covered *v;
     size_t n;
     if (open_covered(db, si->site, subject, rule, &v, &n) < 0)
@@ -361,15 +329,8 @@ int om_alertdb_silence_add(om_alertdb *db, const om_alertdb_silence *si, int64_t
 int om_alertdb_silenced_until(om_alertdb *db, const char *site, const char *subject,
                               om_alert_rule rule, int64_t now, int64_t *until)
 {
-    sqlite3_stmt *s = alertdb_q(db, A_SILENCED_UNTIL);
-    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, om_alert_rule_name(rule), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, now);
-    int rc = sqlite3_step(s);
-    *until = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : alertdb_fail(db, "silences");
+    aparam p[] = {AP_S(site), AP_S(subject), AP_S(om_alert_rule_name(rule)), AP_I(now)};
+    return aint(db, A_SILENCED_UNTIL, p, 4, 0, until, "silences");
 }
 
 typedef struct {
@@ -380,36 +341,51 @@ typedef struct {
     bool any_subject, any_rule;
 } due_silence;
 
+static int silences_due(om_alertdb *db, int64_t now, due_silence **out, size_t *n)
+{
+    aparam p = AP_I(now);
+    arows r;
+    if (arows_run(db, A_SILENCES_DUE, &p, 1, &r) < 0)
+        return -1;
+    due_silence *due = NULL;
+    size_t cap = 0, k = 0;
+    bool oom = false;
+    while (arows_next(&r)) {
+        due_silence *grown = om_grow(due, &cap, k, sizeof *grown);
+        if (!grown) {
+            oom = true;
+            break;
+        }
+        due = grown;
+        due_silence *d = &due[k++];
+        d->id = arows_int(&r, 0);
+        snprintf(d->site, sizeof d->site, "%s", arows_text(&r, 1));
+        d->any_subject = arows_null(&r, 2);
+        snprintf(d->subject, sizeof d->subject, "%s", arows_text(&r, 2));
+        d->any_rule = arows_null(&r, 3);
+        snprintf(d->rule, sizeof d->rule, "%s", arows_text(&r, 3));
+    }
+    if (arows_end(&r, "silences") < 0 || oom) {
+        free(due);
+        if (oom)
+            snprintf(db->err, sizeof db->err, "%s: out of memory", om_store_path(db->st));
+        return -1;
+    }
+    *out = due;
+    *n = k;
+    return 0;
+}
+
 int om_alertdb_silences_end(om_alertdb *db, int64_t now, int64_t recorded)
 {
-    sqlite3_stmt *s = alertdb_q(db, A_SILENCES_DUE);
-    sqlite3_bind_int64(s, 1, now);
-    due_silence *due = NULL;
-    size_t cap = 0, n = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        due_silence *grown = om_grow(due, &cap, n, sizeof *grown);
-        if (!grown)
-            break;
-        due = grown;
-        due_silence *d = &due[n++];
-        d->id = sqlite3_column_int64(s, 0);
-        snprintf(d->site, sizeof d->site, "%s", alertdb_text(s, 1));
-        d->any_subject = sqlite3_column_type(s, 2) == SQLITE_NULL;
-        snprintf(d->subject, sizeof d->subject, "%s", alertdb_text(s, 2));
-        d->any_rule = sqlite3_column_type(s, 3) == SQLITE_NULL;
-        snprintf(d->rule, sizeof d->rule, "%s", alertdb_text(s, 3));
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
-        free(due);
-        return alertdb_fail(db, "silences");
-    }
-    rc = 0;
+    due_silence *due;
+    size_t n;
+    if (silences_due(db, now, &due, &n) < 0)
+        return -1;
+    int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        s = alertdb_q(db, A_SILENCE_END);
-        sqlite3_bind_int64(s, 1, due[i].id);
-        if ((rc = alertdb_done(db, s, "ending a silence")) < 0)
+        aparam p = AP_I(due[i].id);
+        if ((rc = aexec(db, A_SILENCE_END, &p, 1, "ending a silence")) < 0)
             break;
         covered *v;
         size_t k;
@@ -436,32 +412,37 @@ int om_alertdb_silences(om_alertdb *db, bool all, om_alertdb_silence **rows, siz
 {
     *rows = NULL;
     *n = 0;
-    sqlite3_stmt *s = alertdb_q(db, A_SILENCES);
-    sqlite3_bind_int(s, 1, all);
+    aparam p = AP_I(all);
+    arows r;
+    if (arows_run(db, A_SILENCES, &p, 1, &r) < 0)
+        return -1;
     om_alertdb_silence *v = NULL;
     size_t cap = 0, k = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    bool oom = false;
+    while (arows_next(&r)) {
         om_alertdb_silence *grown = om_grow(v, &cap, k, sizeof *grown);
-        if (!grown)
+        if (!grown) {
+            oom = true;
             break;
+        }
         v = grown;
-        om_alertdb_silence *r = &v[k++];
-        memset(r, 0, sizeof *r);
-        r->id = sqlite3_column_int64(s, 0);
-        snprintf(r->site, sizeof r->site, "%s", alertdb_text(s, 1));
-        snprintf(r->subject, sizeof r->subject, "%s", alertdb_text(s, 2));
-        snprintf(r->rule, sizeof r->rule, "%s", alertdb_text(s, 3));
-        r->until = sqlite3_column_int64(s, 4);
-        snprintf(r->who, sizeof r->who, "%s", alertdb_text(s, 5));
-        snprintf(r->note, sizeof r->note, "%s", alertdb_text(s, 6));
-        r->created = sqlite3_column_int64(s, 7);
-        r->ended = sqlite3_column_int(s, 8) != 0;
+        om_alertdb_silence *s = &v[k++];
+        memset(s, 0, sizeof *s);
+        s->id = arows_int(&r, 0);
+        snprintf(s->site, sizeof s->site, "%s", arows_text(&r, 1));
+        snprintf(s->subject, sizeof s->subject, "%s", arows_text(&r, 2));
+        snprintf(s->rule, sizeof s->rule, "%s", arows_text(&r, 3));
+        s->until = arows_int(&r, 4);
+        snprintf(s->who, sizeof s->who, "%s", arows_text(&r, 5));
+        snprintf(s->note, sizeof s->note, "%s", arows_text(&r, 6));
+        s->created = arows_int(&r, 7);
+        s->ended = arows_int(&r, 8) != 0;
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
+    if (arows_end(&r, "silences") < 0 || oom) {
         free(v);
-        return alertdb_fail(db, "silences");
+        if (oom)
+            snprintf(db->err, sizeof db->err, "%s: out of memory", om_store_path(db->st));
+        return -1;
     }
     *rows = v;
     *n = k;
@@ -470,14 +451,14 @@ int om_alertdb_silences(om_alertdb *db, bool all, om_alertdb_silence **rows, siz
 
 /* ---- delivery targets and retained lists --------------------------------------------- */
 
-static void read_target(sqlite3_stmt *s, int first, om_alertdb_target *t)
+static void read_target(const arows *r, int first, om_alertdb_target *t)
 {
-    t->upto = sqlite3_column_int64(s, first);
-    t->failures = (unsigned)sqlite3_column_int(s, first + 1);
-    t->next_try = sqlite3_column_int64(s, first + 2);
-    snprintf(t->last_error, sizeof t->last_error, "%s", alertdb_text(s, first + 3));
-    t->last_attempt = sqlite3_column_int64(s, first + 4);
-    t->last_success = sqlite3_column_int64(s, first + 5);
+    t->upto = arows_int(r, first);
+    t->failures = (unsigned)arows_int(r, first + 1);
+    t->next_try = arows_int(r, first + 2);
+    snprintf(t->last_error, sizeof t->last_error, "%s", arows_text(r, first + 3));
+    t->last_attempt = arows_int(r, first + 4);
+    t->last_success = arows_int(r, first + 5);
 }
 
 int om_alertdb_target_get(om_alertdb *db, const char *target, int64_t now,
@@ -485,16 +466,19 @@ int om_alertdb_target_get(om_alertdb *db, const char *target, int64_t now,
 {
     memset(out, 0, sizeof *out);
     snprintf(out->target, sizeof out->target, "%s", target);
-    sqlite3_stmt *s = alertdb_q(db, A_TARGET_GET);
-    sqlite3_bind_text(s, 1, target, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        read_target(s, 0, out);
-    sqlite3_reset(s);
-    if (rc == SQLITE_ROW)
+    aparam p = AP_S(target);
+    arows r;
+    if (arows_run(db, A_TARGET_GET, &p, 1, &r) < 0)
+        return -1;
+    bool found = arows_next(&r);
+    if (found)
+        read_target(&r, 0, out);
+    char what[600];
+    snprintf(what, sizeof what, "delivery target %s", target);
+    if (arows_end(&r, what) < 0)
+        return -1;
+    if (found)
         return 0;
-    if (rc != SQLITE_DONE)
-        return alertdb_fail(db, "delivery target %s", target);
     if (om_alertdb_last_change(db, &out->upto) < 0)
         return -1;
     out->next_try = now;
@@ -503,40 +487,40 @@ int om_alertdb_target_get(om_alertdb *db, const char *target, int64_t now,
 
 int om_alertdb_target_put(om_alertdb *db, const om_alertdb_target *t)
 {
-    sqlite3_stmt *s = alertdb_q(db, A_TARGET_PUT);
-    sqlite3_bind_text(s, 1, t->target, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, t->upto);
-    sqlite3_bind_int(s, 3, (int)t->failures);
-    sqlite3_bind_int64(s, 4, t->next_try);
-    if (t->last_error[0])
-        sqlite3_bind_text(s, 5, t->last_error, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 6, t->last_attempt);
-    sqlite3_bind_int64(s, 7, t->last_success);
-    return alertdb_done(db, s, "saving a delivery target");
+    aparam p[] = {AP_S(t->target),       AP_I(t->upto),
+                  AP_I(t->failures),     AP_I(t->next_try),
+                  AP_S(t->last_error[0] ? t->last_error : NULL),
+                  AP_I(t->last_attempt), AP_I(t->last_success)};
+    return aexec(db, A_TARGET_PUT, p, 7, "saving a delivery target");
 }
 
 int om_alertdb_targets(om_alertdb *db, om_alertdb_target **rows, size_t *n)
 {
     *rows = NULL;
     *n = 0;
-    sqlite3_stmt *s = alertdb_q(db, A_TARGETS);
+    arows r;
+    if (arows_run(db, A_TARGETS, NULL, 0, &r) < 0)
+        return -1;
     om_alertdb_target *v = NULL;
     size_t cap = 0, k = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    bool oom = false;
+    while (arows_next(&r)) {
         om_alertdb_target *grown = om_grow(v, &cap, k, sizeof *grown);
-        if (!grown)
+        if (!grown) {
+            oom = true;
             break;
+        }
         v = grown;
         memset(&v[k], 0, sizeof v[k]);
-        snprintf(v[k].target, sizeof v[k].target, "%s", alertdb_text(s, 0));
-        read_target(s, 1, &v[k]);
+        snprintf(v[k].target, sizeof v[k].target, "%s", arows_text(&r, 0));
+        read_target(&r, 1, &v[k]);
         k++;
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
+    if (arows_end(&r, "delivery targets") < 0 || oom) {
         free(v);
-        return alertdb_fail(db, "delivery targets");
+        if (oom)
+            snprintf(db->err, sizeof db->err, "%s: out of memory", om_store_path(db->st));
+        return -1;
     }
     *rows = v;
     *n = k;
@@ -546,20 +530,17 @@ int om_alertdb_targets(om_alertdb *db, om_alertdb_target **rows, size_t *n)
 int om_alertdb_published_get(om_alertdb *db, const char *site, char *digest, size_t len)
 {
     digest[0] = '\0';
-    sqlite3_stmt *s = alertdb_q(db, A_PUB_GET);
-    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        snprintf(digest, len, "%s", alertdb_text(s, 0));
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : alertdb_fail(db, "published lists");
+    aparam p = AP_S(site);
+    arows r;
+    if (arows_run(db, A_PUB_GET, &p, 1, &r) < 0)
+        return -1;
+    if (arows_next(&r))
+        snprintf(digest, len, "%s", arows_text(&r, 0));
+    return arows_end(&r, "published lists");
 }
 
 int om_alertdb_published_put(om_alertdb *db, const char *site, const char *digest, int64_t t)
 {
-    sqlite3_stmt *s = alertdb_q(db, A_PUB_PUT);
-    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, digest, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, t);
-    return alertdb_done(db, s, "saving a published list");
+    aparam p[] = {AP_S(site), AP_S(digest), AP_I(t)};
+    return aexec(db, A_PUB_PUT, p, 3, "saving a published list");
 }

@@ -6,9 +6,11 @@
  *
  * The reads go straight to the store's tables, as the rollup's do: the
  * readings through their primary key (meter, quantity, t), a gateway's
- * latest health through SQLite's JSON functions (the aggregator stored it
- * only after checking it is a JSON object). Every statement of the alert
- * side is prepared once, here.
+ * latest health through the database's JSON functions (the aggregator
+ * stored it only after checking it is a JSON object). Every statement of
+ * the alert side is in a table per backend: SQLite's here (prepared once
+ * when the tables are opened), PostgreSQL's in store_pg_alerts.c; the code
+ * runs either through store_alert_sql.c.
  */
 #include "store_alert_private.h"
 
@@ -61,7 +63,7 @@ static const char schema_sql[] =
     "h.id, h.alert, h.seq, h.change, h.t, h.recorded, h.who, h.note, h.summary, h.evidence, "  \
     "h.notify, a.severity, a.site, h.body"
 
-static const char *const queries[A__COUNT] = {
+const char *const alert_sqlite_queries[A__COUNT] = {
     [A_METER_FACTS] = "SELECT coalesce(first_t, 0), coalesce(last_t, 0) FROM meters "
                       "WHERE site = ?1 AND meter = ?2",
     [A_GATEWAY_FACTS] =
@@ -87,7 +89,7 @@ static const char *const queries[A__COUNT] = {
     [A_GET] = "SELECT " ALERT_COLS " FROM alerts a WHERE a.id = ?1",
     [A_INSERT] = "INSERT INTO alerts(site, rule, subject, gateway, severity, state, fired_at, "
                  "detected_at, summary, evidence) VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, "
-                 "?8, ?9)",
+                 "?8, ?9) RETURNING id",
     [A_RESOLVE] = "UPDATE alerts SET state = 'resolved', resolved_at = ?2, "
                   "resolved_detected_at = ?3, summary = ?4, evidence = ?5 WHERE id = ?1 AND "
                   "state = 'open'",
@@ -102,7 +104,7 @@ static const char *const queries[A__COUNT] = {
                 "WHERE h.id > ?1 ORDER BY h.id LIMIT ?2",
     [A_LAST] = "SELECT coalesce(max(id), 0) FROM alert_history",
     [A_SILENCE_ADD] = "INSERT INTO alert_silences(site, subject, rule, until, who, note, created) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
     [A_SILENCED_UNTIL] = "SELECT coalesce(max(until), 0) FROM alert_silences WHERE site = ?1 AND "
                          "(subject IS NULL OR subject = ?2) AND (rule IS NULL OR rule = ?3) AND "
                          "until > ?4",
@@ -130,42 +132,14 @@ static const char *const queries[A__COUNT] = {
     [A_PUB_GET] = "SELECT digest FROM alert_published WHERE site = ?1",
     [A_PUB_PUT] = "INSERT INTO alert_published(site, digest, t) VALUES (?1, ?2, ?3) "
                   "ON CONFLICT(site) DO UPDATE SET digest = excluded.digest, t = excluded.t",
+    /* ?1 site (NULL: all), ?2 open only, ?3 since, ?4 limit (-1: all), ?9 now. */
+    [A_LIST] = "SELECT " ALERT_COLS " FROM alerts a WHERE (?1 IS NULL OR a.site = ?1) AND "
+               "(?2 = 0 OR a.state = 'open') AND (?3 = 0 OR a.fired_at >= ?3 OR "
+               "coalesce(a.resolved_at, 0) >= ?3) ORDER BY a.id DESC LIMIT ?4",
+    [A_META] = "SELECT value FROM alert_meta WHERE key = ?1",
 };
 
-/* ---- helpers -------------------------------------------------------------------- */
-
-int alertdb_fail(om_alertdb *db, const char *fmt, ...)
-{
-    char what[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    snprintf(db->err, sizeof db->err, "%s: %s: %s", om_store_path(db->st), what,
-             sqlite3_errmsg(db->st->db));
-    return -1;
-}
-
-sqlite3_stmt *alertdb_q(om_alertdb *db, int which)
-{
-    sqlite3_stmt *s = db->q[which];
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return s;
-}
-
-int alertdb_done(om_alertdb *db, sqlite3_stmt *s, const char *what)
-{
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : alertdb_fail(db, "%s", what);
-}
-
-const char *alertdb_text(sqlite3_stmt *s, int col)
-{
-    const char *t = (const char *)sqlite3_column_text(s, col);
-    return t ? t : "";
-}
+/* ---- the handle --------------------------------------------------------------- */
 
 const char *om_alertdb_errmsg(const om_alertdb *db)
 {
@@ -186,27 +160,51 @@ static bool has_tables(sqlite3 *sdb)
                       &found) == 0 && found > 0;
 }
 
+/* SQLite: the tables (created for a writer) and the statements. */
+static int sqlite_prepare(om_alertdb *db, bool *have)
+{
+    om_store *st = db->st;
+    *have = has_tables(st->db);
+    if (!*have && st->readonly)
+        return 0;
+    if (!*have) {
+        char msg[512];
+        if (om_sql_exec(st->db, schema_sql, "creating the alert tables", msg, sizeof msg) < 0) {
+            snprintf(db->err, sizeof db->err, "%s: %s", om_store_path(st), msg);
+            return -1;
+        }
+        *have = true;
+    }
+    size_t failed;
+    if (om_sql_prepare_all(st->db, alert_sqlite_queries, A__COUNT, db->q, &failed) < 0)
+        return alertdb_failf(db, "preparing %.120s: %s", alert_sqlite_queries[failed],
+                             sqlite3_errmsg(st->db));
+    return 0;
+}
+
+/* The tables' version and the instance (alert_meta, text on both backends). */
 static int check_meta(om_alertdb *db)
 {
-    int64_t version;
-    if (om_sql_int(db->st->db, "SELECT CAST(value AS INTEGER) FROM alert_meta WHERE key = 'schema'",
-                   &version) < 0)
-        return alertdb_fail(db, "alert tables");
+    arows r;
+    aparam key = AP_S("schema");
+    if (arows_run(db, A_META, &key, 1, &r) < 0)
+        return -1;
+    long long version = arows_next(&r) ? strtoll(arows_text(&r, 0), NULL, 10) : 0;
+    if (arows_end(&r, "alert tables") < 0)
+        return -1;
     if (version != OM_ALERTDB_SCHEMA) {
         snprintf(db->err, sizeof db->err,
                  "%s: alert tables are version %lld, this program needs %d%s",
-                 om_store_path(db->st), (long long)version, OM_ALERTDB_SCHEMA,
+                 om_store_path(db->st), version, OM_ALERTDB_SCHEMA,
                  version > OM_ALERTDB_SCHEMA ? "; upgrade officemeter" : "");
         return -1;
     }
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->st->db, "SELECT value FROM alert_meta WHERE key = 'instance'", -1,
-                           &s, NULL) != SQLITE_OK)
-        return alertdb_fail(db, "alert tables");
-    if (sqlite3_step(s) == SQLITE_ROW)
-        snprintf(db->instance, sizeof db->instance, "%s", alertdb_text(s, 0));
-    sqlite3_finalize(s);
-    return 0;
+    key = AP_S("instance");
+    if (arows_run(db, A_META, &key, 1, &r) < 0)
+        return -1;
+    if (arows_next(&r))
+        snprintf(db->instance, sizeof db->instance, "%s", arows_text(&r, 0));
+    return arows_end(&r, "alert tables");
 }
 
 om_alertdb *om_alertdb_open(om_store *st, bool *missing, char *err, size_t errlen)
@@ -219,32 +217,19 @@ om_alertdb *om_alertdb_open(om_store *st, bool *missing, char *err, size_t errle
         return NULL;
     }
     db->st = st;
-    if (!st->db) {
-        snprintf(db->err, sizeof db->err, "%s: alerts are not available on PostgreSQL yet",
-                 om_store_path(st));
+    db->pg = st->db == NULL;
+    bool have;
+    if ((db->pg ? alert_pg_prepare(db, &have) : sqlite_prepare(db, &have)) < 0)
         goto fail;
-    }
-    if (!has_tables(st->db)) {
-        if (st->readonly) {
-            if (missing)
-                *missing = true;
-            snprintf(db->err, sizeof db->err, "%s: no alerts yet (officemeter alerts evaluate "
-                     "has not run on it)", om_store_path(st));
-            goto fail;
-        }
-        char msg[512];
-        if (om_sql_exec(st->db, schema_sql, "creating the alert tables", msg, sizeof msg) < 0) {
-            snprintf(db->err, sizeof db->err, "%s: %s", om_store_path(st), msg);
-            goto fail;
-        }
+    if (!have) {
+        if (missing)
+            *missing = true;
+        snprintf(db->err, sizeof db->err, "%s: no alerts yet (officemeter alerts evaluate "
+                 "has not run on it)", om_store_path(st));
+        goto fail;
     }
     if (check_meta(db) < 0)
         goto fail;
-    size_t failed;
-    if (om_sql_prepare_all(st->db, queries, A__COUNT, db->q, &failed) < 0) {
-        alertdb_fail(db, "preparing %.120s", queries[failed]);
-        goto fail;
-    }
     return db;
 fail:
     snprintf(err, errlen, "%s", db->err);
@@ -264,21 +249,18 @@ void om_alertdb_close(om_alertdb *db)
 
 int om_alertdb_savepoint(om_alertdb *db)
 {
-    return sqlite3_exec(db->st->db, "SAVEPOINT alert_site", NULL, NULL, NULL) == SQLITE_OK
-               ? 0
-               : alertdb_fail(db, "savepoint");
+    return alertdb_exec(db, "SAVEPOINT alert_site", "savepoint");
 }
 
 int om_alertdb_release(om_alertdb *db)
 {
-    return sqlite3_exec(db->st->db, "RELEASE alert_site", NULL, NULL, NULL) == SQLITE_OK
-               ? 0
-               : alertdb_fail(db, "release");
+    return alertdb_exec(db, "RELEASE alert_site", "release");
 }
 
 void om_alertdb_rollback_to(om_alertdb *db)
 {
-    sqlite3_exec(db->st->db, "ROLLBACK TO alert_site; RELEASE alert_site", NULL, NULL, NULL);
+    alertdb_exec(db, "ROLLBACK TO alert_site", "rollback");
+    alertdb_exec(db, "RELEASE alert_site", "rollback");
 }
 
 /* ---- the evaluator's reads ---------------------------------------------------------- */
@@ -287,16 +269,17 @@ int om_alertdb_meter_facts(om_alertdb *db, const char *site, const char *meter,
                            om_alert_meter_facts *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *s = alertdb_q(db, A_METER_FACTS);
-    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, meter, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        out->first_t = sqlite3_column_int64(s, 0);
-        out->last_t = sqlite3_column_int64(s, 1);
+    aparam p[] = {AP_S(site), AP_S(meter)};
+    arows r;
+    if (arows_run(db, A_METER_FACTS, p, 2, &r) < 0)
+        return -1;
+    if (arows_next(&r)) {
+        out->first_t = arows_int(&r, 0);
+        out->last_t = arows_int(&r, 1);
     }
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : alertdb_fail(db, "meter %s/%s", site, meter);
+    char what[160];
+    snprintf(what, sizeof what, "meter %s/%s", site, meter);
+    return arows_end(&r, what);
 }
 
 int om_alertdb_gateway_facts(om_alertdb *db, const char *site, const char *gateway,
@@ -305,33 +288,33 @@ int om_alertdb_gateway_facts(om_alertdb *db, const char *site, const char *gatew
     memset(out, 0, sizeof *out);
     out->outbox_depth = -1;
     out->clock_ok = -1;
-    sqlite3_stmt *s = alertdb_q(db, A_GATEWAY_FACTS);
-    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, gateway, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    aparam p[] = {AP_S(site), AP_S(gateway)};
+    char what[160];
+    snprintf(what, sizeof what, "gateway %s/%s", site, gateway);
+    arows r;
+    if (arows_run(db, A_GATEWAY_FACTS, p, 2, &r) < 0)
+        return -1;
+    if (arows_next(&r)) {
         out->known = true;
-        snprintf(out->state, sizeof out->state, "%s", alertdb_text(s, 0));
-        out->state_t = sqlite3_column_int64(s, 1);
-        out->last_seen = sqlite3_column_int64(s, 2);
-        out->health_t = sqlite3_column_int64(s, 3);
-        out->outbox_depth = sqlite3_column_int64(s, 4);
-        if (sqlite3_column_type(s, 5) == SQLITE_INTEGER)
-            out->health_sent_t = sqlite3_column_int64(s, 5);
-        if (sqlite3_column_type(s, 6) == SQLITE_INTEGER)
-            out->clock_ok = sqlite3_column_int(s, 6) != 0;
+        snprintf(out->state, sizeof out->state, "%s", arows_text(&r, 0));
+        out->state_t = arows_int(&r, 1);
+        out->last_seen = arows_int(&r, 2);
+        out->health_t = arows_int(&r, 3);
+        out->outbox_depth = arows_int(&r, 4);
+        /* Both statements give NULL unless the health's field is an integer. */
+        if (!arows_null(&r, 5))
+            out->health_sent_t = arows_int(&r, 5);
+        if (!arows_null(&r, 6))
+            out->clock_ok = arows_int(&r, 6) != 0;
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return alertdb_fail(db, "gateway %s/%s", site, gateway);
-    s = alertdb_q(db, A_REJECTS);
-    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, gateway, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        out->rejects = (uint64_t)sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : alertdb_fail(db, "rejects of %s/%s", site, gateway);
+    if (arows_end(&r, what) < 0)
+        return -1;
+    int64_t rejects;
+    snprintf(what, sizeof what, "rejects of %s/%s", site, gateway);
+    if (aint(db, A_REJECTS, p, 2, 0, &rejects, what) < 0)
+        return -1;
+    out->rejects = (uint64_t)rejects;
+    return 0;
 }
 
 typedef struct {
@@ -339,21 +322,22 @@ typedef struct {
     size_t n, cap;
 } sample_buf;
 
-static int collect(om_alertdb *db, sqlite3_stmt *s, sample_buf *b)
+static int collect(om_alertdb *db, int which, const aparam *p, int np, sample_buf *b)
 {
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    arows r;
+    if (arows_run(db, which, p, np, &r) < 0)
+        return -1;
+    while (arows_next(&r)) {
         om_sample *grown = om_grow(b->v, &b->cap, b->n, sizeof *grown);
         if (!grown) {
-            sqlite3_reset(s);
+            arows_end(&r, "reading readings");
             snprintf(db->err, sizeof db->err, "%s: out of memory", om_store_path(db->st));
             return -1;
         }
         b->v = grown;
-        b->v[b->n++] = (om_sample){sqlite3_column_int64(s, 0), sqlite3_column_double(s, 1)};
+        b->v[b->n++] = (om_sample){arows_int(&r, 0), arows_double(&r, 1)};
     }
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : alertdb_fail(db, "reading readings");
+    return arows_end(&r, "reading readings");
 }
 
 int om_alertdb_counter(om_alertdb *db, const char *site, const char *meter, om_quantity q,
@@ -361,24 +345,17 @@ int om_alertdb_counter(om_alertdb *db, const char *site, const char *meter, om_q
 {
     *samples = NULL;
     *n = 0;
-    int64_t qid = db->st->qid[q];
-    sqlite3_stmt *s = alertdb_q(db, A_METER_ID);
-    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, meter, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    int64_t mid = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return alertdb_fail(db, "meter %s/%s", site, meter);
+    int64_t qid = db->st->qid[q], mid;
+    aparam who[] = {AP_S(site), AP_S(meter)};
+    char what[160];
+    snprintf(what, sizeof what, "meter %s/%s", site, meter);
+    if (aint(db, A_METER_ID, who, 2, 0, &mid, what) < 0)
+        return -1;
     if (mid == 0 || qid == 0)
         return 0;
     sample_buf b = {0};
-    s = alertdb_q(db, A_BEFORE);
-    sqlite3_bind_int64(s, 1, mid);
-    sqlite3_bind_int64(s, 2, qid);
-    sqlite3_bind_int64(s, 3, from);
-    sqlite3_bind_int64(s, 4, context);
-    if (collect(db, s, &b) < 0)
+    aparam before[] = {AP_I(mid), AP_I(qid), AP_I(from), AP_I(context)};
+    if (collect(db, A_BEFORE, before, 4, &b) < 0)
         goto fail;
     /* Those came newest first. */
     for (size_t i = 0; i < b.n / 2; i++) {
@@ -386,11 +363,7 @@ int om_alertdb_counter(om_alertdb *db, const char *site, const char *meter, om_q
         b.v[i] = b.v[b.n - 1 - i];
         b.v[b.n - 1 - i] = tmp;
     }
-    s = alertdb_q(db, A_FROM);
-    sqlite3_bind_int64(s, 1, mid);
-    sqlite3_bind_int64(s, 2, qid);
-    sqlite3_bind_int64(s, 3, from);
-    if (collect(db, s, &b) < 0)
+    if (collect(db, A_FROM, before, 3, &b) < 0)
         goto fail;
     *samples = b.v;
     *n = b.n;
@@ -407,16 +380,14 @@ int om_alertdb_state_get(om_alertdb *db, const char *site, om_alert_rule rule,
 {
     memset(state, 0, sizeof *state);
     *found = false;
-    sqlite3_stmt *s = alertdb_q(db, A_STATE_GET);
-    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, om_alert_rule_name(rule), -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, subject, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
+    aparam p[] = {AP_S(site), AP_S(om_alert_rule_name(rule)), AP_S(subject)};
+    arows r;
+    if (arows_run(db, A_STATE_GET, p, 3, &r) < 0)
+        return -1;
+    if (arows_next(&r))
         /* A state that does not parse starts afresh (as if never run). */
-        *found = om_alert_state_parse(alertdb_text(s, 0), state) == 0;
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : alertdb_fail(db, "rule state");
+        *found = om_alert_state_parse(arows_text(&r, 0), state) == 0;
+    return arows_end(&r, "rule state");
 }
 
 int om_alertdb_state_put(om_alertdb *db, const char *site, om_alert_rule rule,
@@ -427,12 +398,9 @@ int om_alertdb_state_put(om_alertdb *db, const char *site, om_alert_rule rule,
         snprintf(db->err, sizeof db->err, "%s: out of memory", om_store_path(db->st));
         return -1;
     }
-    sqlite3_stmt *s = alertdb_q(db, A_STATE_PUT);
-    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, om_alert_rule_name(rule), -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, subject, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, text, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 5, now);
+    aparam p[] = {AP_S(site), AP_S(om_alert_rule_name(rule)), AP_S(subject), AP_S(text),
+                  AP_I(now)};
+    int rc = aexec(db, A_STATE_PUT, p, 5, "saving a rule state");
     free(text);
-    return alertdb_done(db, s, "saving a rule state");
+    return rc;
 }

@@ -370,3 +370,35 @@ int om_approval_add(om_store *st, const om_approval *a, char *err, size_t errlen
 {
     return st->ops->approval_add(st, a, err, errlen);
 }
+
+/* ---- hourly aggregates (hours.h) ----------------------------------------------- */
+
+int om_store_hours(om_store *st, const char *site, const char *meter, om_quantity quantity,
+                   int64_t from_ms, int64_t to_ms, om_hour_fn fn, void *user)
+{
+    return st->ops->hours(st, site, meter, quantity, from_ms, to_ms, fn, user);
+}
+
+int om_store_buckets(om_store *st, const char *site, const char *meter, om_quantity quantity,
+                     int64_t from_ms, int64_t to_ms, int64_t bucket_ms, om_bucket_fn fn,
+                     void *user)
+{
+    if (bucket_ms <= 0 || to_ms <= from_ms)
+        return store_failf(st, "empty range or bucket");
+    return st->ops->buckets(st, site, meter, quantity, from_ms, to_ms, bucket_ms, fn, user);
+}
+
+int om_store_reading_counts(om_store *st, om_store_reading_count **rows, size_t *n)
+{
+    return st->ops->reading_counts(st, rows, n);
+}
+
+int om_store_totals_quick(om_store *st, om_store_quick_totals *out)
+{
+    return st->ops->totals_quick(st, out);
+}
+
+bool om_store_has_hours(om_store *st)
+{
+    return st->ops->has_hours(st);
+}

@@ -15,6 +15,10 @@
  * that, and the single transaction, is why a resend or a SIGKILL leaves
  * the aggregates equal to a recomputation from the readings.
  *
+ * This file is the SQLite backend's side; the public functions of hours.h
+ * dispatch through the table of functions (store_api.c), and the
+ * PostgreSQL backend's side is store_pg_hours.c.
+ *
  * Our tables carry their own version (hours_meta 'schema'), like the
  * rollup tables, so the store's migrations and ours never wait on each
  * other. A writer that finds them missing creates them and fills them from
@@ -355,27 +359,16 @@ void store_hours_free(om_store *st)
 
 /* ---- reading ------------------------------------------------------------------ */
 
-bool om_store_has_hours(om_store *st)
+bool sqlite_has_hours(om_store *st)
 {
     return st->db && table_exists(st->db, "meter_hours");
-}
-
-/* The readers below work on a SQLite store only; on PostgreSQL they fail
- * with this one line. */
-static int not_on_postgresql(om_store *st)
-{
-    if (st->db)
-        return 0;
-    return store_failf(st, "the hourly aggregates are not available on PostgreSQL yet");
 }
 
 static sqlite3_stmt *prepare(om_store *st, const char *text)
 {
     sqlite3_stmt *s = NULL;
-    if (not_on_postgresql(st) < 0)
-        return NULL;
     if (sqlite3_prepare_v2(st->db, text, -1, &s, NULL) != SQLITE_OK) {
-        store_fail(st, om_store_has_hours(st) ? "query"
+        store_fail(st, sqlite_has_hours(st) ? "query"
                                               : "no hourly aggregates in this database (start "
                                                 "officemeter-aggregator of this version once)");
         return NULL;
@@ -403,7 +396,7 @@ static int64_t first_hour(int64_t from_ms)
     return from_ms <= 0 ? 0 : (from_ms + OM_HOUR_MS - 1) / OM_HOUR_MS;
 }
 
-int om_store_hours(om_store *st, const char *site, const char *meter, om_quantity quantity,
+int sqlite_hours(om_store *st, const char *site, const char *meter, om_quantity quantity,
                    int64_t from_ms, int64_t to_ms, om_hour_fn fn, void *user)
 {
     sqlite3_stmt *s = prepare(st, "SELECT h.hour, h.n, h.sum, h.min, h.max, h.first_t, "
@@ -441,7 +434,7 @@ int om_store_hours(om_store *st, const char *site, const char *meter, om_quantit
     return rc == SQLITE_DONE ? 0 : store_fail(st, "hourly aggregates");
 }
 
-int om_store_buckets(om_store *st, const char *site, const char *meter, om_quantity quantity,
+int sqlite_buckets(om_store *st, const char *site, const char *meter, om_quantity quantity,
                      int64_t from_ms, int64_t to_ms, int64_t bucket_ms, om_bucket_fn fn,
                      void *user)
 {
@@ -490,7 +483,7 @@ int om_store_buckets(om_store *st, const char *site, const char *meter, om_quant
     return rc == SQLITE_DONE ? 0 : store_fail(st, "downsampled readings");
 }
 
-int om_store_reading_counts(om_store *st, om_store_reading_count **rows, size_t *n)
+int sqlite_reading_counts(om_store *st, om_store_reading_count **rows, size_t *n)
 {
     *rows = NULL;
     *n = 0;
@@ -539,12 +532,10 @@ static int count_of(om_store *st, const char *text, uint64_t *out)
     return 0;
 }
 
-int om_store_totals_quick(om_store *st, om_store_quick_totals *out)
+int sqlite_totals_quick(om_store *st, om_store_quick_totals *out)
 {
     memset(out, 0, sizeof *out);
-    if (not_on_postgresql(st) < 0)
-        return -1;
-    if ((om_store_has_hours(st) &&
+    if ((sqlite_has_hours(st) &&
          count_of(st, "SELECT coalesce(sum(n), 0) FROM meter_counts", &out->readings) < 0) ||
         count_of(st, "SELECT count(*) FROM conflicts", &out->conflicts) < 0 ||
         count_of(st, "SELECT coalesce(sum(count), 0) FROM reject_counts", &out->rejects) < 0 ||

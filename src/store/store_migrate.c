@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "officemeter/store/alertdb.h"
 #include "store_private.h"
 
 #define DEFAULT_BATCH 20000
@@ -177,6 +178,16 @@ int om_store_migrate(om_store *from, om_store *to, const om_migrate_options *opt
         return fail(err, errlen, "%s", om_store_errmsg(from));
     if (approvals && to->ops->approval_create(to, err, errlen) < 0)
         return -1;
+    /* And the alert tables, when the source has alerts (alertdb.h). */
+    bool alerts;
+    if (from->ops->raw_has(from, "alert_meta", &alerts) < 0)
+        return fail(err, errlen, "%s", om_store_errmsg(from));
+    if (alerts) {
+        om_alertdb *adb = om_alertdb_open(to, NULL, why, sizeof why);
+        if (!adb)
+            return fail(err, errlen, "%s", why);
+        om_alertdb_close(adb);
+    }
     if (target_ready(from, to, err, errlen) < 0)
         return -1;
     store_batch b = {0};
@@ -201,7 +212,14 @@ int om_store_migrate(om_store *from, om_store *to, const om_migrate_options *opt
             continue;
         }
         snprintf(p.source, sizeof p.source, "%s", om_store_path(from));
-        if (!have) { /* a source without rollups yet */
+        if (!have && t->derived && strcmp(t->name, "meter_hours") == 0 &&
+            to->ops->hours_rebuild(to) < 0) {
+            /* A source without aggregates: the target's, from its readings
+             * (copied by now: readings come first). */
+            rc = fail(err, errlen, "%s", om_store_errmsg(to));
+            break;
+        }
+        if (!have) { /* a source without rollups (or aggregates) yet */
             p.done = true;
             rc = to->ops->raw_insert(to, NULL, NULL, false, &p, t->name) < 0
                      ? fail(err, errlen, "%s", om_store_errmsg(to))
@@ -308,6 +326,17 @@ int om_store_compare(om_store *a, om_store *b, om_migrate_check **checks, size_t
         const store_table *t = &store_tables[i];
         snprintf(c->table, sizeof c->table, "%s", t->name);
         om_store *side[2] = {a, b};
+        if (t->derived) {
+            /* Rebuilt rather than copied when one side has none: not compared. */
+            bool have[2];
+            for (int s = 0; s < 2; s++)
+                if (side[s]->ops->raw_has(side[s], t->name, &have[s]) < 0) {
+                    rc = fail(err, errlen, "%s", om_store_errmsg(side[s]));
+                    goto done;
+                }
+            if (!have[0] || !have[1])
+                continue;
+        }
         for (int s = 0; s < 2; s++)
             if (table_sum(side[s], t, &c->rows[s], &c->checksum[s], &batch) < 0) {
                 rc = fail(err, errlen, "%s", om_store_errmsg(side[s]));

@@ -24,14 +24,15 @@
  *   a failure sets st->unavailable when it was the database's condition
  *              (disk, connection, locks), not the data's (store.h).
  *
- * Hourly aggregates (hours.h) and the alert tables (alertdb.h) are not in
- * the table: they are SQLite only for now, and refuse a PostgreSQL store
- * with one line naming what is missing.
+ * The alert tables (alertdb.h) are not in the table: they are SQLite only
+ * for now, and refuse a PostgreSQL store with one line naming what is
+ * missing.
  */
 #ifndef OFFICEMETER_STORE_OPS_H
 #define OFFICEMETER_STORE_OPS_H
 
 #include "officemeter/store/approval.h"
+#include "officemeter/store/hours.h"
 #include "officemeter/store/rollupdb.h"
 #include "officemeter/store/store.h"
 #include "store_tables.h"
@@ -97,6 +98,19 @@ typedef struct store_ops {
                        const om_retain_series *series, size_t nseries, uint64_t kept,
                        int64_t at);
     int (*rollup_thinned)(om_rollupdb *db, const char *site, int64_t from, bool *done);
+
+    /* hours.h, same contracts. hours_rebuild: the aggregates recomputed
+     * from the readings in one transaction (migrate's target, when the
+     * source has none to copy). */
+    int (*hours)(om_store *st, const char *site, const char *meter, om_quantity quantity,
+                 int64_t from_ms, int64_t to_ms, om_hour_fn fn, void *user);
+    int (*buckets)(om_store *st, const char *site, const char *meter, om_quantity quantity,
+                   int64_t from_ms, int64_t to_ms, int64_t bucket_ms, om_bucket_fn fn,
+                   void *user);
+    int (*reading_counts)(om_store *st, om_store_reading_count **rows, size_t *n);
+    int (*totals_quick)(om_store *st, om_store_quick_totals *out);
+    bool (*has_hours)(om_store *st);
+    int (*hours_rebuild)(om_store *st);
 
     /* approval.h, same contracts. */
     int (*approval_latest)(om_store *st, int year, om_approval *out, char *err, size_t errlen);

@@ -82,6 +82,15 @@ static const char *const migrations[OM_STORE_PG_SCHEMA_VERSION] = {
     "CREATE TABLE lost_seqs(gateway integer NOT NULL, epoch text COLLATE \"C\" NOT NULL,"
     "  first bigint NOT NULL, last bigint NOT NULL, waited_s bigint NOT NULL,"
     "  recorded bigint NOT NULL, PRIMARY KEY(gateway, epoch, first));",
+    /* 1 -> 2: the hourly aggregates (hours.h, store_pg_hours.c), filled
+     * from the readings already stored. */
+    "CREATE TABLE meter_hours(meter integer NOT NULL, quantity smallint NOT NULL,"
+    "  hour bigint NOT NULL, n bigint NOT NULL, sum double precision NOT NULL,"
+    "  min double precision NOT NULL, max double precision NOT NULL, first_t bigint NOT NULL,"
+    "  first_v double precision NOT NULL, last_t bigint NOT NULL,"
+    "  last_v double precision NOT NULL, PRIMARY KEY(meter, quantity, hour));"
+    "CREATE TABLE meter_counts(meter integer NOT NULL, quantity smallint NOT NULL,"
+    "  n bigint NOT NULL, PRIMARY KEY(meter, quantity));" PG_HOURS_FILL_SQL,
 };
 
 /* ---- errors and statements ----------------------------------------------------- */
@@ -512,6 +521,12 @@ const store_ops store_pg_ops = {
     .rollup_load_year = pg_rollup_load_year,
     .rollup_thin = pg_rollup_thin,
     .rollup_thinned = pg_rollup_thinned,
+    .hours = pg_hours,
+    .buckets = pg_buckets,
+    .reading_counts = pg_reading_counts,
+    .totals_quick = pg_totals_quick,
+    .has_hours = pg_has_hours,
+    .hours_rebuild = pg_hours_rebuild,
     .approval_latest = pg_approval_latest,
     .approval_add = pg_approval_add,
     .approval_create = pg_approval_create,

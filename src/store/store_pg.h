@@ -7,8 +7,9 @@
  * Files: store_pg.c (connection, schema, partitions, the table of
  * functions), store_pg_write.c (the group: held in memory, written at
  * commit), store_pg_read.c (the CLI's queries), store_pg_rollup.c (the
- * rollup tables), store_pg_approval.c (report approvals), store_pg_sql.c
- * (text, arrays and results).
+ * rollup tables), store_pg_approval.c (report approvals), store_pg_hours.c
+ * (the hourly aggregates of hours.h), store_pg_sql.c (text, arrays and
+ * results).
  *
  * The group. Between om_store_begin and om_store_commit nothing goes to
  * the server: readings, seqs, rejects, quarantine and gateway updates are
@@ -19,7 +20,8 @@
  * replays the transaction from the held group:
  *
  *     resolve gateways, meters (insert new, read ids)
- *     readings: COPY into om_incoming, INSERT ... SELECT ... ON CONFLICT DO NOTHING
+ *     readings: COPY into om_incoming, INSERT ... SELECT ... ON CONFLICT DO NOTHING,
+ *       and in the same statement the hours and counts of the rows inserted
  *     conflicts (only when some reading was not new)
  *     quarantine, rejects, reject counts, thinned and lost ranges
  *     epochs: rows locked in (gateway, epoch) order, ranges merged, written
@@ -182,6 +184,8 @@ struct store_pg {
     int64_t *months;     /* partitions known to exist: month index (year * 12 + month - 1) */
     size_t nmonths, months_cap;
     bool in_tx;          /* BEGIN sent (a read transaction or the commit's) */
+    bool side_tx;        /* in_tx for the alert tables' writes inside a group
+                          * (store_pg_alerts.c), committed by pg_commit first */
     bool incoming_ready; /* the temporary table exists in this session */
     unsigned retries;    /* transactions replayed after a deadlock (for tests) */
     unsigned bookkeeping_failures; /* groups whose bookkeeping was not written */
@@ -269,6 +273,32 @@ int pg_rollup_dropped(void *user, const om_site *site, const om_meter *meter, om
 int pg_rollup_thin(om_rollupdb *db, const char *site, int64_t from, int64_t to,
                    const om_retain_series *series, size_t nseries, uint64_t kept, int64_t at);
 int pg_rollup_thinned(om_rollupdb *db, const char *site, int64_t from, bool *done);
+
+/* store_pg_hours.c */
+int pg_hours(om_store *st, const char *site, const char *meter, om_quantity quantity,
+             int64_t from_ms, int64_t to_ms, om_hour_fn fn, void *user);
+int pg_buckets(om_store *st, const char *site, const char *meter, om_quantity quantity,
+               int64_t from_ms, int64_t to_ms, int64_t bucket_ms, om_bucket_fn fn, void *user);
+int pg_reading_counts(om_store *st, om_store_reading_count **rows, size_t *n);
+int pg_totals_quick(om_store *st, om_store_quick_totals *out);
+bool pg_has_hours(om_store *st);
+int pg_hours_rebuild(om_store *st);
+
+/* The aggregates of a set of readings, grouped by meter, quantity and hour
+ * (hours.h), as columns of meter_hours: `src` names a relation with meter,
+ * quantity, t and value. Sums add in time order (store_pg_hours.c: why). */
+#define PG_HOURS_OF(src)                                                                      \
+    "SELECT meter, quantity, t / 3600000, count(*), sum(value ORDER BY t), min(value), "       \
+    "max(value), min(t), (array_agg(value ORDER BY t))[1], max(t), "                          \
+    "(array_agg(value ORDER BY t DESC))[1] FROM " src " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+#define PG_COUNTS_OF(src)                                                                     \
+    "SELECT meter, quantity, count(*) FROM " src " GROUP BY 1, 2 ORDER BY 1, 2"
+#define PG_HOURS_COLUMNS                                                                      \
+    "meter_hours(meter, quantity, hour, n, sum, min, max, first_t, first_v, last_t, last_v)"
+/* Both tables filled from every stored reading (into empty tables). */
+#define PG_HOURS_FILL_SQL                                                                     \
+    "INSERT INTO " PG_HOURS_COLUMNS " " PG_HOURS_OF("readings") "; "                          \
+    "INSERT INTO meter_counts(meter, quantity, n) " PG_COUNTS_OF("readings")
 
 /* store_pg_approval.c */
 int pg_approval_latest(om_store *st, int year, om_approval *out, char *err, size_t errlen);

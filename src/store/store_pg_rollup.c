@@ -79,13 +79,30 @@ static bool has_tables(om_store *st)
     return yes;
 }
 
+/* db->be: a reader of a database on which no rollup has run yet (no
+ * tables), as with SQLite: the readings are its source, no month is stored. */
+typedef struct {
+    bool no_tables;
+} rollup_pg;
+
+static bool no_tables(const om_rollupdb *db)
+{
+    return db->be && ((const rollup_pg *)db->be)->no_tables;
+}
+
 int pg_rollup_open(om_rollupdb *db)
 {
     om_store *st = db->st;
     if (!has_tables(st)) {
         if (st->readonly) {
-            snprintf(db->err, sizeof db->err, "%s: no rollups yet (opened read-only)", st->path);
-            return -1;
+            rollup_pg *rp = calloc(1, sizeof *rp);
+            if (!rp) {
+                snprintf(db->err, sizeof db->err, "%s: out of memory", st->path);
+                return -1;
+            }
+            rp->no_tables = true;
+            db->be = rp;
+            return pg_retain_open(db);
         }
         /* Two reports starting at once: the lock makes the second wait. */
         if (pg_exec(st, "BEGIN; SELECT pg_advisory_xact_lock(7309463424829844332)", "rollup "
@@ -125,6 +142,8 @@ int pg_rollup_open(om_rollupdb *db)
 void pg_rollup_close(om_rollupdb *db)
 {
     pg_retain_close(db);
+    free(db->be);
+    db->be = NULL;
 }
 
 /* ---- reading the readings --------------------------------------------------------- */
@@ -218,6 +237,8 @@ int pg_rollup_state(om_rollupdb *db, const char *site, int year, unsigned month,
                     om_rollup_state *out)
 {
     memset(out, 0, sizeof *out);
+    if (no_tables(db))
+        return 0;
     char y[16], m[16];
     snprintf(y, sizeof y, "%d", year);
     snprintf(m, sizeof m, "%u", month);
@@ -551,6 +572,8 @@ static int append(void **dst, size_t *ndst, size_t n, size_t size, char **at)
 int pg_rollup_load_year(om_rollupdb *db, const char *site, int year, om_meter_month **rows,
                         size_t *nrows, om_month_event **events, size_t *nevents)
 {
+    if (no_tables(db))
+        return 0;
     char y[16];
     snprintf(y, sizeof y, "%d", year);
     const char *v[] = {site, y};

@@ -211,6 +211,7 @@ void pg_rollback(om_store *st)
     if (st->pg->in_tx)
         PQclear(PQexec(st->pg->conn, "ROLLBACK"));
     st->pg->in_tx = false;
+    st->pg->side_tx = false;
     pg_group_clear(&st->pg->g);
     st->in_group = false;
 }
@@ -848,10 +849,31 @@ static int write_readings(om_store *st, om_store_counts *c)
     int rc = copy_readings(st);
     if (rc)
         return rc;
+    /* The rows inserted, and only they (not a resend's, not another
+     * aggregator's), go into the hourly aggregates in the same statement
+     * (hours.h): a group's hours merged into the stored ones, n and sum
+     * added, min and max kept, the first and last reading moved when the
+     * group's are earlier or later. In key order, like every table the
+     * commit touches, so concurrent commits wait rather than deadlock. */
     PGresult *r = run(st,
                       "WITH ins AS (INSERT INTO readings(meter, quantity, t, value) "
                       "SELECT meter, quantity, t, value FROM om_incoming "
-                      "ORDER BY meter, quantity, t, ord ON CONFLICT DO NOTHING RETURNING meter, t) "
+                      "ORDER BY meter, quantity, t, ord ON CONFLICT DO NOTHING "
+                      "RETURNING meter, quantity, t, value), "
+                      "hours AS (INSERT INTO " PG_HOURS_COLUMNS " " PG_HOURS_OF("ins")
+                      " ON CONFLICT (meter, quantity, hour) DO UPDATE SET "
+                      "n = meter_hours.n + excluded.n, sum = meter_hours.sum + excluded.sum, "
+                      "min = least(meter_hours.min, excluded.min), "
+                      "max = greatest(meter_hours.max, excluded.max), "
+                      "first_v = CASE WHEN excluded.first_t < meter_hours.first_t "
+                      "THEN excluded.first_v ELSE meter_hours.first_v END, "
+                      "first_t = least(meter_hours.first_t, excluded.first_t), "
+                      "last_v = CASE WHEN excluded.last_t > meter_hours.last_t "
+                      "THEN excluded.last_v ELSE meter_hours.last_v END, "
+                      "last_t = greatest(meter_hours.last_t, excluded.last_t)), "
+                      "counts AS (INSERT INTO meter_counts(meter, quantity, n) "
+                      PG_COUNTS_OF("ins") " ON CONFLICT (meter, quantity) DO UPDATE SET "
+                      "n = meter_counts.n + excluded.n) "
                       "SELECT meter, min(t), max(t), count(*) FROM ins GROUP BY meter "
                       "ORDER BY meter",
                       0, NULL, &rc, "storing readings");
@@ -1538,11 +1560,32 @@ static int reconnect_if_lost(om_store *st)
                        "SET client_min_messages = warning", "session settings");
 }
 
+/* The alert tables' transaction of this group (store_pg_alerts.c), before
+ * the group's own. A transaction that failed and was not rolled back to a
+ * savepoint answers COMMIT with ROLLBACK: that is a failure too. */
+static int commit_side(om_store *st)
+{
+    struct store_pg *pg = st->pg;
+    if (!pg->side_tx)
+        return 0;
+    pg->side_tx = false;
+    pg->in_tx = false;
+    PGresult *r = PQexec(pg->conn, "COMMIT");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return pg_failr(st, "commit", r);
+    bool rolled_back = strcmp(PQcmdStatus(r), "ROLLBACK") == 0;
+    PQclear(r);
+    return rolled_back ? store_failf(st, "commit: the transaction had failed and was rolled back")
+                       : 0;
+}
+
 int pg_commit(om_store *st)
 {
     if (!st->in_group)
         return 0;
     struct store_pg *pg = st->pg;
+    if (commit_side(st) < 0)
+        return -1;
     if (reconnect_if_lost(st) < 0 || partitions_for_group(st) < 0)
         return -1;
     int rc = 1;

@@ -230,7 +230,7 @@ int sqlite_raw_has(om_store *st, const char *table_name, bool *yes);
 void store_epoch_free(void *epoch);
 int store_flush_epoch(om_store *st, store_epoch *e);
 void store_epoch_flushed(store_epoch *e);
-/* Hourly aggregates (store_hours.c, hours.h), SQLite only. _open creates
+/* Hourly aggregates (store_hours.c, hours.h) of SQLite. _open creates
  * the tables for a writer (filling them from stored readings) or checks
  * their version for a reader; _add counts a reading that was stored as
  * new; _flush writes the group's hours before COMMIT; _drop forgets them
@@ -243,5 +243,14 @@ void store_hours_free(om_store *st);
 /* Recomputes them from the readings, in a transaction of its own (after
  * `officemeter migrate` copied readings in without the writer). */
 int store_hours_rebuild(om_store *st);
+/* Their readers (hours.h), the SQLite backend's. */
+int sqlite_hours(om_store *st, const char *site, const char *meter, om_quantity quantity,
+                 int64_t from_ms, int64_t to_ms, om_hour_fn fn, void *user);
+int sqlite_buckets(om_store *st, const char *site, const char *meter, om_quantity quantity,
+                   int64_t from_ms, int64_t to_ms, int64_t bucket_ms, om_bucket_fn fn,
+                   void *user);
+int sqlite_reading_counts(om_store *st, om_store_reading_count **rows, size_t *n);
+int sqlite_totals_quick(om_store *st, om_store_quick_totals *out);
+bool sqlite_has_hours(om_store *st);
 
 #endif

@@ -27,6 +27,11 @@ static const store_col gateways[] = {
     {"health", COL_TEXT}};
 static const store_col readings[] = {
     {"meter", COL_INT}, {"quantity", COL_INT}, {"t", COL_INT}, {"value", COL_REAL}};
+static const store_col meter_hours[] = {
+    {"meter", COL_INT},   {"quantity", COL_INT}, {"hour", COL_INT},    {"n", COL_INT},
+    {"sum", COL_REAL},    {"min", COL_REAL},     {"max", COL_REAL},    {"first_t", COL_INT},
+    {"first_v", COL_REAL}, {"last_t", COL_INT},  {"last_v", COL_REAL}};
+static const store_col meter_counts[] = {{"meter", COL_INT}, {"quantity", COL_INT}, {"n", COL_INT}};
 static const store_col conflicts[] = {
     {"meter", COL_INT},         {"quantity", COL_INT},      {"t", COL_INT},
     {"offered", COL_REAL},      {"stored", COL_REAL},       {"gateway", COL_TEXT},
@@ -84,28 +89,67 @@ static const store_col rollup_events[] = {
     {"quantity", COL_TEXT}, {"kind", COL_TEXT}, {"t", COL_INT},     {"t_end", COL_INT},
     {"before", COL_REAL}, {"after", COL_REAL},  {"counted", COL_REAL}};
 
+/* The alert tables (alertdb.h, store_alerts.c, store_pg_alerts.c). */
+static const store_col alert_meta[] = {{"key", COL_TEXT}, {"value", COL_TEXT}};
+static const store_col alerts[] = {
+    {"id", COL_INT},          {"site", COL_TEXT},        {"rule", COL_TEXT},
+    {"subject", COL_TEXT},    {"gateway", COL_INT},      {"severity", COL_TEXT},
+    {"state", COL_TEXT},      {"fired_at", COL_INT},     {"detected_at", COL_INT},
+    {"resolved_at", COL_INT}, {"resolved_detected_at", COL_INT}, {"summary", COL_TEXT},
+    {"evidence", COL_TEXT},   {"changes", COL_INT},      {"acked_by", COL_TEXT},
+    {"acked_at", COL_INT},    {"ack_note", COL_TEXT}};
+static const store_col alert_history[] = {
+    {"id", COL_INT},       {"alert", COL_INT},    {"seq", COL_INT},     {"change", COL_TEXT},
+    {"t", COL_INT},        {"recorded", COL_INT}, {"who", COL_TEXT},    {"note", COL_TEXT},
+    {"summary", COL_TEXT}, {"evidence", COL_TEXT}, {"notify", COL_INT}, {"body", COL_TEXT}};
+static const store_col alert_silences[] = {
+    {"id", COL_INT},   {"site", COL_TEXT}, {"subject", COL_TEXT}, {"rule", COL_TEXT},
+    {"until", COL_INT}, {"who", COL_TEXT}, {"note", COL_TEXT},    {"created", COL_INT},
+    {"ended", COL_INT}};
+static const store_col alert_rule_state[] = {{"site", COL_TEXT},  {"rule", COL_TEXT},
+                                             {"subject", COL_TEXT}, {"state", COL_TEXT},
+                                             {"updated", COL_INT}};
+static const store_col alert_targets[] = {
+    {"target", COL_TEXT},   {"upto", COL_INT},         {"failures", COL_INT},
+    {"next_try", COL_INT},  {"last_error", COL_TEXT},  {"last_attempt", COL_INT},
+    {"last_success", COL_INT}};
+static const store_col alert_published[] = {
+    {"site", COL_TEXT}, {"digest", COL_TEXT}, {"t", COL_INT}};
+
 /* In the order they are copied: rows another table names come first. */
 const store_table store_tables[] = {
-    {"quantities", COLS(quantities), 1, -1, false, false},
-    {"meters", COLS(meters), 1, -1, true, false},
-    {"gateways", COLS(gateways), 1, -1, true, false},
-    {"readings", COLS(readings), 3, 1, false, false},
-    {"conflicts", COLS(conflicts), 4, 1, false, false},
-    {"epochs", COLS(epochs), 2, -1, false, false},
-    {"epoch_ranges", COLS(epoch_ranges), 3, -1, false, false},
-    {"rejects", COLS(rejects), 1, -1, true, false},
-    {"reject_counts", COLS(reject_counts), 3, -1, false, false},
-    {"quarantine", COLS(quarantine), 1, -1, true, false},
-    {"thinned", COLS(thinned), 4, -1, false, false},
-    {"lost_seqs", COLS(lost_seqs), 3, -1, false, false},
-    {"rollup_meta", COLS(rollup_meta), 1, -1, false, true},
-    {"rollup_months", COLS(rollup_months), 3, -1, false, true},
-    {"rollup_meters", COLS(rollup_meters), 5, -1, false, true},
-    {"rollup_events", COLS(rollup_events), 0, -1, false, true},
-    {"retained_counts", COLS(retained_counts), 3, 1, false, true},
-    {"retained_months", COLS(retained_months), 2, -1, false, true},
-    {"approval_meta", COLS(approval_meta), 1, -1, false, true},
-    {"report_approvals", COLS(report_approvals), 1, -1, true, true},
+    {"quantities", COLS(quantities), 1, -1, false, false, false},
+    {"meters", COLS(meters), 1, -1, true, false, false},
+    {"gateways", COLS(gateways), 1, -1, true, false, false},
+    {"readings", COLS(readings), 3, 1, false, false, false},
+    {"meter_hours", COLS(meter_hours), 3, 1, false, true, true},
+    {"meter_counts", COLS(meter_counts), 2, 1, false, true, true},
+    {"conflicts", COLS(conflicts), 4, 1, false, false, false},
+    {"epochs", COLS(epochs), 2, -1, false, false, false},
+    {"epoch_ranges", COLS(epoch_ranges), 3, -1, false, false, false},
+    {"rejects", COLS(rejects), 1, -1, true, false, false},
+    {"reject_counts", COLS(reject_counts), 3, -1, false, false, false},
+    {"quarantine", COLS(quarantine), 1, -1, true, false, false},
+    {"thinned", COLS(thinned), 4, -1, false, false, false},
+    {"lost_seqs", COLS(lost_seqs), 3, -1, false, false, false},
+    {"rollup_meta", COLS(rollup_meta), 1, -1, false, true, false},
+    {"rollup_months", COLS(rollup_months), 3, -1, false, true, false},
+    {"rollup_meters", COLS(rollup_meters), 5, -1, false, true, false},
+    {"rollup_events", COLS(rollup_events), 0, -1, false, true, false},
+    {"retained_counts", COLS(retained_counts), 3, 1, false, true, false},
+    {"retained_months", COLS(retained_months), 2, -1, false, true, false},
+    {"approval_meta", COLS(approval_meta), 1, -1, false, true, false},
+    {"report_approvals", COLS(report_approvals), 1, -1, true, true, false},
+    /* alert_meta whole, so that the copy keeps the source's instance (the
+     * first part of every idempotency key) over the one the target's
+     * tables were created with. */
+    {"alert_meta", COLS(alert_meta), 0, -1, false, true, false},
+    {"alerts", COLS(alerts), 1, -1, true, true, false},
+    {"alert_history", COLS(alert_history), 1, -1, true, true, false},
+    {"alert_silences", COLS(alert_silences), 1, -1, true, true, false},
+    {"alert_rule_state", COLS(alert_rule_state), 3, -1, false, true, false},
+    {"alert_targets", COLS(alert_targets), 1, -1, false, true, false},
+    {"alert_published", COLS(alert_published), 1, -1, false, true, false},
 };
 const size_t store_ntables = sizeof store_tables / sizeof store_tables[0];
 
@@ -113,13 +157,15 @@ const size_t store_ntables = sizeof store_tables / sizeof store_tables[0];
 
 store_value *store_batch_row(store_batch *b)
 {
-    if (b->nrows == b->cap_rows) {
-        size_t cap = b->cap_rows ? b->cap_rows * 2 : 256;
-        store_value *grown = realloc(b->v, cap * b->ncols * sizeof *grown);
+    if ((b->nrows + 1) * b->ncols > b->cap_values) {
+        size_t cap = b->cap_values ? b->cap_values * 2 : 256 * b->ncols;
+        while (cap < (b->nrows + 1) * b->ncols)
+            cap *= 2;
+        store_value *grown = realloc(b->v, cap * sizeof *grown);
         if (!grown)
             return NULL;
         b->v = grown;
-        b->cap_rows = cap;
+        b->cap_values = cap;
     }
     store_value *row = &b->v[b->nrows++ * b->ncols];
     for (size_t i = 0; i < b->ncols; i++)

@@ -36,6 +36,11 @@ typedef struct {
     bool rollup;       /* created beside the store's own tables by their owner when
                         * first used (rollups, retention, approvals): may be
                         * there in an empty target, or missing in a source */
+    bool derived;      /* recomputed from readings (the hourly aggregates, hours.h):
+                        * copied as they are, so the copy is exact, and
+                        * rebuilt in the target from the copied readings when
+                        * the source has none (a database no writer of this
+                        * version has opened); not compared then */
 } store_table;
 
 extern const store_table store_tables[];
@@ -55,7 +60,9 @@ typedef struct {
 /* Rows read from a table: nrows x ncols values. */
 typedef struct {
     store_value *v;
-    size_t nrows, cap_rows, ncols;
+    size_t nrows, ncols;
+    size_t cap_values;       /* allocated in v: values, not rows (a batch is
+                              * reused for tables of other widths) */
     char *mem;               /* text and blobs */
     size_t mem_len, mem_cap;
 } store_batch;

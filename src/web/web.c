@@ -86,13 +86,6 @@ int web_open(web_ctx *w, const om_web_config *cfg, int64_t fixed_now, size_t nco
         fprintf(stderr, "officemeter-web: out of memory\n");
         return -1;
     }
-    if (om_database_is_postgresql(w->database)) {
-        /* The dashboards read the hourly aggregates (hours.h), which only
-         * the SQLite backend keeps so far. */
-        fprintf(stderr, "officemeter-web: the hourly aggregates are not available on PostgreSQL "
-                "yet; run the web view on a SQLite database\n");
-        return -1;
-    }
     for (size_t i = 0; i < nconns; i++) {
         char err[1024];
         web_conn *c = &w->conns[i];

@@ -13,6 +13,10 @@
 #   3. A missing source, a target that is not empty, or one that holds
 #      another source's copy, is refused with one line.
 #   4. Back from PostgreSQL into a new SQLite file: equal again.
+# The hourly aggregates (meter_hours, meter_counts) and the alert tables
+# (alerts from `officemeter alerts evaluate` on the source, a silence, an
+# acknowledgement) are copied and verified like every other table, both
+# ways; `officemeter alerts` lists the same on the copy.
 set -euo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
 om_setup
@@ -52,10 +56,20 @@ sleep 1.3
 pub "$(msg $E "$(poll 10 alpha-hvac $((t + 400000)) 5.5)")"               # gap 3 closed as lost
 sleep 0.5
 om_stop_pid "$OM_AGG_PID"
+for now in 2024-03-01T00:00:00Z 2024-09-01T00:00:00Z; do
+    "${OM[@]}" alerts evaluate --config "$OM_TMP/agg.yaml" --catalogue "$CAT" --now "$now" \
+        --no-deliver 2>>"$OM_TMP/alerts.log" || { cat "$OM_TMP/alerts.log" >&2; om_fail "alerts evaluate"; }
+done
+"${OM[@]}" alerts silence --config "$OM_TMP/agg.yaml" --site alpha --until 2030-01-01T00:00:00Z \
+    --note "copied too" --by test >/dev/null
+"${OM[@]}" alerts ack "$(om_sql "$SRC" "SELECT min(id) FROM alerts")" --config "$OM_TMP/agg.yaml" \
+    --note "seen" --by test >/dev/null
+"${OM[@]}" alerts --config "$OM_TMP/agg.yaml" --all --format json --now 2024-09-01T00:00:00Z \
+    >"$OM_TMP/alerts.src" || true
 "${OM[@]}" report --db "$SRC" --sites "$OM_TMP/sites" --catalogue "$CAT" --now "$NOW" \
     --year 2024 --format json -o "$OM_TMP/source.json" 2>/dev/null
 for table in conflicts rejects reject_counts quarantine thinned lost_seqs epoch_ranges \
-             rollup_months rollup_events; do
+             rollup_months rollup_events alerts alert_history alert_silences alert_rule_state; do
     [ "$(om_sql "$SRC" "SELECT count(*) FROM $table")" -gt 0 ] || om_fail "no $table in the source"
 done
 
@@ -79,6 +93,18 @@ om_log "killed with $copied readings copied"
     { cat "$OM_TMP/m2.out" >&2; om_fail "the second run failed"; }
 cat "$OM_TMP/m2.out" >&2
 grep -Eq "^readings +$N +$N .* ok$" "$OM_TMP/m2.out" || om_fail "readings not verified"
+H=$(om_sql "$SRC" "SELECT count(*) FROM meter_hours")
+C=$(om_sql "$SRC" "SELECT count(*) FROM meter_counts")
+[ "$H" -gt 0 ] && [ "$C" -gt 0 ] || om_fail "no hourly aggregates in the source"
+grep -Eq "^meter_hours +$H +$H .* ok$" "$OM_TMP/m2.out" || om_fail "meter_hours not verified"
+grep -Eq "^meter_counts +$C +$C .* ok$" "$OM_TMP/m2.out" || om_fail "meter_counts not verified"
+A=$(om_sql "$SRC" "SELECT count(*) FROM alert_history")
+grep -Eq "^alert_history +$A +$A .* ok$" "$OM_TMP/m2.out" || om_fail "alert_history not verified"
+grep -Eq "^alert_meta +2 +2 .* ok$" "$OM_TMP/m2.out" || om_fail "alert_meta not verified"
+OM_AGG_DB=$PG om_write_agg_config "$OM_TMP/agg-pg.yaml" "$OM_BROKER_PORT" "$OM_TMP/sites"
+"${OM[@]}" alerts --config "$OM_TMP/agg-pg.yaml" --all --format json --now 2024-09-01T00:00:00Z \
+    >"$OM_TMP/alerts.pg" || true
+cmp "$OM_TMP/alerts.src" "$OM_TMP/alerts.pg" || om_fail "the alerts listed from the copy differ"
 grep -q "hold the same rows" "$OM_TMP/m2.out" && ! grep -q DIFFERENT "$OM_TMP/m2.out" ||
     om_fail "not every table verified"
 [ "$(om_psql "$PG" "SELECT count(*) FROM (SELECT DISTINCT meter, quantity, t FROM readings) x")" = "$N" ] ||
@@ -137,6 +163,7 @@ om_log "4. PostgreSQL -> a new SQLite file"
 "${OM[@]}" migrate --from "$PG" --to "$OM_TMP/back.db" >"$OM_TMP/m3.out" 2>&1 ||
     { cat "$OM_TMP/m3.out" >&2; om_fail "the way back failed"; }
 grep -q "hold the same rows" "$OM_TMP/m3.out" || { cat "$OM_TMP/m3.out" >&2; om_fail "not verified"; }
+grep -Eq "^meter_hours +$H +$H .* ok$" "$OM_TMP/m3.out" || om_fail "meter_hours not verified back"
 "${OM[@]}" migrate --from "$SRC" --to "$OM_TMP/back.db" --verify-only >/dev/null ||
     om_fail "the round trip changed something"
 report "$OM_TMP/back.db" "$OM_TMP/back.json"

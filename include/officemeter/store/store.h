@@ -38,7 +38,7 @@
 /* PRAGMA user_version of the SQLite database this program writes. */
 #define OM_STORE_SCHEMA_VERSION 2
 /* officemeter_meta 'schema' of the PostgreSQL database it writes. */
-#define OM_STORE_PG_SCHEMA_VERSION 1
+#define OM_STORE_PG_SCHEMA_VERSION 2
 /* Raw payloads kept with a reject are cut at this many bytes. */
 #define OM_STORE_RAW_CAP 4096
 /* Ranges of dealt-with seqs kept above the acknowledgement of one epoch
