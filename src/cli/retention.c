@@ -206,9 +206,21 @@ static int view_thinned(void *user, const om_site *site, const om_meter *meter, 
 
 /* ---- planning a site's month ------------------------------------------------------------ */
 
+/* A meter-month whose readings digest the thinning changes, with the
+ * digest of what will be left (written with the thinning: om_retain_digest). */
+typedef struct {
+    char meter[OM_ID_MAX];
+    om_quantity quantity;
+    int year;
+    unsigned month;
+    char sha256[OM_SHA256_HEX];
+} new_digest;
+
 typedef struct {
     om_env *env;
     bool keep_counters; /* the fallback: thin instantaneous values only */
+    new_digest *digests; /* of the months checked, those that change */
+    size_t ndigests, digests_cap;
 } job;
 
 /* The local month and night boundaries of the site in [from, to]. */
@@ -398,11 +410,38 @@ static int stored(om_env *env, const om_site *site, int y, unsigned m, om_meter_
     return 0;
 }
 
-/* 1: the month's rollup from the view equals the stored one; 0: it
- * differs (why: in diff); -1: an error. */
-static int check_month(om_env *env, const om_site *site, int y, unsigned m, view *v, char *diff,
+/* Notes the digests of `rows` (the month from the view) that differ from
+ * the stored rows': what the month's stored digests must become. */
+static int note_digests(job *j, const om_meter_month *rows, size_t nrows,
+                        const om_meter_month *want, size_t nwant, int y, unsigned m)
+{
+    for (size_t i = 0; i < nrows; i++) {
+        const om_meter_month *w = NULL;
+        for (size_t k = 0; k < nwant && !w; k++)
+            if (strcmp(want[k].meter, rows[i].meter) == 0 && want[k].quantity == rows[i].quantity)
+                w = &want[k];
+        if (!w || strcmp(w->readings_sha256, rows[i].readings_sha256) == 0)
+            continue;
+        new_digest *d = om_grow(j->digests, &j->digests_cap, j->ndigests, sizeof *d);
+        if (!d)
+            return -1;
+        j->digests = d;
+        d = &d[j->ndigests++];
+        snprintf(d->meter, sizeof d->meter, "%s", rows[i].meter);
+        d->quantity = rows[i].quantity;
+        d->year = y;
+        d->month = m;
+        snprintf(d->sha256, sizeof d->sha256, "%s", rows[i].readings_sha256);
+    }
+    return 0;
+}
+
+/* 1: the month's rollup from the view equals the stored one (its changed
+ * digests noted in j); 0: it differs (why: in diff); -1: an error. */
+static int check_month(job *j, const om_site *site, int y, unsigned m, view *v, char *diff,
                        size_t difflen)
 {
+    om_env *env = j->env;
     om_rollup_source src = {view_counter, view_rates, v, view_thinned};
     om_meter_month *rows = NULL, *want = NULL;
     om_month_event *events = NULL, *want_ev = NULL;
@@ -443,6 +482,10 @@ static int check_month(om_env *env, const om_site *site, int y, unsigned m, view
             snprintf(diff, difflen, "an event of meter %s would change", events[i].meter);
             rc = 0;
         }
+    if (rc == 1 && note_digests(j, rows, nrows, want, nwant, y, m) < 0) {
+        fprintf(stderr, "officemeter retention: out of memory\n");
+        rc = -1;
+    }
 done:
     free(rows);
     free(events);
@@ -451,66 +494,95 @@ done:
     return rc;
 }
 
+/* Months further back than this are not looked at for digests to refresh
+ * (ten years: an office's data does not start earlier than its meters). */
+#define MAX_MONTHS_BACK 120
+
+/* One ended month (rolled up first when it is not stored and current):
+ * 1 unchanged, 0 it would change (why: in diff), -1 an error. */
+static int check_one(job *j, const om_site *site, int y, unsigned m, view *v, char *diff,
+                     size_t difflen)
+{
+    bool ran;
+    if (om_env_ensure(j->env, site, y, m, &ran) < 0)
+        return -1;
+    int ok = check_month(j, site, y, m, v, diff, difflen);
+    if (ok == 0) {
+        char month[32];
+        snprintf(month, sizeof month, " in %04d-%02u", y, m);
+        size_t used = strlen(diff);
+        snprintf(diff + used, difflen - used, "%s", month);
+    }
+    return ok;
+}
+
 /* The site's local months that [from, to) touches, and one on each side
- * (whose rollup reads a few readings across its boundary). Checks each
- * (rolling it up first when it is not stored and current). */
+ * (whose rollup reads a few readings across its boundary); then, going
+ * back, the months whose readings digest still changes: a month without
+ * readings reads the first OM_ROLLUP_CONTEXT readings after its end, which
+ * may be in the period (the months before a site's first data), until a
+ * month whose digests stay. Checks each ended month. */
 static int check_site(job *j, const om_site *site, int64_t from, int64_t to, const plan *p,
                       char *diff, size_t difflen)
 {
     om_env *env = j->env;
     view v = {.st = env->st, .p = p};
     om_rollupdb_source(env->db, &v.db);
-    int y;
-    unsigned m;
-    if (om_month_of(site->timezone, from, &y, &m) < 0)
+    int y0;
+    unsigned m0;
+    if (om_month_of(site->timezone, from, &y0, &m0) < 0)
         return -1;
-    if (--m == 0) {
-        m = 12;
-        y--;
+    if (--m0 == 0) {
+        m0 = 12;
+        y0--;
     }
+    int y = y0;
+    unsigned m = m0;
     for (;;) {
         int64_t start, end;
         if (om_month_bounds(site->timezone, y, m, &start, &end) < 0)
             return -1;
         if (start > to)
-            return 1;
-        bool ran;
-        if (end <= env->now && om_env_ensure(env, site, y, m, &ran) < 0)
-            return -1;
-        if (end <= env->now) {
-            int ok = check_month(env, site, y, m, &v, diff, difflen);
-            if (ok <= 0) {
-                if (ok == 0) {
-                    char month[32];
-                    snprintf(month, sizeof month, " in %04d-%02u", y, m);
-                    size_t used = strlen(diff);
-                    snprintf(diff + used, difflen - used, "%s", month);
-                }
-                return ok;
-            }
-        }
+            break;
+        int ok = end <= env->now ? check_one(j, site, y, m, &v, diff, difflen) : 1;
+        if (ok <= 0)
+            return ok;
         if (++m == 13) {
             m = 1;
             y++;
         }
     }
+    for (int back = 0; back < MAX_MONTHS_BACK; back++) {
+        if (--m0 == 0) {
+            m0 = 12;
+            y0--;
+        }
+        size_t noted = j->ndigests;
+        int ok = check_one(j, site, y0, m0, &v, diff, difflen);
+        if (ok <= 0)
+            return ok;
+        if (j->ndigests == noted)
+            break;
+    }
+    return 1;
 }
 
 /* ---- a site's month --------------------------------------------------------------------------- */
 
-static int thin_site_month(om_env *env, const om_site *site, int64_t from, int64_t to,
-                           bool dry_run, uint64_t *kept_total, uint64_t *dropped_total)
+static int thin_with(job *j, const om_site *site, int64_t from, int64_t to, bool dry_run,
+                     uint64_t *kept_total, uint64_t *dropped_total)
 {
+    om_env *env = j->env;
     char when[32];
     om_format_iso8601(from, when, sizeof when);
     when[7] = '\0';
-    job j = {.env = env};
     for (int attempt = 0; attempt < 2; attempt++) {
-        j.keep_counters = attempt == 1;
+        j->keep_counters = attempt == 1;
+        j->ndigests = 0;
         plan p = {0};
         char diff[256] = "";
-        int ok = plan_site(&j, &p, site, from, to) < 0 ? -1 : check_site(&j, site, from, to, &p,
-                                                                            diff, sizeof diff);
+        int ok = plan_site(j, &p, site, from, to) < 0 ? -1 : check_site(j, site, from, to, &p,
+                                                                          diff, sizeof diff);
         if (ok < 0) {
             fprintf(stderr, "officemeter retention: %s %s: %s\n", site->site, when,
                     om_rollupdb_errmsg(env->db)[0] ? om_rollupdb_errmsg(env->db)
@@ -533,11 +605,16 @@ static int thin_site_month(om_env *env, const om_site *site, int64_t from, int64
             kept += p.s[i].kept;
             dropped += p.s[i].ndrop;
         }
+        om_retain_digest *ds = calloc(j->ndigests ? j->ndigests : 1, sizeof *ds);
+        for (size_t i = 0; ds && i < j->ndigests; i++)
+            ds[i] = (om_retain_digest){j->digests[i].meter, j->digests[i].quantity,
+                                       j->digests[i].year, j->digests[i].month,
+                                       j->digests[i].sha256};
         int rc = 0;
-        if (!rs)
+        if (!rs || !ds)
             rc = -1;
-        else if (!dry_run && om_rollupdb_thin(env->db, site->site, from, to, rs, p.n, kept,
-                                              env->now) < 0) {
+        else if (!dry_run && om_rollupdb_thin(env->db, site->site, from, to, rs, p.n, ds,
+                                              j->ndigests, kept, env->now) < 0) {
             fprintf(stderr, "officemeter retention: %s %s: %s\n", site->site, when,
                     om_rollupdb_errmsg(env->db));
             rc = -1;
@@ -549,10 +626,22 @@ static int thin_site_month(om_env *env, const om_site *site, int64_t from, int64
         *kept_total += kept;
         *dropped_total += dropped;
         free(rs);
+        free(ds);
         plan_free(&p);
         return rc;
     }
     return 1; /* left untouched */
+}
+
+/* One site's period [from, to): thinned if its rollups stay the same; 1
+ * when it was left untouched. */
+static int thin_site_month(om_env *env, const om_site *site, int64_t from, int64_t to,
+                           bool dry_run, uint64_t *kept_total, uint64_t *dropped_total)
+{
+    job j = {.env = env};
+    int rc = thin_with(&j, site, from, to, dry_run, kept_total, dropped_total);
+    free(j.digests);
+    return rc;
 }
 
 /* The UTC month index (year * 12 + month - 1) of t. */

@@ -349,9 +349,11 @@ int om_rollupdb_load_year(om_rollupdb *db, const char *site, int year, om_meter_
 }
 
 int om_rollupdb_thin(om_rollupdb *db, const char *site, int64_t from, int64_t to,
-                     const om_retain_series *series, size_t nseries, uint64_t kept, int64_t at)
+                     const om_retain_series *series, size_t nseries,
+                     const om_retain_digest *digests, size_t ndigests, uint64_t kept, int64_t at)
 {
-    return db->st->ops->rollup_thin(db, site, from, to, series, nseries, kept, at);
+    return db->st->ops->rollup_thin(db, site, from, to, series, nseries, digests, ndigests, kept,
+                                    at);
 }
 
 int om_rollupdb_thinned(om_rollupdb *db, const char *site, int64_t from, bool *done)

@@ -95,7 +95,8 @@ typedef struct store_ops {
     int (*rollup_load_year)(om_rollupdb *db, const char *site, int year, om_meter_month **rows,
                             size_t *nrows, om_month_event **events, size_t *nevents);
     int (*rollup_thin)(om_rollupdb *db, const char *site, int64_t from, int64_t to,
-                       const om_retain_series *series, size_t nseries, uint64_t kept,
+                       const om_retain_series *series, size_t nseries,
+                       const om_retain_digest *digests, size_t ndigests, uint64_t kept,
                        int64_t at);
     int (*rollup_thinned)(om_rollupdb *db, const char *site, int64_t from, bool *done);
 

@@ -153,8 +153,30 @@ static int thin_one(om_rollupdb *db, const char *site, int64_t from, int64_t to,
     return rc;
 }
 
+/* The stored digests of the meter-months whose readings the thinning
+ * changes (om_retain_digest). */
+static int set_digests(om_rollupdb *db, const char *site, const om_retain_digest *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char year[16], month[16];
+        snprintf(year, sizeof year, "%d", d[i].year);
+        snprintf(month, sizeof month, "%u", d[i].month);
+        const char *p[] = {site, year, month, d[i].meter, om_quantity_get(d[i].quantity)->name,
+                           d[i].sha256};
+        PGresult *r = pg_query(db->st, "UPDATE rollup_meters SET readings_sha256 = $6 WHERE "
+                                       "site = $1 AND year = $2 AND month = $3 AND meter = $4 "
+                                       "AND quantity = $5", 6, p, 0,
+                               "refreshing a readings digest");
+        if (!r)
+            return -1;
+        PQclear(r);
+    }
+    return 0;
+}
+
 int pg_rollup_thin(om_rollupdb *db, const char *site, int64_t from, int64_t to,
-                   const om_retain_series *series, size_t nseries, uint64_t kept, int64_t at)
+                   const om_retain_series *series, size_t nseries,
+                   const om_retain_digest *digests, size_t ndigests, uint64_t kept, int64_t at)
 {
     om_store *st = db->st;
     om_store_read_end(st);
@@ -180,6 +202,8 @@ int pg_rollup_thin(om_rollupdb *db, const char *site, int64_t from, int64_t to,
         rc = r ? 0 : -1;
         PQclear(r);
     }
+    if (rc == 0)
+        rc = set_digests(db, site, digests, ndigests);
     if (rc < 0) {
         PQclear(PQexec(st->pg->conn, "ROLLBACK"));
         return fail(db);

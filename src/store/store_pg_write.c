@@ -14,7 +14,7 @@
  * The acknowledgement. Each (gateway, epoch) the group touched is locked
  * (SELECT ... FOR UPDATE, in key order) in the same transaction as the
  * readings, its committed ranges read, the group's seqs merged in, and the
- * result written back. Whoever committed the other seqs of that epoch (this
+ * range rows that changed written back (only those: write_ranges). Whoever committed the other seqs of that epoch (this
  * aggregator earlier, or another one), the upto computed here covers them,
  * and two commits for the same epoch are serialised by that row lock, not
  * by timing. om_store_seq_upto after the commit answers from that result.
@@ -1218,8 +1218,8 @@ typedef struct {
     const pg_epoch_news *e;
     int64_t gateway_id;
     int64_t upto;
-    seqset above;
-    bool ranges_changed;
+    seqset before; /* the stored ranges, as read under the lock */
+    seqset above;  /* the ranges once the group's seqs are merged in */
     state_check check; /* of the stored state as it is read */
 } merged;
 
@@ -1233,8 +1233,10 @@ static int cmp_merged(const void *a, const void *b)
 
 static void merged_free(merged *m, size_t n)
 {
-    for (size_t i = 0; m && i < n; i++)
+    for (size_t i = 0; m && i < n; i++) {
+        seqset_free(&m[i].before);
         seqset_free(&m[i].above);
+    }
     free(m);
 }
 
@@ -1281,6 +1283,81 @@ static merged *find_merged(merged *m, size_t n, int64_t gateway_id, const char *
     snprintf(e.epoch, sizeof e.epoch, "%s", epoch);
     key.e = &e;
     return bsearch(&key, m, n, sizeof *m, cmp_merged);
+}
+
+/* The stored range starting at `first` in a sorted set, or NULL. */
+static const om_seq_range *range_at(const seqset *s, int64_t first)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->r[mid].from < first)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n && s->r[lo].from == first ? &s->r[lo] : NULL;
+}
+
+/* Fills the four scratch arrays with the range rows to delete (a stored
+ * range no range starts at any more) or, with `writes`, to write (a range
+ * that is new or ends elsewhere now). Returns how many. */
+static size_t range_rows(struct store_pg *pg, const merged *m, size_t n, bool writes)
+{
+    pg_buf *gws = &pg->a1, *eps = &pg->a2, *firsts = &pg->a3, *lasts = &pg->a4;
+    pg_buf *all[] = {gws, eps, firsts, lasts};
+    for (int k = 0; k < 4; k++) {
+        pg_buf_reset(all[k]);
+        pg_buf_array_open(all[k]);
+    }
+    size_t rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        const seqset *from = writes ? &m[i].above : &m[i].before;
+        const seqset *other = writes ? &m[i].before : &m[i].above;
+        for (size_t k = 0; k < from->n; k++) {
+            const om_seq_range *same = range_at(other, from->r[k].from);
+            if (writes ? same && same->to == from->r[k].to : same != NULL)
+                continue; /* unchanged, or (deleting) written over below */
+            pg_buf_array_int(gws, m[i].gateway_id);
+            pg_buf_array_text(eps, m[i].e->epoch);
+            pg_buf_array_int(firsts, from->r[k].from);
+            pg_buf_array_int(lasts, from->r[k].to);
+            rows++;
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        pg_buf_array_close(all[k]);
+    return rows;
+}
+
+/* Writes only the range rows that changed, as the SQLite backend does
+ * (store_seq.c): an epoch with 60 000 sparse ranges costs a commit the rows
+ * its seqs changed, not 60 000 deletions and insertions. What was read
+ * under the row lock is what is stored, so the difference is exact. */
+static int write_ranges(om_store *st, const merged *m, size_t n)
+{
+    struct store_pg *pg = st->pg;
+    const char *v4[4];
+    int rc = 0;
+    size_t rows = range_rows(pg, m, n, false);
+    if (pg->a1.oom || pg->a2.oom || pg->a3.oom || pg->a4.oom)
+        return store_failf(st, "out of memory");
+    arrays4(pg, v4);
+    if (rows && (rc = run_done(st, "DELETE FROM epoch_ranges r USING unnest($1::int[], "
+                                   "$2::text[], $3::bigint[]) u(g, e, f) WHERE r.gateway = u.g "
+                                   "AND r.epoch = u.e AND r.first = u.f", 3, v4,
+                               "epoch ranges")) != 0)
+        return rc;
+    rows = range_rows(pg, m, n, true);
+    if (pg->a1.oom || pg->a2.oom || pg->a3.oom || pg->a4.oom)
+        return store_failf(st, "out of memory");
+    arrays4(pg, v4);
+    if (rows)
+        rc = run_done(st, "INSERT INTO epoch_ranges(gateway, epoch, first, last) "
+                          "SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], "
+                          "$4::bigint[]) ORDER BY 1, 2, 3 ON CONFLICT (gateway, epoch, first) "
+                          "DO UPDATE SET last = excluded.last", 4, v4, "epoch ranges");
+    return rc;
 }
 
 static int write_epochs(om_store *st, merged **out, size_t *nout)
@@ -1330,7 +1407,6 @@ static int write_epochs(om_store *st, merged **out, size_t *nout)
                       2, v4, &rc, "reading epochs");
     if (!r)
         return rc;
-    size_t before_ranges = 0;
     for (int i = 0; i < PQntuples(r); i++) {
         merged *x = find_merged(m, n, pg_int(r, i, 0, 0), PQgetvalue(r, i, 1));
         if (!x)
@@ -1345,18 +1421,16 @@ static int write_epochs(om_store *st, merged **out, size_t *nout)
                                "officemeter", (long long)x->gateway_id, x->e->epoch, bad);
         }
         if (!PQgetisnull(r, i, 3)) {
-            before_ranges++;
-            x->ranges_changed = true; /* rewritten below (it existed) */
-            if (seqset_add(&x->above, pg_int(r, i, 3, 0), pg_int(r, i, 4, 0)) < 0) {
+            if (seqset_add(&x->before, pg_int(r, i, 3, 0), pg_int(r, i, 4, 0)) < 0) {
                 PQclear(r);
                 return store_failf(st, "out of memory");
             }
         }
     }
     PQclear(r);
-    size_t after_ranges = 0;
     for (size_t i = 0; i < n; i++) {
-        if (seqset_add_all(&m[i].above, &m[i].e->done) < 0)
+        if (seqset_add_all(&m[i].above, &m[i].before) < 0 ||
+            seqset_add_all(&m[i].above, &m[i].e->done) < 0)
             return store_failf(st, "out of memory");
         seqset_advance(&m[i].above, &m[i].upto);
         /* Bounded as with SQLite (store_seq.c): the highest ranges beyond
@@ -1364,9 +1438,6 @@ static int write_epochs(om_store *st, merged **out, size_t *nout)
          * the gateway sends those polls again and they are counted then. */
         if (m[i].above.n > OM_STORE_SEQ_RANGES_MAX)
             m[i].above.n = OM_STORE_SEQ_RANGES_MAX;
-        after_ranges += m[i].above.n;
-        if (m[i].above.n)
-            m[i].ranges_changed = true;
     }
     /* upto and last_seen of every touched epoch. */
     pg_buf *ups = &pg->a3, *lasts = &pg->a4;
@@ -1391,52 +1462,7 @@ static int write_epochs(om_store *st, merged **out, size_t *nout)
                            "WHERE e.gateway = u.g AND e.epoch = u.ep", 4, v4,
                        "updating epochs")) != 0)
         return rc;
-    if (before_ranges == 0 && after_ranges == 0)
-        return 0;
-    /* The ranges above upto: rewritten for the epochs that have or had any. */
-    merged *changed = calloc(n, sizeof *changed);
-    if (!changed)
-        return store_failf(st, "out of memory");
-    size_t nchanged = 0;
-    for (size_t i = 0; i < n; i++)
-        if (m[i].ranges_changed)
-            changed[nchanged++] = m[i];
-    rc = epoch_arrays(st, changed, nchanged, false);
-    arrays4(pg, v4);
-    if (rc == 0)
-        rc = run_done(st, "DELETE FROM epoch_ranges WHERE (gateway, epoch) IN "
-                          "(SELECT * FROM unnest($1::int[], $2::text[]))", 2, v4,
-                      "epoch ranges");
-    if (rc == 0 && after_ranges) {
-        pg_buf *gws = &pg->a1, *eps = &pg->a2, *firsts = &pg->a3, *lastr = &pg->a4;
-        pg_buf_reset(gws);
-        pg_buf_reset(eps);
-        pg_buf_reset(firsts);
-        pg_buf_reset(lastr);
-        pg_buf_array_open(gws);
-        pg_buf_array_open(eps);
-        pg_buf_array_open(firsts);
-        pg_buf_array_open(lastr);
-        for (size_t i = 0; i < nchanged; i++)
-            for (size_t k = 0; k < changed[i].above.n; k++) {
-                pg_buf_array_int(gws, changed[i].gateway_id);
-                pg_buf_array_text(eps, changed[i].e->epoch);
-                pg_buf_array_int(firsts, changed[i].above.r[k].from);
-                pg_buf_array_int(lastr, changed[i].above.r[k].to);
-            }
-        pg_buf_array_close(gws);
-        pg_buf_array_close(eps);
-        pg_buf_array_close(firsts);
-        pg_buf_array_close(lastr);
-        arrays4(pg, v4);
-        rc = gws->oom || eps->oom || firsts->oom || lastr->oom
-                 ? store_failf(st, "out of memory")
-                 : run_done(st, "INSERT INTO epoch_ranges(gateway, epoch, first, last) "
-                                "SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], "
-                                "$4::bigint[])", 4, v4, "epoch ranges");
-    }
-    free(changed); /* shallow copies: the sets belong to m */
-    return rc;
+    return write_ranges(st, m, n);
 }
 
 /* ---- commit ------------------------------------------------------------------------------ */

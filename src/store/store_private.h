@@ -208,7 +208,8 @@ void sqlite_retain_close(om_rollupdb *db);
 int sqlite_rollup_dropped(void *user, const om_site *site, const om_meter *meter, om_quantity q,
                           int64_t a, int64_t b, uint64_t *n);
 int sqlite_rollup_thin(om_rollupdb *db, const char *site, int64_t from, int64_t to,
-                       const om_retain_series *series, size_t nseries, uint64_t kept,
+                       const om_retain_series *series, size_t nseries,
+                       const om_retain_digest *digests, size_t ndigests, uint64_t kept,
                        int64_t at);
 int sqlite_rollup_thinned(om_rollupdb *db, const char *site, int64_t from, bool *done);
 /* store_approval.c */

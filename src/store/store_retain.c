@@ -129,6 +129,24 @@ static int thin_series(om_rollupdb *db, int64_t meter, const om_retain_series *s
     return 0;
 }
 
+/* The stored digests of the meter-months whose readings the thinning
+ * changes (om_retain_digest). */
+static int set_digests(om_rollupdb *db, const char *site, const om_retain_digest *d, size_t n,
+                       sqlite3_stmt *s)
+{
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 2, d[i].year);
+        sqlite3_bind_int(s, 3, (int)d[i].month);
+        sqlite3_bind_text(s, 4, d[i].meter, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 5, om_quantity_get(d[i].quantity)->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 6, d[i].sha256, -1, SQLITE_STATIC);
+        if (step(db, s, "refreshing a readings digest") < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int thin_all(om_rollupdb *db, const char *site, int64_t from, int64_t to,
                     const om_retain_series *series, size_t nseries, uint64_t kept, int64_t at,
                     sqlite3_stmt *const *s)
@@ -154,7 +172,8 @@ static int thin_all(om_rollupdb *db, const char *site, int64_t from, int64_t to,
 }
 
 int sqlite_rollup_thin(om_rollupdb *db, const char *site, int64_t from, int64_t to,
-                       const om_retain_series *series, size_t nseries, uint64_t kept,
+                       const om_retain_series *series, size_t nseries,
+                       const om_retain_digest *digests, size_t ndigests, uint64_t kept,
                        int64_t at)
 {
     static const char *const text[] = {
@@ -164,20 +183,23 @@ int sqlite_rollup_thin(om_rollupdb *db, const char *site, int64_t from, int64_t 
         "ON CONFLICT(meter, quantity, bucket) DO UPDATE SET dropped = dropped + excluded.dropped",
         "INSERT OR REPLACE INTO retained_months(site, start, end, kept, dropped, at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "UPDATE rollup_meters SET readings_sha256 = ?6 WHERE site = ?1 AND year = ?2 "
+        "AND month = ?3 AND meter = ?4 AND quantity = ?5",
     };
-    sqlite3_stmt *s[4] = {0};
+    sqlite3_stmt *s[5] = {0};
     size_t failed;
     om_store *st = db->st;
     om_store_read_end(st);
-    if (om_sql_prepare_all(st->db, text, 4, s, &failed) < 0) {
+    if (om_sql_prepare_all(st->db, text, 5, s, &failed) < 0) {
         snprintf(db->err, sizeof db->err, "%s: %s", st->path, sqlite3_errmsg(st->db));
-        om_sql_finalize_all(s, 4);
+        om_sql_finalize_all(s, 5);
         return -1;
     }
     int rc = -1;
     if (om_store_begin(st) < 0) {
         snprintf(db->err, sizeof db->err, "%s", om_store_errmsg(st));
-    } else if (thin_all(db, site, from, to, series, nseries, kept, at, s) < 0) {
+    } else if (thin_all(db, site, from, to, series, nseries, kept, at, s) < 0 ||
+               set_digests(db, site, digests, ndigests, s[4]) < 0) {
         om_store_rollback(st);
     } else if (om_store_commit(st) < 0) {
         snprintf(db->err, sizeof db->err, "%s", om_store_errmsg(st));
@@ -185,7 +207,7 @@ int sqlite_rollup_thin(om_rollupdb *db, const char *site, int64_t from, int64_t 
     } else {
         rc = 0;
     }
-    om_sql_finalize_all(s, 4);
+    om_sql_finalize_all(s, 5);
     return rc;
 }
 

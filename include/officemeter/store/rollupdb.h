@@ -79,11 +79,25 @@ typedef struct {
     bool counter;
 } om_retain_series;
 
-/* Drops the readings of a site's series in [from, to), counts them and
- * records the period as thinned (kept: the readings left), all in one
+/* The digest of a stored meter-month's readings as it will be once the
+ * period is thinned (rollup_meters.readings_sha256): retention writes it
+ * with the thinning, so that a month checked against its readings later
+ * finds them unchanged in meaning and is not rolled up again. */
+typedef struct {
+    const char *meter;
+    om_quantity quantity;
+    int year;
+    unsigned month;
+    const char *sha256;
+} om_retain_digest;
+
+/* Drops the readings of a site's series in [from, to), counts them,
+ * records the period as thinned (kept: the readings left) and sets the
+ * stored digests of the site's meter-months given, all in one
  * transaction. */
 int om_rollupdb_thin(om_rollupdb *db, const char *site, int64_t from, int64_t to,
-                     const om_retain_series *series, size_t nseries, uint64_t kept, int64_t at);
+                     const om_retain_series *series, size_t nseries,
+                     const om_retain_digest *digests, size_t ndigests, uint64_t kept, int64_t at);
 /* Whether a site's period starting at `from` was thinned already. */
 int om_rollupdb_thinned(om_rollupdb *db, const char *site, int64_t from, bool *done);
 
