@@ -4,9 +4,10 @@
  *
  * Loads web.yaml, the portfolio and the users file, opens the aggregator's
  * database read-only (one connection per worker thread), listens,
- * computes every site's summary once, and tells systemd READY=1; the main
- * loop only sends WATCHDOG=1 and acts on the flags the signal handlers
- * set (SIGTERM/SIGINT: stop; SIGHUP: read the users file again).
+ * computes every site's summary once, and tells systemd READY=1; the
+ * main loop only sends WATCHDOG=1 and acts on the flags the
+ * signal handlers set (SIGTERM/SIGINT: stop; SIGHUP: read the users file
+ * again).
  *
  * Who may listen where: without a users file nobody signs in, so the
  * daemon refuses any address but loopback (and says so at start); HTTP
@@ -118,10 +119,11 @@ static int run(const om_web_config *cfg, int64_t now, const char *ready)
     om_log(OM_LOG_INFO, "serving %zu sites from %s on %s://%s/", w.pf.sites.nsites, w.database,
            cfg->has_tls ? "https" : "http", cfg->listen);
     /* Before READY=1: every site's summary, which the first pages need and
-     * the warmer would compute anyway (a few ms a site). */
+     * the warmer would compute anyway (a few ms a site). Not the months:
+     * on a database without stored rollups that is minutes. */
     int64_t t0 = om_mono_ms();
     web_summary_warm_all(&w);
-    om_log(OM_LOG_INFO, "site summaries of %zu sites computed in %lld ms", w.pf.sites.nsites,
+    om_log(OM_LOG_INFO, "summaries of %zu sites computed in %lld ms", w.pf.sites.nsites,
            (long long)(om_mono_ms() - t0));
     volatile int warmer_stop = 0;
     pthread_t warmer;
