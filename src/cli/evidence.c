@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include <zip.h>
 
-#include "approve.h"
+#include "report_env.h"
 #include "cli_output.h"
 #include "commands.h"
 #include "officemeter/base/isotime.h"
@@ -33,7 +33,6 @@
 #include "officemeter/report/evidence.h"
 #include "officemeter/report/kpi_xlsx.h"
 #include "officemeter/report/reconcile.h"
-#include "report_env.h"
 
 #define CMD "evidence"
 /* A pack's files, and the most any one may hold when a zip is read back. */
@@ -231,12 +230,12 @@ static int write_inputs(pack *p, const om_env *env, const om_report *r)
         }
     }
     if (rc == 0)
-        rc = pack_copy(p, env->policy.path, "inputs/sites/reporting.yaml");
+        rc = pack_copy(p, env->pf.policy.path, "inputs/sites/reporting.yaml");
     if (rc == 0)
-        rc = pack_copy(p, env->factors.path, "inputs/sites/emission-factors.yaml");
-    for (size_t i = 0; i < env->bills.nfiles && rc == 0; i++) {
-        snprintf(rel, sizeof rel, "inputs/sites/bills/%s", base_name(env->bills.files[i]));
-        rc = pack_copy(p, env->bills.files[i], rel);
+        rc = pack_copy(p, env->pf.factors.path, "inputs/sites/emission-factors.yaml");
+    for (size_t i = 0; i < env->pf.bills.nfiles && rc == 0; i++) {
+        snprintf(rel, sizeof rel, "inputs/sites/bills/%s", base_name(env->pf.bills.files[i]));
+        rc = pack_copy(p, env->pf.bills.files[i], rel);
     }
     return rc;
 }
@@ -337,9 +336,9 @@ static int write_reconcile(pack *p, om_env *env, const om_report *r)
     om_rollupdb_source(env->db, &src);
     om_reconciliation rec;
     om_store_read_begin(env->st);
-    const om_site *sites = r->nsites == 1 ? r->sites[0].site : env->sites.sites;
-    int rc = om_reconcile(sites, r->nsites, env->sites.sites, env->sites.nsites, &env->bills,
-                          &env->policy, r->year, env->policy.bills.reconcile_threshold_pct, &src,
+    const om_site *sites = r->nsites == 1 ? r->sites[0].site : env->pf.sites.sites;
+    int rc = om_reconcile(sites, r->nsites, env->pf.sites.sites, env->pf.sites.nsites, &env->pf.bills,
+                          &env->pf.policy, r->year, env->pf.policy.bills.reconcile_threshold_pct, &src,
                           &rec);
     om_store_read_end(env->st);
     if (rc < 0)
@@ -355,11 +354,11 @@ static int write_reconcile(pack *p, om_env *env, const om_report *r)
 static int write_data(pack *p, om_env *env, const om_built_report *b)
 {
     FILE *f = pack_open(p, "data/rollups.csv");
-    if (!f || om_rollups_write_csv(b->ru.rows, b->ru.nrows, f) < 0 ||
+    if (!f || om_rollups_write_csv(b->rows.rows, b->rows.nrows, f) < 0 ||
         pack_close(f, "data/rollups.csv") < 0)
         return -1;
     f = pack_open(p, "data/events.csv");
-    if (!f || om_events_write_csv(b->ru.events, b->ru.nevents, f) < 0 ||
+    if (!f || om_events_write_csv(b->rows.events, b->rows.nevents, f) < 0 ||
         pack_close(f, "data/events.csv") < 0)
         return -1;
     json_t *inputs = json_loads(b->inputs, 0, NULL);
@@ -415,7 +414,7 @@ static int write_manifest(pack *p, om_env *env, const om_built_report *b, const 
     json_object_set_new(m, "database",
                         json_pack("{s:s, s:s, s:I, s:I}", "file", om_store_path(env->st),
                                   "readings_sha256", readings, "rollup_rows",
-                                  (json_int_t)b->ru.nrows, "events", (json_int_t)b->ru.nevents));
+                                  (json_int_t)b->rows.nrows, "events", (json_int_t)b->rows.nevents));
     json_object_set_new(m, "files", files);
     /* The manifest itself is not in its own list. */
     FILE *f = fopen(strcat(strcpy((char[PATH_MAX + 16]){0}, p->root), "/manifest.json"), "wb");
@@ -694,7 +693,7 @@ static int approval_of(const char *dir, om_report_approval *view, bool *found)
     return 0;
 }
 
-static int load_rollups(const char *dir, om_env_rollups *ru)
+static int load_rollups(const char *dir, om_year_rows *ru)
 {
     static const char *const names[] = {"data/rollups.csv", "data/events.csv"};
     om_diag diag;
@@ -774,7 +773,7 @@ static int rebuild(const char *dir, json_t *manifest)
     if (stat(bills, &st) < 0)
         o.bills = NULL; /* no bills: the policy's folder, which does not exist either */
     om_env env;
-    om_env_rollups ru = {0};
+    om_year_rows ru = {0};
     om_report r;
     om_report_approval view;
     bool approved = false, computed = false;
@@ -785,16 +784,16 @@ static int rebuild(const char *dir, json_t *manifest)
         printf("FAIL report/approval.json: not the approval a pack holds\n");
         rc = -1;
     }
-    const om_site *list = env.sites.sites;
-    size_t nlist = env.sites.nsites;
-    for (size_t i = 0; site && i < env.sites.nsites; i++)
-        if (strcmp(env.sites.sites[i].site, site) == 0) {
-            list = &env.sites.sites[i];
+    const om_site *list = env.pf.sites.sites;
+    size_t nlist = env.pf.sites.nsites;
+    for (size_t i = 0; site && i < env.pf.sites.nsites; i++)
+        if (strcmp(env.pf.sites.sites[i].site, site) == 0) {
+            list = &env.pf.sites.sites[i];
             nlist = 1;
         }
     if (rc == 0) {
-        om_kpi_input in = {list, nlist, &env.factors, &env.policy, year, ru.rows, ru.nrows,
-                           ru.events, ru.nevents, &env.bills, env.sites.sites, env.sites.nsites};
+        om_kpi_input in = {list, nlist, &env.pf.factors, &env.pf.policy, year, ru.rows, ru.nrows,
+                           ru.events, ru.nevents, &env.pf.bills, env.pf.sites.sites, env.pf.sites.nsites};
         rc = om_report_compute(&in, &r);
         computed = rc == 0;
     }
@@ -829,7 +828,7 @@ static int rebuild(const char *dir, json_t *manifest)
         om_report_free(&r);
     if (approved)
         om_approval_view_free(&view);
-    om_env_rollups_free(&ru);
+    om_year_rows_free(&ru);
     om_env_close(&env);
     return rc;
 }

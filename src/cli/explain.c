@@ -8,11 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "approve.h"
+#include "report_env.h"
 #include "cli_output.h"
 #include "commands.h"
 #include "officemeter/report/explain.h"
-#include "report_env.h"
 
 static void usage(FILE *out)
 {

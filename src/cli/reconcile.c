@@ -57,19 +57,19 @@ static int writer(void *user, FILE *out)
 static int run(om_env *env, const om_env_opts *eo, int year, double threshold, recon_format fmt,
                const char *output, bool strict)
 {
-    const om_site *sites = env->sites.sites;
-    size_t nsites = env->sites.nsites;
-    for (size_t i = 0; eo->site && i < env->sites.nsites; i++)
-        if (strcmp(env->sites.sites[i].site, eo->site) == 0) {
-            sites = &env->sites.sites[i];
+    const om_site *sites = env->pf.sites.sites;
+    size_t nsites = env->pf.sites.nsites;
+    for (size_t i = 0; eo->site && i < env->pf.sites.nsites; i++)
+        if (strcmp(env->pf.sites.sites[i].site, eo->site) == 0) {
+            sites = &env->pf.sites.sites[i];
             nsites = 1;
         }
     om_rollup_source src;
     om_rollupdb_source(env->db, &src);
     om_reconciliation r;
     om_store_read_begin(env->st);
-    int rc = om_reconcile(sites, nsites, env->sites.sites, env->sites.nsites, &env->bills,
-                          &env->policy, year, threshold, &src, &r);
+    int rc = om_reconcile(sites, nsites, env->pf.sites.sites, env->pf.sites.nsites, &env->pf.bills,
+                          &env->pf.policy, year, threshold, &src, &r);
     om_store_read_end(env->st);
     if (rc < 0) {
         fprintf(stderr, "officemeter reconcile: %s\n",
@@ -147,7 +147,7 @@ int om_cmd_reconcile(int argc, char **argv)
     int rc = om_env_open(&env, "reconcile", &eo);
     if (rc == 0)
         rc = run(&env, &eo, year,
-                 threshold >= 0 ? threshold : env.policy.bills.reconcile_threshold_pct, fmt,
+                 threshold >= 0 ? threshold : env.pf.policy.bills.reconcile_threshold_pct, fmt,
                  output, strict);
     om_env_close(&env);
     return rc;

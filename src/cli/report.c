@@ -8,7 +8,7 @@
  * stored rollups, so it costs sites x months (an approved year also checks
  * that the readings behind each stored month did not change). Output goes
  * to -o FILE through a temporary file and a rename, or to stdout.
- * --approve records the report as the year's approved one (approve.h).
+ * --approve records the report as the year's approved one (portfolio/build.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,11 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "approve.h"
+#include "report_env.h"
 #include "cli_output.h"
 #include "commands.h"
 #include "officemeter/report/kpi.h"
-#include "report_env.h"
 #include "officemeter/report/kpi_xlsx.h"
 
 typedef enum { FMT_MD, FMT_CSV, FMT_JSON, FMT_XLSX } report_format;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * report_env.c - the portfolio and the database for `rollup` and `report`,
- * and the rule for when a stored month must be computed again.
+ * report_env.c - the options, the portfolio and the database for the
+ * commands of report_env.h, and their messages around the portfolio
+ * library's rules.
  */
 #include "report_env.h"
 #include "officemeter/base/clock.h"
@@ -33,48 +34,21 @@ bool om_env_option(om_env_opts *o, int c, const char *arg)
     }
 }
 
-/* The bills (bills.h) and what the policy says of sites: every bill file
- * names a site of the portfolio, and no day is billed twice. */
-static int load_bills(om_env *env, const om_env_opts *o, om_diag *diag)
-{
-    size_t before = om_diag_count(diag);
-    char *folder = o->bills ? strdup(o->bills) : om_policy_bills_folder(&env->policy);
-    if (!folder)
-        return -1;
-    struct stat st;
-    if (o->bills && (stat(folder, &st) < 0 || !S_ISDIR(st.st_mode)))
-        om_diag_add(diag, folder, 0, 0, "--bills", "not a folder");
-    else
-        om_bills_load_dir(folder, &env->bills, diag);
-    free(folder);
-    om_bills_check_sites(&env->bills, env->sites.sites, env->sites.nsites, diag);
-    if (!o->bills_may_overlap)
-        om_bills_check_overlaps(&env->bills, diag);
-    om_policy_check_sites(&env->policy, env->sites.sites, env->sites.nsites, diag);
-    return om_diag_count(diag) == before ? 0 : -1;
-}
-
 static int load_files(om_env *env, const om_env_opts *o, const char *sites_dir)
 {
-    om_agg_config where = {0};
-    where.sites_dir = (char *)sites_dir;
-    where.catalogue = (char *)(o->catalogue          ? o->catalogue
-                               : env->have_cfg       ? env->cfg.catalogue
-                                                     : OM_AGG_DEFAULT_CATALOGUE);
-    char *factors = o->factors ? strdup(o->factors)
-                               : om_path_join(sites_dir, "emission-factors.yaml");
-    char *policy = o->policy ? strdup(o->policy) : om_path_join(sites_dir, "reporting.yaml");
+    om_portfolio_paths paths = {
+        .sites_dir = sites_dir,
+        .catalogue = o->catalogue    ? o->catalogue
+                     : env->have_cfg ? env->cfg.catalogue
+                                     : OM_AGG_DEFAULT_CATALOGUE,
+        .factors = o->factors,
+        .policy = o->policy,
+        .bills = o->bills,
+        .bills_may_overlap = o->bills_may_overlap,
+    };
     om_diag diag;
     om_diag_init(&diag);
-    int rc = om_agg_sites_load(&where, &env->sites, &diag);
-    if (factors && policy) {
-        rc |= om_factors_load(factors, &env->factors, &diag);
-        rc |= om_policy_load(policy, &env->factors, &env->policy, &diag);
-    } else {
-        rc = -1;
-    }
-    if (rc == 0)
-        rc = load_bills(env, o, &diag);
+    int rc = om_portfolio_load(&paths, &env->pf, &diag);
     om_diag_print(&diag, stderr);
     if (rc < 0 && om_diag_count(&diag) == 0)
         fprintf(stderr, "officemeter %s: out of memory\n", env->cmd);
@@ -82,9 +56,7 @@ static int load_files(om_env *env, const om_env_opts *o, const char *sites_dir)
         fprintf(stderr, "officemeter %s: fix the files above first; nothing was computed\n",
                 env->cmd);
     om_diag_free(&diag);
-    free(factors);
-    free(policy);
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
 
 int om_env_open(om_env *env, const char *cmd, const om_env_opts *o)
@@ -118,10 +90,7 @@ int om_env_open(om_env *env, const char *cmd, const om_env_opts *o)
         return 1;
     }
     if (o->site) {
-        bool found = false;
-        for (size_t i = 0; i < env->sites.nsites; i++)
-            found |= env->sites.sites[i].site && strcmp(env->sites.sites[i].site, o->site) == 0;
-        if (!found) {
+        if (!om_portfolio_site(&env->pf, o->site)) {
             fprintf(stderr, "officemeter %s: --site: unknown site (got \"%s\", expected a site "
                             "of the sites folder)\n", cmd, o->site);
             return 2;
@@ -142,10 +111,7 @@ void om_env_close(om_env *env)
 {
     om_rollupdb_close(env->db);
     om_store_close(env->st);
-    om_agg_sites_free(&env->sites);
-    om_bills_free(&env->bills);
-    om_policy_free(&env->policy);
-    om_factors_free(&env->factors);
+    om_portfolio_free(&env->pf);
     if (env->have_cfg)
         om_agg_config_free(&env->cfg);
     memset(env, 0, sizeof *env);
@@ -158,156 +124,43 @@ bool om_env_wants(const om_env *env, const om_env_opts *o, const om_site *site)
 
 int om_env_rollup(om_env *env, const om_site *site, int year, unsigned month)
 {
-    om_rollup_source src;
-    om_rollupdb_source(env->db, &src);
-    om_meter_month *rows;
-    om_month_event *events;
-    size_t nrows, nevents;
-    om_store_read_begin(env->st);
-    int rc = om_rollup_site_month(site, &env->policy, year, month, env->now, &src, &rows, &nrows,
-                                  &events, &nevents);
-    om_store_read_end(env->st);
-    if (rc < 0) {
-        fprintf(stderr, "officemeter %s: %s %04d-%02u: %s\n", env->cmd, site->site, year, month,
-                om_rollupdb_errmsg(env->db)[0] ? om_rollupdb_errmsg(env->db)
-                                               : "cannot compute the month");
-        return -1;
-    }
-    int64_t start, end;
-    om_month_bounds(site->timezone, year, month, &start, &end);
-    rc = om_rollupdb_save(env->db, site, year, month, env->now < end, env->now,
-                          om_rollup_fingerprint(site, &env->policy), rows, nrows, events, nevents);
+    char err[1024];
+    int rc = om_portfolio_month(env->st, env->db, &env->pf, site, year, month, env->now, true,
+                                NULL, err, sizeof err);
     if (rc < 0)
-        fprintf(stderr, "officemeter %s: %s\n", env->cmd, om_rollupdb_errmsg(env->db));
-    free(rows);
-    free(events);
+        fprintf(stderr, "officemeter %s: %s\n", env->cmd, err);
     return rc;
 }
 
 int om_env_ensure(om_env *env, const om_site *site, int year, unsigned month, bool *computed)
 {
-    *computed = false;
-    int64_t start, end;
-    if (om_month_bounds(site->timezone, year, month, &start, &end) < 0)
-        return -1;
-    if (start >= env->now)
-        return 0; /* not started: nothing to say about it yet */
-    om_rollup_state state;
-    if (om_rollupdb_state(env->db, site->site, year, month, &state) < 0) {
-        fprintf(stderr, "officemeter %s: %s\n", env->cmd, om_rollupdb_errmsg(env->db));
-        return -1;
-    }
-    if (state.stored && !state.provisional &&
-        state.fingerprint == om_rollup_fingerprint(site, &env->policy))
-        return 0;
-    *computed = true;
+    char err[1024];
+    int cur = om_portfolio_month_current(env->db, &env->pf, site, year, month, env->now, err,
+                                         sizeof err);
+    *computed = cur == 0;
+    if (cur < 0)
+        fprintf(stderr, "officemeter %s: %s\n", env->cmd, err);
+    if (cur != 0)
+        return cur < 0 ? -1 : 0;
     return om_env_rollup(env, site, year, month);
 }
 
-/* True when the readings behind a stored month are not those it was
- * computed from: a digest differs, or a meter-month appeared or went. */
-static int readings_changed(om_env *env, const om_site *site, int year, unsigned month,
-                            const om_meter_month *stored, size_t nstored, bool *changed)
+int om_build_report(om_env *env, const om_env_opts *eo, int year, bool recompute,
+                    bool verify_readings, om_built_report *b)
 {
-    om_rollup_source src;
-    om_rollupdb_source(env->db, &src);
-    om_readings_digest *now;
-    size_t nnow;
-    om_store_read_begin(env->st);
-    int rc = om_rollup_site_digests(site, year, month, &src, &now, &nnow);
-    om_store_read_end(env->st);
-    if (rc < 0) {
-        fprintf(stderr, "officemeter %s: %s %04d-%02u: %s\n", env->cmd, site->site, year, month,
-                om_rollupdb_errmsg(env->db));
-        return -1;
-    }
-    size_t mine = 0;
-    *changed = false;
-    for (size_t i = 0; i < nstored; i++) {
-        const om_meter_month *m = &stored[i];
-        if (m->month != month)
-            continue;
-        mine++;
-        bool same = false;
-        for (size_t k = 0; k < nnow && !same; k++)
-            same = now[k].quantity == m->quantity && strcmp(now[k].meter, m->meter) == 0 &&
-                   strcmp(now[k].sha256, m->readings_sha256) == 0;
-        *changed |= !same;
-    }
-    *changed |= mine != nnow;
-    free(now);
-    return 0;
-}
-
-/* One site's year: each month ensured (and verified), then loaded. */
-static int load_site_year(om_env *env, const om_site *site, int year, bool events, bool recompute,
-                          bool verify, om_env_rollups *out, size_t *computed, char *changed,
-                          size_t changed_len)
-{
-    om_meter_month *stored = NULL;
-    size_t nstored = 0;
-    if (verify && !recompute &&
-        om_rollupdb_load_year(env->db, site->site, year, &stored, &nstored, NULL, NULL) < 0) {
-        fprintf(stderr, "officemeter %s: %s\n", env->cmd, om_rollupdb_errmsg(env->db));
-        return -1;
-    }
-    int rc = 0;
-    for (unsigned m = 1; m <= 12 && rc == 0; m++) {
-        bool ran = false;
-        if (recompute) {
-            ran = true;
-            rc = om_env_rollup(env, site, year, m);
-        } else {
-            rc = om_env_ensure(env, site, year, m, &ran);
-        }
-        bool moved = false;
-        if (rc == 0 && verify && !ran && nstored > 0)
-            rc = readings_changed(env, site, year, m, stored, nstored, &moved);
-        if (rc == 0 && moved) {
-            size_t len = strlen(changed);
-            snprintf(changed + len, changed_len - len, "%s%s %04d-%02u", len ? ", " : "",
-                     site->site, year, m);
-            ran = true;
-            rc = om_env_rollup(env, site, year, m);
-        }
-        *computed += ran;
-    }
-    free(stored);
-    if (rc == 0 && om_rollupdb_load_year(env->db, site->site, year, &out->rows, &out->nrows,
-                                         events ? &out->events : NULL,
-                                         events ? &out->nevents : NULL) < 0) {
-        fprintf(stderr, "officemeter %s: %s\n", env->cmd, om_rollupdb_errmsg(env->db));
-        return -1;
-    }
-    return rc;
-}
-
-int om_env_load(om_env *env, const om_env_opts *o, const int *years, size_t nyears,
-                int events_year, bool recompute, bool verify, om_env_rollups *out)
-{
-    memset(out, 0, sizeof *out);
-    size_t computed = 0;
-    char changed[1024] = "";
-    for (size_t i = 0; i < env->sites.nsites; i++) {
-        const om_site *site = &env->sites.sites[i];
-        if (!om_env_wants(env, o, site))
-            continue;
-        for (size_t k = 0; k < nyears; k++)
-            if (load_site_year(env, site, years[k], years[k] == events_year, recompute, verify,
-                               out, &computed, changed, sizeof changed) < 0)
-                return -1;
-    }
-    if (changed[0])
+    om_rows_opts rows = {.now = env->now, .recompute = recompute, .save = true,
+                         .verify = verify_readings};
+    const om_site *only = eo->site ? om_portfolio_site(&env->pf, eo->site) : NULL;
+    char err[1024];
+    int rc = om_portfolio_build_report(env->st, env->db, &env->pf, only, year, &rows, b, err,
+                                       sizeof err);
+    if (b->rows.changed[0])
         fprintf(stderr, "officemeter %s: readings changed since these months were computed "
-                        "(late or corrected data): %s\n", env->cmd, changed);
-    if (computed)
-        fprintf(stderr, "officemeter %s: rolled up %zu site-months first\n", env->cmd, computed);
-    return 0;
-}
-
-void om_env_rollups_free(om_env_rollups *r)
-{
-    free(r->rows);
-    free(r->events);
-    memset(r, 0, sizeof *r);
+                        "(late or corrected data): %s\n", env->cmd, b->rows.changed);
+    if (b->rows.computed)
+        fprintf(stderr, "officemeter %s: rolled up %zu site-months first\n", env->cmd,
+                b->rows.computed);
+    if (rc < 0)
+        fprintf(stderr, "officemeter %s: %s\n", env->cmd, err);
+    return rc;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * report_env.h - what `officemeter rollup` and `officemeter report` share:
- * their common options, the portfolio (site files, catalogue, factors,
- * policy), the database, and "make sure this site's month is stored".
+ * report_env.h - what `rollup`, `report`, `evidence`, `explain`,
+ * `reconcile` and `retention` share: their common options, the portfolio
+ * (om_portfolio: site files, catalogue, factors, policy, bills) and the
+ * database, opened for writing. The rules (which month is current, the
+ * report with its approval) are the portfolio library's.
  */
 #ifndef OFFICEMETER_CLI_REPORT_ENV_H
 #define OFFICEMETER_CLI_REPORT_ENV_H
@@ -12,8 +14,8 @@
 #include <stdint.h>
 
 #include "officemeter/config/aggcfg.h"
-#include "officemeter/config/bills.h"
-#include "officemeter/config/factors.h"
+#include "officemeter/portfolio/build.h"
+#include "officemeter/portfolio/portfolio.h"
 #include "officemeter/store/rollupdb.h"
 #include "officemeter/store/store.h"
 
@@ -70,10 +72,7 @@ bool om_env_option(om_env_opts *o, int c, const char *arg);
 typedef struct {
     om_agg_config cfg;
     bool have_cfg;
-    om_agg_sites sites;
-    om_factor_set factors;
-    om_policy policy;
-    om_bill_set bills;
+    om_portfolio pf;
     om_store *st;
     om_rollupdb *db;
     int64_t now;
@@ -100,21 +99,13 @@ int om_env_rollup(om_env *env, const om_site *site, int year, unsigned month);
  * not started at `now` are left alone. *computed tells whether it ran. */
 int om_env_ensure(om_env *env, const om_site *site, int year, unsigned month, bool *computed);
 
-/* The rollups a report reads. */
-typedef struct {
-    om_meter_month *rows;
-    size_t nrows;
-    om_month_event *events; /* of events_year only */
-    size_t nevents;
-} om_env_rollups;
-
-/* Makes sure the wanted sites' months of `years` are stored and current
- * (recompute: every one again), then loads them, with the events of
- * events_year. verify: also recompute a stored month whose readings changed
- * since it was computed (their digests differ: late or corrected data),
- * naming it on stderr. Returns 0 or -1 (reason printed). */
-int om_env_load(om_env *env, const om_env_opts *o, const int *years, size_t nyears,
-                int events_year, bool recompute, bool verify, om_env_rollups *out);
-void om_env_rollups_free(om_env_rollups *r);
+/* The report of `year` as `report`, `evidence` and `explain` build it
+ * (om_portfolio_build_report, --site honoured): the months stored and
+ * current first (recompute: every one again; verify_readings: also those
+ * whose readings changed, which an approved year always does), saying on
+ * stderr what was computed. Prints the reason and returns -1 on failure;
+ * om_built_report_free either way. */
+int om_build_report(om_env *env, const om_env_opts *eo, int year, bool recompute,
+                    bool verify_readings, om_built_report *b);
 
 #endif

@@ -285,13 +285,13 @@ static int plan_series(job *j, plan *p, const om_site *site, const om_meter *m, 
     if (counter) {
         om_counter_opts copts;
         om_counter_break *breaks;
-        if (om_rollup_counter_opts(site, m, q, &env->policy, &copts, &breaks) < 0) {
+        if (om_rollup_counter_opts(site, m, q, &env->pf.policy, &copts, &breaks) < 0) {
             free(keep);
             free(s.v);
             return -1;
         }
         int64_t spacing = OM_RETAIN_BUCKET_MS;
-        int64_t gap = (int64_t)env->policy.gap_intervals * env->policy.poll_interval_s * 1000;
+        int64_t gap = (int64_t)env->pf.policy.gap_intervals * env->pf.policy.poll_interval_s * 1000;
         if (gap > 0 && gap < spacing)
             spacing = gap;
         om_retain_opts o = {.from = from, .to = to, .max_spacing_ms = spacing,
@@ -447,7 +447,7 @@ static int check_month(job *j, const om_site *site, int y, unsigned m, view *v, 
     om_month_event *events = NULL, *want_ev = NULL;
     size_t nrows, nwant, nevents, nwant_ev;
     om_store_read_begin(env->st);
-    int rc = om_rollup_site_month(site, &env->policy, y, m, env->now, &src, &rows, &nrows,
+    int rc = om_rollup_site_month(site, &env->pf.policy, y, m, env->now, &src, &rows, &nrows,
                                   &events, &nevents);
     om_store_read_end(env->st);
     if (rc < 0 || stored(env, site, y, m, &want, &nwant, &want_ev, &nwant_ev) < 0) {
@@ -669,8 +669,8 @@ static int run(om_env *env, const om_env_opts *eo, unsigned months, bool dry_run
     int64_t cutoff = utc_month(env->now) - months; /* months before this one are thinned */
     int failures = 0, untouched = 0;
     uint64_t kept = 0, dropped = 0;
-    for (size_t i = 0; i < env->sites.nsites && failures == 0; i++) {
-        const om_site *site = &env->sites.sites[i];
+    for (size_t i = 0; i < env->pf.sites.nsites && failures == 0; i++) {
+        const om_site *site = &env->pf.sites.sites[i];
         if (!om_env_wants(env, eo, site))
             continue;
         int64_t first = 0;

@@ -226,8 +226,8 @@ int om_cmd_rollup(int argc, char **argv)
         om_env_close(&env);
         return rc;
     }
-    for (size_t i = 0; rc == 0 && i < env.sites.nsites; i++) {
-        const om_site *site = &env.sites.sites[i];
+    for (size_t i = 0; rc == 0 && i < env.pf.sites.nsites; i++) {
+        const om_site *site = &env.pf.sites.sites[i];
         if (!om_env_wants(&env, &eo, site))
             continue;
         /* Without --month: the last month complete in the site's own zone,

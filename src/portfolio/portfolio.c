@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "officemeter/base/calendar.h"
 #include "officemeter/base/path.h"
@@ -34,12 +35,18 @@ int om_portfolio_load(const om_portfolio_paths *paths, om_portfolio *out, om_dia
     free(policy);
     if (rc == 0) {
         size_t before = om_diag_count(diag);
-        char *folder = om_policy_bills_folder(&out->policy);
-        if (!folder || om_bills_load_dir(folder, &out->bills, diag) < 0)
+        char *folder = paths->bills ? strdup(paths->bills) : om_policy_bills_folder(&out->policy);
+        struct stat st;
+        if (!folder)
+            rc = -1;
+        else if (paths->bills && (stat(folder, &st) < 0 || !S_ISDIR(st.st_mode)))
+            om_diag_add(diag, folder, 0, 0, "bills", "not a folder");
+        else if (om_bills_load_dir(folder, &out->bills, diag) < 0)
             rc = -1;
         free(folder);
         om_bills_check_sites(&out->bills, out->sites.sites, out->sites.nsites, diag);
-        om_bills_check_overlaps(&out->bills, diag);
+        if (!paths->bills_may_overlap)
+            om_bills_check_overlaps(&out->bills, diag);
         om_policy_check_sites(&out->policy, out->sites.sites, out->sites.nsites, diag);
         if (om_diag_count(diag) != before)
             rc = -1;
@@ -166,29 +173,105 @@ static void drop_computed(om_year_rows *r, size_t from_row, size_t from_event, i
     r->nevents = k;
 }
 
+/* True (*changed) when the readings behind a stored month are not those
+ * it was computed from: a digest differs, or a meter-month appeared or
+ * went. stored: the site's stored rows of the year. */
+static int readings_changed(om_store *st, om_rollupdb *db, const om_site *site, int year,
+                            unsigned month, const om_meter_month *stored, size_t nstored,
+                            bool *changed, char *err, size_t errlen)
+{
+    om_rollup_source src;
+    om_rollupdb_source(db, &src);
+    om_readings_digest *now;
+    size_t nnow;
+    om_store_read_begin(st);
+    int rc = om_rollup_site_digests(site, year, month, &src, &now, &nnow);
+    om_store_read_end(st);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s %04d-%02u: %s", site->site, year, month,
+                 om_rollupdb_errmsg(db));
+        return -1;
+    }
+    size_t mine = 0;
+    *changed = false;
+    for (size_t i = 0; i < nstored; i++) {
+        const om_meter_month *m = &stored[i];
+        if (m->month != month)
+            continue;
+        mine++;
+        bool same = false;
+        for (size_t k = 0; k < nnow && !same; k++)
+            same = now[k].quantity == m->quantity && strcmp(now[k].meter, m->meter) == 0 &&
+                   strcmp(now[k].sha256, m->readings_sha256) == 0;
+        *changed |= !same;
+    }
+    *changed |= mine != nnow;
+    free(now);
+    return 0;
+}
+
+static void note_changed(om_year_rows *out, const om_site *site, int year, unsigned month)
+{
+    size_t len = strlen(out->changed);
+    snprintf(out->changed + len, sizeof out->changed - len, "%s%s %04d-%02u", len ? ", " : "",
+             site->site, year, month);
+}
+
+/* Which months of a site's year must be computed (computed[m]): not
+ * current, or (verify) current but computed from other readings. A writer
+ * stores them here. */
+static int plan_year(om_store *st, om_rollupdb *db, const om_portfolio *pf, const om_site *site,
+                     int y, const om_rows_opts *o, om_year_rows *out, bool computed[13],
+                     char *err, size_t errlen)
+{
+    om_meter_month *stored = NULL;
+    size_t nstored = 0;
+    if (o->verify && !o->recompute &&
+        om_rollupdb_load_year(db, site->site, y, &stored, &nstored, NULL, NULL) < 0) {
+        snprintf(err, errlen, "%s", om_rollupdb_errmsg(db));
+        return -1;
+    }
+    int rc = 0;
+    for (unsigned m = 1; m <= 12 && rc == 0; m++) {
+        int cur = o->recompute ? 0
+                               : om_portfolio_month_current(db, pf, site, y, m, o->now, err, errlen);
+        if (cur < 0) {
+            rc = -1;
+            break;
+        }
+        bool moved = false;
+        if (cur == 1 && nstored > 0 &&
+            readings_changed(st, db, site, y, m, stored, nstored, &moved, err, errlen) < 0) {
+            rc = -1;
+            break;
+        }
+        if (moved)
+            note_changed(out, site, y, m);
+        computed[m] = cur == 0 || moved;
+        if (computed[m] && o->save &&
+            om_portfolio_month(st, db, pf, site, y, m, o->now, true, out, err, errlen) < 0)
+            rc = -1;
+        out->computed += computed[m];
+    }
+    free(stored);
+    return rc;
+}
+
 /* One site's rows of one year (and its events when `events`). */
 static int one_year(om_store *st, om_rollupdb *db, const om_portfolio *pf, const om_site *site,
-                    int y, bool events, int64_t now, bool recompute, bool save, om_year_rows *out,
-                    char *err, size_t errlen)
+                    int y, bool events, const om_rows_opts *o, om_year_rows *out, char *err,
+                    size_t errlen)
 {
     bool computed[13] = {false};
-    for (unsigned m = 1; m <= 12; m++) {
-        int cur = recompute ? 0 : om_portfolio_month_current(db, pf, site, y, m, now, err, errlen);
-        if (cur < 0)
-            return -1;
-        computed[m] = cur == 0;
-        if (cur == 0 && save &&
-            om_portfolio_month(st, db, pf, site, y, m, now, true, out, err, errlen) < 0)
-            return -1;
-        out->computed += cur == 0;
-    }
+    if (plan_year(st, db, pf, site, y, o, out, computed, err, errlen) < 0)
+        return -1;
     size_t first_row = out->nrows, first_event = out->nevents;
     if (om_rollupdb_load_year(db, site->site, y, &out->rows, &out->nrows,
                               events ? &out->events : NULL, events ? &out->nevents : NULL) < 0) {
         snprintf(err, errlen, "%s", om_rollupdb_errmsg(db));
         return -1;
     }
-    if (save)
+    if (o->save)
         return 0;
     /* In memory: the stored rows of computed months give way to fresh ones. */
     drop_computed(out, first_row, first_event, y, computed);
@@ -196,7 +279,7 @@ static int one_year(om_store *st, om_rollupdb *db, const om_portfolio *pf, const
         if (!computed[m])
             continue;
         size_t events_before = out->nevents;
-        if (om_portfolio_month(st, db, pf, site, y, m, now, false, out, err, errlen) < 0)
+        if (om_portfolio_month(st, db, pf, site, y, m, o->now, false, out, err, errlen) < 0)
             return -1;
         if (!events)
             out->nevents = events_before;
@@ -205,27 +288,25 @@ static int one_year(om_store *st, om_rollupdb *db, const om_portfolio *pf, const
 }
 
 static int one_site(om_store *st, om_rollupdb *db, const om_portfolio *pf, const om_site *site,
-                    int year, int64_t now, bool recompute, bool save, om_year_rows *out,
-                    char *err, size_t errlen)
+                    int year, const om_rows_opts *o, om_year_rows *out, char *err, size_t errlen)
 {
     int years[64];
     size_t nyears = om_report_years(&pf->policy, year, years, 64);
     for (size_t i = 0; i < nyears; i++)
-        if (one_year(st, db, pf, site, years[i], years[i] == year, now, recompute, save, out, err,
-                     errlen) < 0)
+        if (one_year(st, db, pf, site, years[i], years[i] == year, o, out, err, errlen) < 0)
             return -1;
     return 0;
 }
 
 int om_portfolio_year(om_store *st, om_rollupdb *db, const om_portfolio *pf, const om_site *site,
-                      int year, int64_t now, bool recompute, bool save, om_year_rows *out,
-                      char *err, size_t errlen)
+                      int year, const om_rows_opts *o, om_year_rows *out, char *err,
+                      size_t errlen)
 {
     for (size_t i = 0; i < pf->sites.nsites; i++) {
         const om_site *s = &pf->sites.sites[i];
         if (site && strcmp(s->site, site->site) != 0)
             continue;
-        if (one_site(st, db, pf, s, year, now, recompute, save, out, err, errlen) < 0)
+        if (one_site(st, db, pf, s, year, o, out, err, errlen) < 0)
             return -1;
     }
     return 0;

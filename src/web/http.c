@@ -333,7 +333,8 @@ static enum MHD_Result answer(web_http *h, struct MHD_Connection *c, const char 
     }
     /* The same user asking the same URL again within page_cache_s gets the
      * same answer (dashboards refresh in minutes, people reload in
-     * seconds); /metrics is always fresh. */
+     * seconds), and asking it while it is computed waits for that answer
+     * (page_cache.c); /metrics is always fresh. */
     char key[1200];
     size_t kn = (size_t)snprintf(key, sizeof key, "%s\x1f%s", rq.user ? rq.user->name : "-", url);
     for (size_t i = 0; i < a.n && kn < sizeof key; i++) {
@@ -341,11 +342,12 @@ static enum MHD_Result answer(web_http *h, struct MHD_Connection *c, const char 
         kn += (size_t)snprintf(key + kn, sizeof key - kn, "\x1f%s=%s", a.names[i], v ? v : "");
     }
     bool cacheable = kn < sizeof key && strcmp(url, "/metrics") != 0;
-    if (cacheable && web_page_cache_get(w, key, &rs))
+    web_page_claim claim = cacheable ? web_page_cache_get(w, key, &rs) : WEB_PAGE_COMPUTE;
+    if (claim == WEB_PAGE_HIT)
         return send_resp(h, c, &rs, false);
     web_handle(w, &rq, &rs);
     if (cacheable)
-        web_page_cache_put(w, key, &rs);
+        web_page_cache_put(w, key, &rs, claim);
     om_log(OM_LOG_DEBUG, "%s %s %d %zu bytes %lld us%s%s", method, url, rs.status, rs.body.len,
            (long long)(om_mono_us() - t0), rq.user ? " user " : "",
            rq.user ? rq.user->name : "");

@@ -163,6 +163,7 @@ void web_metrics(web_ctx *w, const web_req *rq, web_resp *rs)
     uint64_t req[6];
     pthread_mutex_lock(&w->lock);
     memcpy(req, w->requests, sizeof req);
+    uint64_t computed = w->pages_computed, shared = w->pages_shared;
     pthread_mutex_unlock(&w->lock);
     static const char *const classes[] = {"2xx", "3xx", "4xx", "5xx"};
     head(b, "officemeter_web_requests_total", "counter",
@@ -170,5 +171,13 @@ void web_metrics(web_ctx *w, const web_req *rq, web_resp *rs)
     for (int i = 0; i < 4; i++)
         wb_printf(b, "officemeter_web_requests_total{code=\"%s\"} %llu\n", classes[i],
                   (unsigned long long)req[i]);
+    head(b, "officemeter_web_page_cache_computed_total", "counter",
+         "Answers computed to be kept page_cache_s seconds (once per URL and user however "
+         "many ask at once).");
+    wb_printf(b, "officemeter_web_page_cache_computed_total %llu\n",
+              (unsigned long long)computed);
+    head(b, "officemeter_web_page_cache_shared_total", "counter",
+         "Requests answered by waiting for the same answer another request was computing.");
+    wb_printf(b, "officemeter_web_page_cache_shared_total %llu\n", (unsigned long long)shared);
     web_status_free(&st);
 }

@@ -232,19 +232,67 @@ void web_page_portfolio(web_ctx *w, const web_req *rq, web_resp *rs)
 
 static const char *const formats[] = {"xlsx", "csv", "json", "md"};
 
+/* The approval of the year, as the md report says it: approved (by, at,
+ * SHA-256) or restated, with the reasons and the figures that changed. */
+static void approval_section(wbuf *b, const om_report *r)
+{
+    const om_report_approval *a = r->approval;
+    if (!a)
+        return;
+    wb_printf(b, "<section id=\"approval\" data-restated=\"%s\" data-sha256=\"%s\">",
+              a->restated ? "true" : "false", a->sha256);
+    if (!a->restated) {
+        wb_printf(b, "<p><strong>Approved</strong> on %s by ", a->approved_at);
+        wb_html(b, a->approved_by);
+        wb_printf(b, " (SHA-256 <code>%s</code>); this report is the approved one.</p>"
+                     "</section>", a->sha256);
+        return;
+    }
+    wb_printf(b, "<h2>Restatement</h2><p><strong>This report restates the report of %d "
+                 "approved on %s by ", r->year, a->approved_at);
+    wb_html(b, a->approved_by);
+    wb_printf(b, "</strong> (SHA-256 <code>%s</code>; this one <code>%s</code>).</p>"
+                 "<p>Why:</p><ul>", a->sha256, a->current_sha256);
+    for (size_t i = 0; i < a->nreasons; i++) {
+        wb_put(b, "<li>");
+        wb_html(b, a->reasons[i]);
+        wb_put(b, "</li>");
+    }
+    if (a->nreasons == 0)
+        wb_put(b, "<li>no input file changed: the figures moved with the readings or the "
+                  "program</li>");
+    wb_put(b, "</ul>");
+    if (a->nfigures) {
+        wb_put(b, "<table id=\"restated\"><thead><tr><th>Figure</th><th class=\"num\">"
+                  "Approved</th><th class=\"num\">Now</th></tr></thead><tbody>");
+        for (size_t i = 0; i < a->nfigures; i++) {
+            const om_restated_figure *f = &a->figures[i];
+            wb_put(b, "<tr><td>");
+            wb_html(b, f->what);
+            wb_put(b, "</td><td class=\"num\">");
+            wb_html(b, f->approved);
+            wb_put(b, "</td><td class=\"num\">");
+            wb_html(b, f->now);
+            wb_put(b, "</td></tr>");
+        }
+        wb_put(b, "</tbody></table>");
+    }
+    wb_put(b, "</section>");
+}
+
 void web_page_report(web_ctx *w, const web_req *rq, web_resp *rs, int year)
 {
     static const char *const known[] = {"site", NULL};
     const om_site *only;
     if (web_params_only(rq, rs, known) < 0 || web_report_scope(w, rq, rs, &only) < 0)
         return;
-    om_report r;
-    om_year_rows rows;
+    om_built_report built;
     char err[1024];
-    if (web_report_build(w, only, year, &r, &rows, err, sizeof err) < 0) {
+    if (web_report_build(w, only, year, &built, err, sizeof err) < 0) {
         web_error(rq, rs, 500, "%s", err);
         return;
     }
+    const om_report r = built.r; /* read only; freed with built */
     wbuf *b = &rs->body;
     char title[160];
     snprintf(title, sizeof title, "Annual report %d%s%s", year, only ? ": " : "",
@@ -255,6 +303,7 @@ void web_page_report(web_ctx *w, const web_req *rq, web_resp *rs, int year)
     wb_put(b, r.kpis[0].previous_restated ? "restated" : "as reported");
     wb_put(b, r.provisional ? "; <strong>provisional</strong>: some month was not over.</p>"
                             : ".</p>");
+    approval_section(b, &r);
     wb_put(b, "<p>Download: ");
     for (size_t i = 0; i < 4; i++) {
         wb_printf(b, "<a href=\"/report/%d/download?format=%s%s%s\">%s</a> ", year, formats[i],
@@ -291,7 +340,7 @@ void web_page_report(web_ctx *w, const web_req *rq, web_resp *rs, int year)
         }
         wb_put(b, "</ul>");
     }
-    web_report_done(&r, &rows);
+    om_built_report_free(&built);
     page_end(b, w);
 }
 
@@ -327,13 +376,13 @@ void web_page_report_file(web_ctx *w, const web_req *rq, web_resp *rs, int year,
     }
     if (web_report_scope(w, rq, rs, &only) < 0)
         return;
-    om_report r;
-    om_year_rows rows;
+    om_built_report built;
     char err[1024];
-    if (web_report_build(w, only, year, &r, &rows, err, sizeof err) < 0) {
+    if (web_report_build(w, only, year, &built, err, sizeof err) < 0) {
         web_error(rq, rs, 500, "%s", err);
         return;
     }
+    const om_report r = built.r; /* read only; freed with built */
     static const char *const types[] = {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "text/csv; charset=utf-8", "application/json", "text/markdown; charset=utf-8"};
@@ -360,7 +409,7 @@ void web_page_report_file(web_ctx *w, const web_req *rq, web_resp *rs, int year,
             wb_putn(&rs->body, text, len);
         free(text);
     }
-    web_report_done(&r, &rows);
+    om_built_report_free(&built);
     if (rc < 0) {
         web_error(rq, rs, 500, "cannot write the report as %s", formats[f]);
         return;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report_build.c - the report for the report page, its downloads and the
- * API: rows from web_year_rows (stored rollups, months computed in memory),
- * then om_portfolio_report and the report library's own writers.
+ * API: the portfolio library's builder (portfolio/build.h, the one
+ * `officemeter report` uses, approval section included) over rows from
+ * web_year_rows (stored rollups, months computed in memory, never saved),
+ * then the report library's own writers.
  */
 #include "report_build.h"
 
@@ -42,39 +44,33 @@ int web_report_scope(web_ctx *w, const web_req *rq, web_resp *rs, const om_site 
     return 0;
 }
 
-int web_report_build(web_ctx *w, const om_site *only, int year, om_report *r, om_year_rows *rows,
-                     char *err, size_t errlen)
+int web_report_build(web_ctx *w, const om_site *only, int year, om_built_report *b, char *err,
+                     size_t errlen)
 {
-    memset(rows, 0, sizeof *rows);
     web_conn *c = web_conn_get(w);
-    int rc = web_year_rows(w, c, only, year, rows, err, errlen);
+    /* As the command: an approved year's stored months are checked against
+     * their readings (recomputed here in memory when they changed). */
+    int rc = om_built_report_begin(c->st, year, b, err, errlen);
+    if (rc == 0)
+        rc = web_year_rows(w, c, only, year, b->approved, &b->rows, err, errlen);
     web_conn_put(w, c);
-    if (rc == 0 && om_portfolio_report(&w->pf, only, year, rows, r) < 0) {
-        snprintf(err, errlen, "out of memory");
-        rc = -1;
-    }
+    if (rc == 0)
+        rc = om_built_report_finish(&w->pf, only, year, b, err, errlen);
     if (rc < 0)
-        om_year_rows_free(rows);
+        om_built_report_free(b);
     return rc;
-}
-
-void web_report_done(om_report *r, om_year_rows *rows)
-{
-    om_report_free(r);
-    om_year_rows_free(rows);
 }
 
 int web_report_json(web_ctx *w, const om_site *only, int year, wbuf *out, char *err,
                     size_t errlen)
 {
-    om_report r;
-    om_year_rows rows;
-    if (web_report_build(w, only, year, &r, &rows, err, errlen) < 0)
+    om_built_report b;
+    if (web_report_build(w, only, year, &b, err, errlen) < 0)
         return -1;
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    int rc = f && om_report_write_json(&r, f) == 0 ? 0 : -1;
+    int rc = f && om_report_write_json(&b.r, f) == 0 ? 0 : -1;
     if (f && fclose(f) != 0)
         rc = -1;
     if (rc == 0)
@@ -82,7 +78,7 @@ int web_report_json(web_ctx *w, const om_site *only, int year, wbuf *out, char *
     else
         snprintf(err, errlen, "cannot write the report");
     free(text);
-    web_report_done(&r, &rows);
+    om_built_report_free(&b);
     return rc;
 }
 
@@ -98,7 +94,7 @@ void web_meter_events(web_ctx *w, const om_site *site, const om_meter *meter, in
     for (int y = y0; y <= y1; y++) {
         om_year_rows rows = {0};
         char err[512];
-        if (web_year_rows(w, c, site, y, &rows, err, sizeof err) < 0) {
+        if (web_year_rows(w, c, site, y, false, &rows, err, sizeof err) < 0) {
             om_year_rows_free(&rows);
             continue;
         }

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * report_build.h - the annual report as the web view serves it: the same
- * om_portfolio_report over the same rows as `officemeter report`, written
- * by the same writers (report_build.c).
+ * report_build.h - the annual report as the web view serves it: the
+ * builder `officemeter report` uses (portfolio/build.h) over the same
+ * rows, written by the same writers (report_build.c).
  */
 #ifndef OFFICEMETER_WEB_REPORT_BUILD_H
 #define OFFICEMETER_WEB_REPORT_BUILD_H
 
 #include <jansson.h>
 
+#include "officemeter/portfolio/build.h"
 #include "officemeter/report/kpi.h"
 #include "web.h"
 
@@ -17,11 +18,11 @@
  * 0, or -1 after answering 400, 403 or 404. */
 int web_report_scope(web_ctx *w, const web_req *rq, web_resp *rs, const om_site **only);
 
-/* Computes the report of `year` (only: one site, NULL: all). *rows holds
- * what it was computed from (free both with web_report_done). */
-int web_report_build(web_ctx *w, const om_site *only, int year, om_report *r, om_year_rows *rows,
-                     char *err, size_t errlen);
-void web_report_done(om_report *r, om_year_rows *rows);
+/* Builds the report of `year` (only: one site, NULL: all) as `officemeter
+ * report` does, with its approval section for an approved year (b->r).
+ * Returns 0 (free with om_built_report_free), or -1 with err. */
+int web_report_build(web_ctx *w, const om_site *only, int year, om_built_report *b, char *err,
+                     size_t errlen);
 
 /* The report JSON, byte for byte `officemeter report --format json`. */
 int web_report_json(web_ctx *w, const om_site *only, int year, wbuf *out, char *err,

@@ -224,26 +224,40 @@ typedef struct {
     volatile int *stop;
 } warmer;
 
+/* Computes the summaries older than cache_s (or never computed), until
+ * stop is set. */
+static void renew_due(web_ctx *w, volatile int *stop)
+{
+    int64_t max_age = (int64_t)w->cfg->cache_s * 1000;
+    for (size_t i = 0; i < w->pf.sites.nsites && !*stop; i++) {
+        pthread_mutex_lock(&w->lock);
+        cached_summary *c = slots(w);
+        bool due = c && (!c[i].at || om_mono_ms() - c[i].at >= max_age);
+        pthread_mutex_unlock(&w->lock);
+        if (!due)
+            continue;
+        web_summary s;
+        char err[512];
+        if (web_summary_site(w, &w->pf.sites.sites[i], &s, err, sizeof err) == 0)
+            keep(w, &w->pf.sites.sites[i], &s);
+        else
+            om_log_limited("summary", OM_LOG_REPEAT_MS, OM_LOG_WARNING, "%s", err);
+    }
+}
+
+void web_summary_warm_all(web_ctx *w)
+{
+    volatile int never = 0;
+    if (w->cfg->cache_s > 0)
+        renew_due(w, &never);
+}
+
 static void *warm(void *arg)
 {
     warmer *wm = arg;
     web_ctx *w = wm->w;
-    int64_t max_age = (int64_t)w->cfg->cache_s * 1000;
     while (!*wm->stop) {
-        for (size_t i = 0; i < w->pf.sites.nsites && !*wm->stop; i++) {
-            pthread_mutex_lock(&w->lock);
-            cached_summary *c = slots(w);
-            bool due = c && (!c[i].at || om_mono_ms() - c[i].at >= max_age);
-            pthread_mutex_unlock(&w->lock);
-            if (!due)
-                continue;
-            web_summary s;
-            char err[512];
-            if (web_summary_site(w, &w->pf.sites.sites[i], &s, err, sizeof err) == 0)
-                keep(w, &w->pf.sites.sites[i], &s);
-            else
-                om_log_limited("summary", OM_LOG_REPEAT_MS, OM_LOG_WARNING, "%s", err);
-        }
+        renew_due(w, wm->stop);
         for (int i = 0; i < 10 && !*wm->stop; i++)
             usleep(100000);
     }

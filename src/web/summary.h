@@ -34,6 +34,11 @@ int web_summary_site(web_ctx *w, const om_site *site, web_summary *out, char *er
  * always computed. */
 int web_summary_get(web_ctx *w, const om_site *site, web_summary *out, char *err, size_t errlen);
 
+/* Computes every site's summary once, now (cache_s 0: nothing): what a
+ * fresh daemon does before it says it is ready, so that its first
+ * portfolio and site pages find them. */
+void web_summary_warm_all(web_ctx *w);
+
 /* Keeps every site's summary fresh from a thread of its own (the
  * portfolio page of a large portfolio then costs no computation):
  * computes each summary when it is older than cache_s, until stop is set.

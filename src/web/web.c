@@ -27,6 +27,7 @@
 typedef struct {
     char site[64]; /* "" for every site */
     int year;
+    bool verify;   /* stored months checked against their readings (om_rows_opts) */
     int64_t at;    /* monotonic ms when computed */
     om_year_rows rows;
 } cache_entry;
@@ -77,6 +78,7 @@ int web_open(web_ctx *w, const om_web_config *cfg, int64_t fixed_now, size_t nco
     w->fixed_now = fixed_now;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->freed, NULL);
+    pthread_cond_init(&w->answered, NULL);
     pthread_rwlock_init(&w->users_lock, NULL);
     if (load_files(w, cfg) < 0)
         return -1;
@@ -104,84 +106,6 @@ int web_open(web_ctx *w, const om_web_config *cfg, int64_t fixed_now, size_t nco
     return 0;
 }
 
-/* ---- answers kept for a few seconds ---------------------------------------------- */
-
-#define PAGE_CACHE 256
-
-struct web_page {
-    char *key;
-    int64_t until; /* monotonic ms */
-    int status;
-    const char *type;
-    char *body;
-    size_t len;
-    char disposition[160];
-    bool no_store;
-};
-
-bool web_page_cache_get(web_ctx *w, const char *key, web_resp *rs)
-{
-    if (w->cfg->page_cache_s == 0)
-        return false;
-    bool found = false;
-    int64_t now = om_mono_ms();
-    pthread_mutex_lock(&w->lock);
-    for (size_t i = 0; i < w->npages && !found; i++) {
-        struct web_page *p = &w->pages[i];
-        if (!p->key || p->until <= now || strcmp(p->key, key) != 0)
-            continue;
-        wb_putn(&rs->body, p->body, p->len);
-        rs->status = p->status;
-        rs->type = p->type;
-        rs->no_store = p->no_store;
-        snprintf(rs->disposition, sizeof rs->disposition, "%s", p->disposition);
-        found = true;
-    }
-    pthread_mutex_unlock(&w->lock);
-    return found;
-}
-
-void web_page_cache_put(web_ctx *w, const char *key, const web_resp *rs)
-{
-    if (w->cfg->page_cache_s == 0 || rs->status != 200 || rs->body.failed)
-        return;
-    char *k = strdup(key), *body = malloc(rs->body.len + 1);
-    if (!k || !body) {
-        free(k);
-        free(body);
-        return;
-    }
-    memcpy(body, rs->body.data ? rs->body.data : "", rs->body.len);
-    int64_t now = om_mono_ms();
-    pthread_mutex_lock(&w->lock);
-    if (!w->pages)
-        w->pages = calloc(PAGE_CACHE, sizeof *w->pages);
-    if (w->pages) {
-        w->npages = PAGE_CACHE;
-        /* The same key, an expired slot, or the one that expires first. */
-        size_t slot = 0;
-        for (size_t i = 0; i < PAGE_CACHE; i++) {
-            struct web_page *p = &w->pages[i];
-            if (p->key && strcmp(p->key, key) == 0) {
-                slot = i;
-                break;
-            }
-            if (!p->key || p->until < w->pages[slot].until)
-                slot = i;
-        }
-        struct web_page *p = &w->pages[slot];
-        free(p->key);
-        free(p->body);
-        *p = (struct web_page){k, now + (int64_t)w->cfg->page_cache_s * 1000, rs->status,
-                               rs->type, body, rs->body.len, "", rs->no_store};
-        snprintf(p->disposition, sizeof p->disposition, "%s", rs->disposition);
-        k = body = NULL;
-    }
-    pthread_mutex_unlock(&w->lock);
-    free(k);
-    free(body);
-}
-
 int web_reload_users(web_ctx *w)
 {
     if (!w->cfg->users_file)
@@ -201,10 +125,7 @@ int web_reload_users(web_ctx *w)
     om_users_free(&w->users);
     w->users = fresh;
     /* Answers kept for a user whose sites changed must go too. */
-    pthread_mutex_lock(&w->lock);
-    for (size_t i = 0; i < w->npages; i++)
-        w->pages[i].until = 0;
-    pthread_mutex_unlock(&w->lock);
+    web_page_cache_expire(w);
     pthread_rwlock_unlock(&w->users_lock);
     return 0;
 }
@@ -228,17 +149,14 @@ void web_close(web_ctx *w)
     free(w->conns);
     web_cache_free(w->cache);
     free(w->summaries);
-    for (size_t i = 0; i < w->npages; i++) {
-        free(w->pages[i].key);
-        free(w->pages[i].body);
-    }
-    free(w->pages);
+    web_page_cache_free(w);
     om_users_free(&w->users);
     om_portfolio_free(&w->pf);
     if (w->have_agg)
         om_agg_config_free(&w->agg);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->freed);
+    pthread_cond_destroy(&w->answered);
     pthread_rwlock_destroy(&w->users_lock);
     memset(w, 0, sizeof *w);
 }
@@ -291,19 +209,25 @@ static int copy_rows(om_year_rows *dst, const om_year_rows *src)
     return 0;
 }
 
-static cache_entry *cache_find(web_cache *c, const char *site, int year, int64_t fresh_after)
+static bool cache_is(const cache_entry *e, const char *site, int year, bool verify)
+{
+    return e->year == year && e->verify == verify && strcmp(e->site, site) == 0;
+}
+
+static cache_entry *cache_find(web_cache *c, const char *site, int year, bool verify,
+                               int64_t fresh_after)
 {
     for (size_t i = 0; i < c->n; i++)
-        if (c->entries[i].year == year && strcmp(c->entries[i].site, site) == 0)
+        if (cache_is(&c->entries[i], site, year, verify))
             return c->entries[i].at >= fresh_after ? &c->entries[i] : NULL;
     return NULL;
 }
 
-static void cache_put(web_cache *c, const char *site, int year, om_year_rows *rows)
+static void cache_put(web_cache *c, const char *site, int year, bool verify, om_year_rows *rows)
 {
     cache_entry *e = NULL;
     for (size_t i = 0; i < c->n && !e; i++)
-        if (c->entries[i].year == year && strcmp(c->entries[i].site, site) == 0)
+        if (cache_is(&c->entries[i], site, year, verify))
             e = &c->entries[i];
     if (!e) {
         if (c->n == c->cap) {
@@ -320,6 +244,7 @@ static void cache_put(web_cache *c, const char *site, int year, om_year_rows *ro
         memset(e, 0, sizeof *e);
         snprintf(e->site, sizeof e->site, "%s", site);
         e->year = year;
+        e->verify = verify;
     }
     om_year_rows_free(&e->rows);
     e->rows = *rows;
@@ -328,12 +253,12 @@ static void cache_put(web_cache *c, const char *site, int year, om_year_rows *ro
 }
 
 /* One site's rows: from the cache, or computed and cached. */
-static int site_rows(web_ctx *w, web_conn *c, const om_site *site, int year, om_year_rows *out,
-                     char *err, size_t errlen)
+static int site_rows(web_ctx *w, web_conn *c, const om_site *site, int year, bool verify,
+                     om_year_rows *out, char *err, size_t errlen)
 {
     int64_t fresh_after = om_mono_ms() - (int64_t)w->cfg->cache_s * 1000;
     pthread_mutex_lock(&w->lock);
-    cache_entry *e = w->cfg->cache_s ? cache_find(w->cache, site->site, year, fresh_after) : NULL;
+    cache_entry *e = w->cfg->cache_s ? cache_find(w->cache, site->site, year, verify, fresh_after) : NULL;
     int rc = e ? copy_rows(out, &e->rows) : 1;
     pthread_mutex_unlock(&w->lock);
     if (rc <= 0) {
@@ -342,8 +267,9 @@ static int site_rows(web_ctx *w, web_conn *c, const om_site *site, int year, om_
         return rc;
     }
     om_year_rows fresh = {0};
-    if (om_portfolio_year(c->st, c->db, &w->pf, site, year, web_now(w), false, false, &fresh,
-                          err, errlen) < 0) {
+    /* Read-only: computed months stay in memory (save false). */
+    om_rows_opts o = {.now = web_now(w), .verify = verify};
+    if (om_portfolio_year(c->st, c->db, &w->pf, site, year, &o, &fresh, err, errlen) < 0) {
         om_year_rows_free(&fresh);
         return -1;
     }
@@ -353,19 +279,19 @@ static int site_rows(web_ctx *w, web_conn *c, const om_site *site, int year, om_
         return -1;
     }
     pthread_mutex_lock(&w->lock);
-    cache_put(w->cache, site->site, year, &fresh);
+    cache_put(w->cache, site->site, year, verify, &fresh);
     pthread_mutex_unlock(&w->lock);
     om_year_rows_free(&fresh);
     return 0;
 }
 
-int web_year_rows(web_ctx *w, web_conn *c, const om_site *site, int year, om_year_rows *out,
-                  char *err, size_t errlen)
+int web_year_rows(web_ctx *w, web_conn *c, const om_site *site, int year, bool verify,
+                  om_year_rows *out, char *err, size_t errlen)
 {
     if (site)
-        return site_rows(w, c, site, year, out, err, errlen);
+        return site_rows(w, c, site, year, verify, out, err, errlen);
     for (size_t i = 0; i < w->pf.sites.nsites; i++)
-        if (site_rows(w, c, &w->pf.sites.sites[i], year, out, err, errlen) < 0)
+        if (site_rows(w, c, &w->pf.sites.sites[i], year, verify, out, err, errlen) < 0)
             return -1;
     return 0;
 }

@@ -95,6 +95,10 @@ typedef struct {
     void *summaries;       /* per site: summary.c's cache (under lock) */
     struct web_page *pages; /* answers kept page_cache_s seconds (under lock) */
     size_t npages;
+    struct web_flight *flights; /* keys being computed (under lock, page_cache.c) */
+    pthread_cond_t answered;    /* a key in flight got its answer */
+    uint64_t pages_computed;    /* answers computed for the page cache (under lock) */
+    uint64_t pages_shared;      /* requests answered by waiting for another's */
     /* Counters for /metrics (under lock). */
     uint64_t requests[6]; /* by status class: 2xx, 3xx, 4xx, 5xx, 401, 403 */
 } web_ctx;
@@ -110,17 +114,30 @@ int64_t web_now(const web_ctx *w);
 web_conn *web_conn_get(web_ctx *w);
 void web_conn_put(web_ctx *w, web_conn *c);
 
-/* The rows of `year` and `year - 1` of a site (or all: NULL), from stored
- * rollups and months computed in memory, reused for cfg->cache_s seconds.
- * Returns 0, or -1 with err. */
-int web_year_rows(web_ctx *w, web_conn *c, const om_site *site, int year, om_year_rows *out,
-                  char *err, size_t errlen);
+/* The rows a report of `year` reads (om_portfolio_year) of a site (or
+ * all: NULL), from stored rollups and months computed in memory, reused
+ * for cfg->cache_s seconds. verify: stored months are checked against
+ * their readings, as the report of an approved year does (costly: the
+ * readings of every month are read). Returns 0, or -1 with err. */
+int web_year_rows(web_ctx *w, web_conn *c, const om_site *site, int year, bool verify,
+                  om_year_rows *out, char *err, size_t errlen);
 void web_cache_free(web_cache *cache);
 
-/* Answers kept for page_cache_s seconds, by key (user and URL): a copy
- * into rs, true when found. Only 200 answers are kept. */
-bool web_page_cache_get(web_ctx *w, const char *key, web_resp *rs);
-void web_page_cache_put(web_ctx *w, const char *key, const web_resp *rs);
+/* Answers kept for page_cache_s seconds, by key (user and URL), computed
+ * once (page_cache.c). web_page_cache_get copies a kept answer into rs:
+ * WEB_PAGE_HIT. When another request is computing the same key, it waits
+ * for that answer (single flight: twenty first requests of one page
+ * compute it once). WEB_PAGE_MINE: the caller computes it and must call
+ * web_page_cache_put with that claim, which keeps it (200 only: errors
+ * are not kept) and wakes the waiters. WEB_PAGE_COMPUTE: compute without keeping (the cache
+ * is off, too many keys in flight, or the answer waited for was an error
+ * or took longer than the wait's bound). */
+typedef enum { WEB_PAGE_HIT, WEB_PAGE_MINE, WEB_PAGE_COMPUTE } web_page_claim;
+web_page_claim web_page_cache_get(web_ctx *w, const char *key, web_resp *rs);
+void web_page_cache_put(web_ctx *w, const char *key, const web_resp *rs, web_page_claim claim);
+/* Forgets every kept answer (a user's sites changed); takes the lock. */
+void web_page_cache_expire(web_ctx *w);
+void web_page_cache_free(web_ctx *w);
 
 /* ---- routing (route.c) ------------------------------------------------------------ */
 

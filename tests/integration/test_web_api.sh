@@ -5,6 +5,10 @@
 #  - /api/v1/report is byte for byte `officemeter report --format json`,
 #    whether the months are stored rollups or computed in memory;
 #  - each site's monthly API equals the report's monthly entries, exactly;
+#  - for an approved year and a restated one (a reading corrected after
+#    the approval, seen by the web view before the command stored anything)
+#    the report API, the md download and the page carry the command's
+#    approval section;
 #  - users from `officemeter web-user add`: no or a wrong password is 401,
 #    a facilities user gets 403 on every route of another site, on the
 #    portfolio report and on /metrics, and sees only their sites;
@@ -62,6 +66,42 @@ june = [m for m in report["monthly"] if m["site"] == "w000" and m["month"] == "2
 assert main, rows[:2]
 assert abs(float(main[0]["consumption"]) / 1000 - june["electricity_mwh"]) < 1e-9, (main[0], june)
 PY
+
+om_log "an approved year, then a restated one: the report API is the command's, approval included"
+"$OM_BIN/officemeter" report "${ARGS[@]}" --year 2025 --format json -o "$OM_TMP/approved.json" \
+    --approve --by "A. Auditor" 2>"$OM_TMP/approve.err" || om_fail "approve: $(cat "$OM_TMP/approve.err")"
+[ "$(om_http_status "$base/api/v1/report?year=2025")" = 200 ] || om_fail "report API: $(cat "$OM_TMP/body")"
+cmp "$OM_TMP/body" "$OM_TMP/approved.json" || om_fail "the report API of an approved year differs from the command's"
+"$OM_BIN/officemeter" report "${ARGS[@]}" --year 2025 --format json -o "$OM_TMP/cli-approved.json" 2>/dev/null
+cmp "$OM_TMP/body" "$OM_TMP/cli-approved.json" || om_fail "the report API of an approved year differs from a later report"
+om_http_status "$base/report/2025" >/dev/null
+grep -q 'id="approval" data-restated="false"' "$OM_TMP/body" && grep -q "A. Auditor" "$OM_TMP/body" ||
+    om_fail "the report page does not show the approval"
+# A reading corrected after the approval: 30 more at w000's m0 from 2025-06-20 on.
+python3 - "$OM_DB" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE readings SET value = value + 30 WHERE meter = (SELECT id FROM meters WHERE site = 'w000' AND meter = 'm0') AND t >= 1750377600000")
+db.commit()
+PY
+# The web view first: it must find the changed months itself (and keep them in memory).
+[ "$(om_http_status "$base/api/v1/report?year=2025")" = 200 ] || om_fail "report API: $(cat "$OM_TMP/body")"
+cp "$OM_TMP/body" "$OM_TMP/web-restated.json"
+"$OM_BIN/officemeter" report "${ARGS[@]}" --year 2025 --format json -o "$OM_TMP/cli-restated.json" \
+    2>"$OM_TMP/restated.err"
+grep -q "readings changed since these months were computed (late or corrected data): w000 2025-06" \
+    "$OM_TMP/restated.err" || om_fail "the web view stored months, or the command missed them: $(cat "$OM_TMP/restated.err")"
+python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["approval"]; assert a["restated"] and a["figures"], a' \
+    "$OM_TMP/cli-restated.json" || om_fail "the command's report is not a restatement"
+cmp "$OM_TMP/web-restated.json" "$OM_TMP/cli-restated.json" || om_fail "the report API of a restated year differs from the command's"
+om_http_status "$base/api/v1/report?year=2025" >/dev/null
+cmp "$OM_TMP/body" "$OM_TMP/cli-restated.json" || om_fail "the restated report API differs once the months are stored"
+om_http_status "$base/report/2025" >/dev/null
+grep -q 'id="approval" data-restated="true"' "$OM_TMP/body" && grep -q "<h2>Restatement</h2>" "$OM_TMP/body" &&
+    grep -q "kpis.energy_total_mwh.value" "$OM_TMP/body" || om_fail "the report page does not show the restatement"
+om_http_status "$base/report/2025/download?format=md" >/dev/null
+"$OM_BIN/officemeter" report "${ARGS[@]}" --year 2025 --format md -o "$OM_TMP/cli-restated.md" 2>/dev/null
+cmp "$OM_TMP/body" "$OM_TMP/cli-restated.md" || om_fail "the md download of a restated year differs from the command's"
 
 om_log "parameters: 400 naming the parameter, 404, 405"
 check() { # STATUS URL [CURL ARGS] [grep]

@@ -29,12 +29,15 @@
 #include "officemeter/store/store.h"
 
 /* Where the portfolio's files are. factors and policy NULL: the files
- * emission-factors.yaml and reporting.yaml of sites_dir. */
+ * emission-factors.yaml and reporting.yaml of sites_dir; bills NULL: the
+ * policy's bills folder. */
 typedef struct {
     const char *sites_dir;
     const char *catalogue;
     const char *factors;
     const char *policy;
+    const char *bills;
+    bool bills_may_overlap; /* days billed twice are kept, not refused (reconcile) */
 } om_portfolio_paths;
 
 typedef struct {
@@ -44,10 +47,10 @@ typedef struct {
     om_bill_set bills; /* the policy's bills folder (bills.h) */
 } om_portfolio;
 
-/* Loads every file: sites, factors, policy, and the bills of the policy's
- * bills folder, checked as `officemeter report` checks them (a known site
- * each, no day billed twice). Returns 0, or -1 with every error in diag (out must
- * be freed either way). */
+/* Loads every file: sites, factors, policy, and the bills of the bills
+ * folder, checked as `officemeter report` checks them (a known site each,
+ * no day billed twice unless bills_may_overlap). Returns 0, or -1 with
+ * every error in diag (out must be freed either way). */
 int om_portfolio_load(const om_portfolio_paths *paths, om_portfolio *out, om_diag *diag);
 void om_portfolio_free(om_portfolio *pf);
 const om_site *om_portfolio_site(const om_portfolio *pf, const char *id);
@@ -59,7 +62,18 @@ typedef struct {
     om_month_event *events;
     size_t nevents;
     size_t computed; /* site-months computed (not used as stored) */
+    char changed[1024]; /* with verify: "SITE YYYY-MM, ..." whose readings changed */
 } om_year_rows;
+
+/* How om_portfolio_year gets its months. */
+typedef struct {
+    int64_t now;    /* the clock for "started", "complete" and "provisional" */
+    bool recompute; /* every month computed again, stored or not */
+    bool save;      /* store what was computed (a writer); otherwise in memory */
+    bool verify;    /* also compute again a stored month whose readings are not
+                     * those it was computed from (late or corrected data; the
+                     * digests differ): what an approved year needs */
+} om_rows_opts;
 
 void om_year_rows_free(om_year_rows *r);
 
@@ -78,11 +92,11 @@ int om_portfolio_month_current(om_rollupdb *db, const om_portfolio *pf, const om
 
 /* Appends the rows of the years a report of `year` reads (om_report_years:
  * the year, the one before, the targets' baselines) and the events of
- * `year` of one site (or every site: site NULL) to out, computing what must be computed
- * (every month with recompute). save as om_portfolio_month. */
+ * `year` of one site (or every site: site NULL) to out, computing what
+ * must be computed (om_rows_opts). */
 int om_portfolio_year(om_store *st, om_rollupdb *db, const om_portfolio *pf, const om_site *site,
-                      int year, int64_t now, bool recompute, bool save, om_year_rows *out,
-                      char *err, size_t errlen);
+                      int year, const om_rows_opts *o, om_year_rows *out, char *err,
+                      size_t errlen);
 
 /* The report of `year` over the portfolio, or over one site (only_site
  * non-NULL), from rows of om_portfolio_year. Returns 0, or -1 (memory). */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * approve.c - fingerprints of a report and of its inputs, and what changed
- * since an approval: the inputs that differ (files, readings) are the
- * reasons; the figures that differ are the diff a restatement prints.
+ * approval_diff.c - what changed since an approval: the inputs that differ
+ * (files, readings) are the reasons; the figures that differ are the diff
+ * a restatement prints (build.h).
  */
-#include "approve.h"
+#include "officemeter/portfolio/build.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -15,122 +15,6 @@
 
 #include "officemeter/base/isotime.h"
 #include "officemeter/base/numfmt.h"
-#include "officemeter/report/digest.h"
-
-int om_report_fingerprint(const om_report *r, char **json, char sha[65])
-{
-    om_report copy = *r;
-    copy.approval = NULL;
-    size_t len;
-    FILE *f = open_memstream(json, &len);
-    if (!f)
-        return -1;
-    int rc = om_report_write_json(&copy, f);
-    if (fclose(f) != 0 || rc < 0) {
-        free(*json);
-        *json = NULL;
-        return -1;
-    }
-    om_sha256_of(*json, len, sha);
-    return 0;
-}
-
-/* ---- inputs ------------------------------------------------------------------------ */
-
-static void add_file(json_t *files, const char *key, const char *path)
-{
-    char sha[OM_SHA256_HEX];
-    if (path && om_sha256_file(path, sha) == 0)
-        json_object_set_new(files, key, json_string(sha));
-    else
-        json_object_set_new(files, key, json_string("unreadable"));
-}
-
-static const char *stem(const char *path, char *buf, size_t len)
-{
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    snprintf(buf, len, "%s", base);
-    char *dot = strrchr(buf, '.');
-    if (dot)
-        *dot = '\0';
-    return buf;
-}
-
-/* Per site-month, the digest of its meter-months' readings digests. */
-static void add_readings(json_t *readings, const om_report *r)
-{
-    /* Rows are sorted by (site, meter, quantity, year, month): one month of
-     * a site is spread over its meters; gather it by key. */
-    for (size_t i = 0; i < r->nrows; i++) {
-        const om_meter_month *m = &r->rows[i];
-        char key[96];
-        snprintf(key, sizeof key, "%s %04d-%02u", m->site, m->year, m->month);
-        if (json_object_get(readings, key))
-            continue;
-        om_sha256 h;
-        om_sha256_init(&h);
-        for (size_t k = i; k < r->nrows; k++) {
-            const om_meter_month *x = &r->rows[k];
-            if (strcmp(x->site, m->site) != 0)
-                break;
-            if (x->year != m->year || x->month != m->month)
-                continue;
-            char line[256];
-            int n = snprintf(line, sizeof line, "%s,%s,%s\n", x->meter,
-                             om_quantity_get(x->quantity)->name, x->readings_sha256);
-            om_sha256_update(&h, line, (size_t)n);
-        }
-        char sha[OM_SHA256_HEX];
-        om_sha256_hex(&h, sha);
-        json_object_set_new(readings, key, json_string(sha));
-    }
-}
-
-char *om_report_inputs(const om_env *env, const om_report *r)
-{
-    json_t *root = json_object(), *files = json_object(), *readings = json_object();
-    char key[160], buf[128];
-    for (size_t s = 0; s < r->nsites; s++) {
-        const om_site *site = r->sites[s].site;
-        snprintf(key, sizeof key, "site:%s", site->site);
-        add_file(files, key, site->path);
-        for (size_t m = 0; m < site->nmeters; m++)
-            if (site->meters[m].model) {
-                snprintf(key, sizeof key, "model:%s", site->meters[m].model->id);
-                if (!json_object_get(files, key))
-                    add_file(files, key, site->meters[m].model->path);
-            }
-    }
-    add_file(files, "policy", env->policy.path);
-    add_file(files, "factors", env->factors.path);
-    for (size_t i = 0; i < env->bills.nfiles; i++) {
-        snprintf(key, sizeof key, "bills:%s", stem(env->bills.files[i], buf, sizeof buf));
-        add_file(files, key, env->bills.files[i]);
-    }
-    add_readings(readings, r);
-    json_object_set_new(root, "files", files);
-    json_object_set_new(root, "readings", readings);
-    char *text = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(1));
-    json_decref(root);
-    return text;
-}
-
-int om_report_readings_sha256(const char *inputs_json, char sha[65])
-{
-    json_t *root = json_loads(inputs_json, 0, NULL);
-    if (!root)
-        return -1;
-    char *text = json_dumps(json_object_get(root, "readings"), JSON_SORT_KEYS | JSON_COMPACT);
-    json_decref(root);
-    if (!text)
-        return -1;
-    om_sha256_of(text, strlen(text), sha);
-    free(text);
-    return 0;
-}
-
-/* ---- comparing with an approval ------------------------------------------------------ */
 
 typedef struct {
     char **v;
@@ -359,70 +243,3 @@ void om_approval_view_free(om_report_approval *view)
     memset(view, 0, sizeof *view);
 }
 
-/* ---- building a report ------------------------------------------------------------------ */
-
-int om_build_report(om_env *env, const om_env_opts *eo, int year, bool recompute,
-                    bool verify_readings, om_built_report *b)
-{
-    memset(b, 0, sizeof *b);
-    char err[1024];
-    int found = om_approval_latest(env->st, year, &b->approval, err, sizeof err);
-    if (found < 0) {
-        fprintf(stderr, "officemeter %s: %s\n", env->cmd, err);
-        return -1;
-    }
-    b->approved = found == 1;
-    int years[64];
-    size_t nyears = om_report_years(&env->policy, year, years, 64);
-    if (om_env_load(env, eo, years, nyears, year, recompute, verify_readings || b->approved,
-                    &b->ru) < 0)
-        return -1;
-    const om_site *sites = env->sites.sites;
-    size_t nsites = env->sites.nsites;
-    for (size_t i = 0; eo->site && i < env->sites.nsites; i++)
-        if (strcmp(env->sites.sites[i].site, eo->site) == 0) {
-            b->one = env->sites.sites[i];
-            sites = &b->one;
-            nsites = 1;
-        }
-    om_kpi_input in = {sites, nsites, &env->factors, &env->policy, year,
-                       b->ru.rows, b->ru.nrows, b->ru.events, b->ru.nevents, &env->bills,
-                       env->sites.sites, env->sites.nsites};
-    if (om_report_compute(&in, &b->r) < 0) {
-        fprintf(stderr, "officemeter %s: out of memory\n", env->cmd);
-        return -1;
-    }
-    b->computed = true;
-    b->inputs = om_report_inputs(env, &b->r);
-    if (om_report_fingerprint(&b->r, &b->json, b->sha) < 0 || !b->inputs) {
-        fprintf(stderr, "officemeter %s: out of memory\n", env->cmd);
-        return -1;
-    }
-    /* An approval is of the whole portfolio's report: a report of one site
-     * is not compared with it (its readings are still checked above). */
-    if (b->approved && eo->site) {
-        om_approval_free(&b->approval);
-        b->approved = false;
-    }
-    if (b->approved) {
-        if (om_approval_compare(&b->approval, b->sha, b->json, b->inputs, &b->view) < 0) {
-            fprintf(stderr, "officemeter %s: the approval of %d in %s cannot be read back\n",
-                    env->cmd, year, om_store_path(env->st));
-            return -1;
-        }
-        b->r.approval = &b->view;
-    }
-    return 0;
-}
-
-void om_built_report_free(om_built_report *b)
-{
-    if (b->computed)
-        om_report_free(&b->r);
-    om_env_rollups_free(&b->ru);
-    free(b->json);
-    free(b->inputs);
-    om_approval_free(&b->approval);
-    om_approval_view_free(&b->view);
-    memset(b, 0, sizeof *b);
-}
