@@ -322,12 +322,15 @@ int om_store_compare(om_store *a, om_store *b, om_migrate_check **checks, size_t
     store_batch batch = {0};
     int rc = 0;
     for (size_t i = 0; i < store_ntables; i++) {
-        om_migrate_check *c = &(*checks)[i];
+        om_migrate_check *c = &(*checks)[*n];
         const store_table *t = &store_tables[i];
+        memset(c, 0, sizeof *c);
         snprintf(c->table, sizeof c->table, "%s", t->name);
         om_store *side[2] = {a, b};
-        if (t->derived) {
-            /* Rebuilt rather than copied when one side has none: not compared. */
+        if (t->derived || t->rollup) {
+            /* Rebuilt rather than copied when one side has none (the
+             * aggregates), or made empty by the target for a source that
+             * never rolled up a month (the rollup tables): not compared. */
             bool have[2];
             for (int s = 0; s < 2; s++)
                 if (side[s]->ops->raw_has(side[s], t->name, &have[s]) < 0) {

@@ -6,6 +6,8 @@
 # it must refuse before it copies anything, with one line that says what
 # to run; after `officemeter report` of this version has opened the file
 # once (which upgrades them), the same migrate goes through and verifies.
+# And a database that never rolled up a month (no rollup tables at all)
+# migrates and verifies too.
 set -euo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
 om_setup
@@ -23,6 +25,11 @@ report() {
 
 om_log "a database with stored rollups, taken back to rollup schema 1"
 "$OM_BUILD_DIR/tests/test_report" --write-db "$SRC" || om_fail "cannot write the fixture"
+[ "$(om_sql "$SRC" "SELECT count(*) FROM sqlite_master WHERE name = 'rollup_meta'")" = 0 ] ||
+    om_fail "the fixture has rollup tables already"
+om_log "a database that never rolled up a month migrates and verifies"
+"$OM_BIN/officemeter" migrate --from "$SRC" --to "$(om_pg_database fresh)" >"$OM_TMP/fresh.out" ||
+    { cat "$OM_TMP/fresh.out"; om_fail "migrate of a database without rollups failed"; }
 report "$SRC" "$OM_TMP/before.json" || om_fail "report failed"
 python3 - "$SRC" <<'PY'
 import sqlite3, sys
