@@ -32,22 +32,10 @@ import struct
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from agg_replay import enc_len, enc_str  # noqa: E402  (the stand-in gateway's MQTT encoding)
+
 VALUES = ("energy_import_kwh", "power_kw", "voltage_l1_v")
-
-
-def enc_len(n):
-    out = bytearray()
-    while True:
-        b = n % 128
-        n //= 128
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def enc_str(s):
-    b = s.encode()
-    return struct.pack("!H", len(b)) + b
 
 
 def site_id(s):
