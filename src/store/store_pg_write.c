@@ -1285,20 +1285,6 @@ static merged *find_merged(merged *m, size_t n, int64_t gateway_id, const char *
     return bsearch(&key, m, n, sizeof *m, cmp_merged);
 }
 
-/* The stored range starting at `first` in a sorted set, or NULL. */
-static const om_seq_range *range_at(const seqset *s, int64_t first)
-{
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->r[mid].from < first)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->n && s->r[lo].from == first ? &s->r[lo] : NULL;
-}
-
 /* Fills the four scratch arrays with the range rows to delete (a stored
  * range no range starts at any more) or, with `writes`, to write (a range
  * that is new or ends elsewhere now). Returns how many. */
@@ -1315,7 +1301,7 @@ static size_t range_rows(struct store_pg *pg, const merged *m, size_t n, bool wr
         const seqset *from = writes ? &m[i].above : &m[i].before;
         const seqset *other = writes ? &m[i].before : &m[i].above;
         for (size_t k = 0; k < from->n; k++) {
-            const om_seq_range *same = range_at(other, from->r[k].from);
+            const om_seq_range *same = seq_range_at(other->r, other->n, from->r[k].from);
             if (writes ? same && same->to == from->r[k].to : same != NULL)
                 continue; /* unchanged, or (deleting) written over below */
             pg_buf_array_int(gws, m[i].gateway_id);

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "store_private.h"
+#include "store_seqset.h"
 #include "officemeter/base/array.h"
 
 void store_epoch_free(void *p)
@@ -305,25 +306,11 @@ static int cmp_int64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The range starting at first, or NULL (the ranges are sorted). */
-static const om_seq_range *find_range(const store_epoch *e, int64_t first)
-{
-    size_t lo = 0, hi = e->nranges;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (e->ranges[mid].from < first)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < e->nranges && e->ranges[lo].from == first ? &e->ranges[lo] : NULL;
-}
-
 /* Writes the range row starting at `first` as it is now: updated, or
  * deleted when no range starts there any more. */
 static int flush_range(om_store *st, const store_epoch *e, int64_t first)
 {
-    const om_seq_range *r = find_range(e, first);
+    const om_seq_range *r = seq_range_at(e->ranges, e->nranges, first);
     sqlite3_stmt *s = store_stmt(st, r ? S_EPOCH_RANGE_PUT : S_EPOCH_RANGE_DEL);
     sqlite3_bind_int64(s, 1, e->gateway_id);
     sqlite3_bind_text(s, 2, e->epoch, -1, SQLITE_STATIC);

@@ -75,3 +75,16 @@ void seqset_free(seqset *s)
     free(s->r);
     memset(s, 0, sizeof *s);
 }
+
+const om_seq_range *seq_range_at(const om_seq_range *r, size_t n, int64_t first)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r[mid].from < first)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && r[lo].from == first ? &r[lo] : NULL;
+}

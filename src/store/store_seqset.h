@@ -33,6 +33,10 @@ int seqset_add_all(seqset *s, const seqset *src);
  * starts right after it. */
 void seqset_advance(seqset *s, int64_t *upto);
 void seqset_clear(seqset *s);
+/* In sorted ranges r[0..n), the one starting at first, or NULL (a binary
+ * search: an epoch holds up to 65 536 of them). Both backends use it to
+ * write only the ranges a commit changed. */
+const om_seq_range *seq_range_at(const om_seq_range *r, size_t n, int64_t first);
 void seqset_free(seqset *s);
 
 #endif
