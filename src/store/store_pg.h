@@ -6,10 +6,10 @@
  *
  * Files: store_pg.c (connection, schema, partitions, the table of
  * functions), store_pg_write.c (the group: held in memory, written at
- * commit), store_pg_read.c (the CLI's queries), store_pg_rollup.c (the
- * rollup tables), store_pg_approval.c (report approvals), store_pg_hours.c
- * (the hourly aggregates of hours.h), store_pg_sql.c (text, arrays and
- * results).
+ * commit), store_pg_readings.c (its readings, at commit), store_pg_read.c
+ * (the CLI's queries), store_pg_rollup.c (the rollup tables),
+ * store_pg_approval.c (report approvals), store_pg_hours.c (the hourly
+ * aggregates of hours.h), store_pg_sql.c (text, arrays and results).
  *
  * The group. Between om_store_begin and om_store_commit nothing goes to
  * the server: readings, seqs, rejects, quarantine and gateway updates are
@@ -20,9 +20,9 @@
  * replays the transaction from the held group:
  *
  *     resolve gateways, meters (insert new, read ids)
- *     readings: COPY into om_incoming, INSERT ... SELECT ... ON CONFLICT DO NOTHING,
- *       and in the same statement the hours and counts of the rows inserted
- *     conflicts (only when some reading was not new)
+ *     readings: COPY into readings (or, when one was stored already, into
+ *       om_incoming and INSERT ... ON CONFLICT DO NOTHING), the hours and
+ *       counts of the rows inserted, conflicts (store_pg_readings.c)
  *     quarantine, rejects, reject counts, thinned and lost ranges
  *     epochs: rows locked in (gateway, epoch) order, ranges merged, written
  *     COMMIT
@@ -66,6 +66,7 @@ void pg_buf_double(pg_buf *b, double v);
  * number (array_int). pg_buf_array_open/close write { and }. */
 void pg_buf_array_text(pg_buf *b, const char *text);
 void pg_buf_array_int(pg_buf *b, int64_t v);
+void pg_buf_array_double(pg_buf *b, double v);
 void pg_buf_array_null(pg_buf *b);
 void pg_buf_array_open(pg_buf *b);
 void pg_buf_array_close(pg_buf *b);
@@ -188,6 +189,7 @@ struct store_pg {
                           * (store_pg_alerts.c), committed by pg_commit first */
     bool incoming_ready; /* the temporary table exists in this session */
     unsigned retries;    /* transactions replayed after a deadlock (for tests) */
+    unsigned careful_after_direct; /* groups whose COPY met a stored reading (for tests) */
     unsigned bookkeeping_failures; /* groups whose bookkeeping was not written */
     pg_buf sql, a1, a2, a3, a4; /* scratch */
 };
@@ -211,6 +213,15 @@ int pg_partition_for(om_store *st, int64_t t_ms);
 void pg_month_range(int64_t t_ms, int64_t *from, int64_t *to);
 
 /* store_pg_write.c */
+/* A statement of the commit's transaction: 0 done, -1 failed (the reason
+ * in st->err), 1 failed in a way a replay may cure (pg_retryable).
+ * pg_tx_outcome judges a result (and clears it unless 0); pg_tx_run
+ * returns the result when 0; pg_tx_done clears it. */
+int pg_tx_outcome(om_store *st, PGresult *r, const char *what);
+PGresult *pg_tx_run(om_store *st, const char *sql, int n, const char *const *values, int *rc,
+                    const char *what);
+int pg_tx_done(om_store *st, const char *sql, int n, const char *const *values,
+               const char *what);
 int pg_begin(om_store *st);
 int pg_commit(om_store *st);
 void pg_rollback(om_store *st);
@@ -234,6 +245,11 @@ int pg_gateway_health(om_store *st, const char *site, const char *gateway, int64
                       int64_t outbox_depth, int64_t errors, const char *raw);
 int pg_quarantine_remove(om_store *st, int64_t id);
 int pg_quarantine_update(om_store *st, int64_t id, const char *code, const char *reason);
+
+/* store_pg_readings.c: the group's readings, their hours and counts, the
+ * conflicts, and the meters' times (g.times) for the bookkeeping, inside
+ * the commit's transaction; 0, -1, or 1 to replay. */
+int pg_write_readings(om_store *st, om_store_counts *c);
 
 /* store_pg_read.c */
 int pg_read_begin(om_store *st);
@@ -296,6 +312,22 @@ int pg_hours_rebuild(om_store *st);
     "SELECT meter, quantity, count(*) FROM " src " GROUP BY 1, 2 ORDER BY 1, 2"
 #define PG_HOURS_COLUMNS                                                                      \
     "meter_hours(meter, quantity, hour, n, sum, min, max, first_t, first_v, last_t, last_v)"
+/* A group's hours and counts merged into the stored ones: n and sum added,
+ * min and max kept, the first and last reading moved when the group's are
+ * earlier or later. */
+#define PG_HOURS_MERGE                                                                        \
+    "ON CONFLICT (meter, quantity, hour) DO UPDATE SET "                                      \
+    "n = meter_hours.n + excluded.n, sum = meter_hours.sum + excluded.sum, "                  \
+    "min = least(meter_hours.min, excluded.min), "                                            \
+    "max = greatest(meter_hours.max, excluded.max), "                                         \
+    "first_v = CASE WHEN excluded.first_t < meter_hours.first_t "                             \
+    "THEN excluded.first_v ELSE meter_hours.first_v END, "                                    \
+    "first_t = least(meter_hours.first_t, excluded.first_t), "                                \
+    "last_v = CASE WHEN excluded.last_t > meter_hours.last_t "                                \
+    "THEN excluded.last_v ELSE meter_hours.last_v END, "                                      \
+    "last_t = greatest(meter_hours.last_t, excluded.last_t)"
+#define PG_COUNTS_MERGE                                                                       \
+    "ON CONFLICT (meter, quantity) DO UPDATE SET n = meter_counts.n + excluded.n"
 /* Both tables filled from every stored reading (into empty tables). */
 #define PG_HOURS_FILL_SQL                                                                     \
     "INSERT INTO " PG_HOURS_COLUMNS " " PG_HOURS_OF("readings") "; "                          \

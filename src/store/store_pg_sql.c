@@ -113,6 +113,12 @@ void pg_buf_array_int(pg_buf *b, int64_t v)
     pg_buf_int(b, v);
 }
 
+void pg_buf_array_double(pg_buf *b, double v)
+{
+    comma(b);
+    pg_buf_double(b, v);
+}
+
 void pg_buf_array_null(pg_buf *b)
 {
     comma(b);

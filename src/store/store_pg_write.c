@@ -4,18 +4,17 @@
  * memory between om_store_begin and om_store_commit and written at commit
  * in one transaction (the order and why: store_pg.h).
  *
- * Readings go in with COPY into the session's temporary table om_incoming,
- * then one INSERT ... SELECT ... ON CONFLICT DO NOTHING in key order: a
- * group of any size costs a fixed number of round trips. A reading that was
- * not new is compared with the stored one only when there are such
- * readings (a resend), and recorded as a conflict when its value differs,
- * as the SQLite backend does (the first value stays).
+ * Readings go in with COPY in key order (store_pg_readings.c): a group of
+ * any size costs a fixed number of round trips. A reading that was not new
+ * is recorded as a conflict when its value differs from the stored one, as
+ * the SQLite backend does (the first value stays).
  *
  * The acknowledgement. Each (gateway, epoch) the group touched is locked
  * (SELECT ... FOR UPDATE, in key order) in the same transaction as the
  * readings, its committed ranges read, the group's seqs merged in, and the
- * range rows that changed written back (only those: write_ranges). Whoever committed the other seqs of that epoch (this
- * aggregator earlier, or another one), the upto computed here covers them,
+ * range rows that changed written back (only those: write_ranges).
+ * Whoever committed the other seqs of that epoch (this aggregator earlier,
+ * or another one), the upto computed here covers them,
  * and two commits for the same epoch are serialised by that row lock, not
  * by timing. om_store_seq_upto after the commit answers from that result.
  */
@@ -31,8 +30,6 @@
  * failure before the commit gives up (and the group is tried message by
  * message, agg_group.h). */
 #define MAX_ATTEMPTS 5
-/* COPY data is sent in chunks of about this many bytes. */
-#define COPY_CHUNK 65536
 
 /* ---- the group's names ------------------------------------------------------------- */
 
@@ -571,9 +568,7 @@ int pg_quarantine_update(om_store *st, int64_t id, const char *code, const char 
 
 /* ---- commit: one attempt ----------------------------------------------------------------- */
 
-/* The outcome of a statement within the attempt: 0 done, -1 failed (the
- * reason in st->err), 1 failed in a way a replay may cure. */
-static int outcome(om_store *st, PGresult *r, const char *what)
+int pg_tx_outcome(om_store *st, PGresult *r, const char *what)
 {
     ExecStatusType s = PQresultStatus(r);
     if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_COPY_IN)
@@ -583,21 +578,21 @@ static int outcome(om_store *st, PGresult *r, const char *what)
     return again ? 1 : -1;
 }
 
-static PGresult *run(om_store *st, const char *sql, int n, const char *const *values,
-                     int *rc, const char *what)
+PGresult *pg_tx_run(om_store *st, const char *sql, int n, const char *const *values, int *rc,
+                    const char *what)
 {
     PGresult *r = PQexecParams(st->pg->conn, sql, n, NULL, values, NULL, NULL, 0);
-    *rc = outcome(st, r, what);
+    *rc = pg_tx_outcome(st, r, what);
     if (*rc != 0)
         return NULL;
     return r;
 }
 
-static int run_done(om_store *st, const char *sql, int n, const char *const *values,
-                    const char *what)
+int pg_tx_done(om_store *st, const char *sql, int n, const char *const *values,
+               const char *what)
 {
     int rc;
-    PGresult *r = run(st, sql, n, values, &rc, what);
+    PGresult *r = pg_tx_run(st, sql, n, values, &rc, what);
     PQclear(r);
     return rc;
 }
@@ -658,8 +653,8 @@ static int resolve(om_store *st, bool meters)
                                  : "SELECT g.id, g.site, g.gateway FROM gateways g JOIN "
                                    "unnest($1::text[], $2::text[]) u(s, n) "
                                    "ON g.site = u.s AND g.gateway = u.n";
-        rc = run_done(st, ins, 2, v, meters ? "adding meters" : "adding gateways");
-        PGresult *r = rc ? NULL : run(st, sel, 2, v, &rc, "reading ids");
+        rc = pg_tx_done(st, ins, 2, v, meters ? "adding meters" : "adding gateways");
+        PGresult *r = rc ? NULL : pg_tx_run(st, sel, 2, v, &rc, "reading ids");
         for (int i = 0; r && i < PQntuples(r); i++) {
             char key[160];
             key2(key, sizeof key, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
@@ -674,245 +669,6 @@ static int resolve(om_store *st, bool meters)
     return rc;
 }
 
-typedef struct {
-    int64_t id;
-    uint32_t idx;
-} id_index;
-
-static int cmp_id_index(const void *a, const void *b)
-{
-    const id_index *x = a, *y = b;
-    return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* The group meter of a meter id (ids are few: a sorted array). */
-static long meter_of_id(const id_index *ids, size_t n, int64_t id)
-{
-    id_index key = {id, 0};
-    const id_index *found = bsearch(&key, ids, n, sizeof *ids, cmp_id_index);
-    return found ? (long)found->idx : -1;
-}
-
-static int copy_readings(om_store *st)
-{
-    struct store_pg *pg = st->pg;
-    int rc;
-    if (!pg->incoming_ready) {
-        /* A session's own table, emptied by every COMMIT or ROLLBACK. */
-        if ((rc = run_done(st, "CREATE TEMPORARY TABLE IF NOT EXISTS om_incoming(ord integer, "
-                               "meter integer, quantity smallint, t bigint, "
-                               "value double precision) ON COMMIT DELETE ROWS", 0, NULL,
-                           "preparing the readings")) != 0)
-            return rc;
-        pg->incoming_ready = true;
-    }
-    PGresult *r = run(st, "COPY om_incoming FROM STDIN", 0, NULL, &rc, "copying readings");
-    PQclear(r);
-    if (rc)
-        return rc;
-    pg_buf *b = &pg->sql;
-    pg_buf_reset(b);
-    for (size_t i = 0; i < pg->g.nreadings; i++) {
-        const pg_reading *x = &pg->g.readings[i];
-        pg_buf_int(b, (int64_t)i);
-        pg_buf_add(b, "\t", 1);
-        pg_buf_int(b, pg->g.meters[x->meter].id);
-        pg_buf_add(b, "\t", 1);
-        pg_buf_int(b, x->quantity);
-        pg_buf_add(b, "\t", 1);
-        pg_buf_int(b, x->t);
-        pg_buf_add(b, "\t", 1);
-        pg_buf_double(b, x->value);
-        pg_buf_add(b, "\n", 1);
-        if (b->len >= COPY_CHUNK || i + 1 == pg->g.nreadings) {
-            if (b->oom) {
-                PQputCopyEnd(pg->conn, "out of memory");
-                PQclear(PQgetResult(pg->conn));
-                return store_failf(st, "out of memory");
-            }
-            if (PQputCopyData(pg->conn, b->s, (int)b->len) != 1)
-                return pg_fail(st, "copying readings");
-            pg_buf_reset(b);
-        }
-    }
-    if (PQputCopyEnd(pg->conn, NULL) != 1)
-        return pg_fail(st, "copying readings");
-    rc = 0;
-    while ((r = PQgetResult(pg->conn)) != NULL) {
-        int one = outcome(st, r, "copying readings");
-        if (one == 0)
-            PQclear(r);
-        if (one && !rc)
-            rc = one;
-    }
-    return rc;
-}
-
-typedef struct {
-    int64_t meter, quantity, t;
-    double stored, offered;
-    uint32_t first; /* the group reading that offered it first */
-    int64_t times, first_received, last_received;
-} conflict;
-
-static int cmp_conflict(const void *a, const void *b)
-{
-    const conflict *x = a, *y = b;
-    if (x->meter != y->meter)
-        return x->meter < y->meter ? -1 : 1;
-    if (x->quantity != y->quantity)
-        return x->quantity < y->quantity ? -1 : 1;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    if (x->offered != y->offered)
-        return x->offered < y->offered ? -1 : 1;
-    return x->first < y->first ? -1 : x->first > y->first;
-}
-
-/* Readings that were not new and carry another value than the stored one:
- * recorded in conflicts (one row per key and offered value, counted). */
-static int record_conflicts(om_store *st, om_store_counts *c)
-{
-    struct store_pg *pg = st->pg;
-    int rc;
-    PGresult *r = run(st, "SELECT i.ord, r.value FROM om_incoming i JOIN readings r "
-                          "ON r.meter = i.meter AND r.quantity = i.quantity AND r.t = i.t "
-                          "WHERE r.value <> i.value ORDER BY i.ord", 0, NULL, &rc,
-                      "finding conflicts");
-    if (!r)
-        return rc;
-    size_t n = (size_t)PQntuples(r);
-    conflict *cs = calloc(n ? n : 1, sizeof *cs);
-    if (!cs) {
-        PQclear(r);
-        return store_failf(st, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint32_t ord = (uint32_t)pg_int(r, (int)i, 0, 0);
-        const pg_reading *x = &pg->g.readings[ord];
-        cs[i] = (conflict){.meter = pg->g.meters[x->meter].id,
-                           .quantity = x->quantity,
-                           .t = x->t,
-                           .stored = pg_double(r, (int)i, 1, 0),
-                           .offered = x->value,
-                           .first = ord,
-                           .times = 1,
-                           .first_received = x->received,
-                           .last_received = x->received};
-    }
-    PQclear(r);
-    c->conflicts = n;
-    qsort(cs, n, sizeof *cs, cmp_conflict);
-    for (size_t i = 0; i < n && rc == 0;) {
-        /* Readings of the same key and offered value are one row. */
-        size_t j = i + 1;
-        while (j < n && cs[j].meter == cs[i].meter && cs[j].quantity == cs[i].quantity &&
-               cs[j].t == cs[i].t && cs[j].offered == cs[i].offered) {
-            cs[i].times++;
-            if (cs[j].last_received > cs[i].last_received)
-                cs[i].last_received = cs[j].last_received;
-            j++;
-        }
-        const pg_reading *x = &pg->g.readings[cs[i].first];
-        const pg_epoch_news *e = &pg->g.epochs[x->epoch];
-        char v[11][32];
-        snprintf(v[0], sizeof v[0], "%" PRId64, cs[i].meter);
-        snprintf(v[1], sizeof v[1], "%" PRId64, cs[i].quantity);
-        snprintf(v[2], sizeof v[2], "%" PRId64, cs[i].t);
-        snprintf(v[3], sizeof v[3], "%.17g", cs[i].stored);
-        snprintf(v[4], sizeof v[4], "%.17g", cs[i].offered);
-        snprintf(v[5], sizeof v[5], "%" PRId64, x->seq);
-        snprintf(v[6], sizeof v[6], "%" PRId64, cs[i].first_received);
-        snprintf(v[7], sizeof v[7], "%" PRId64, cs[i].last_received);
-        snprintf(v[8], sizeof v[8], "%" PRId64, cs[i].times);
-        const char *p[] = {v[0], v[1], v[2], v[3], v[4], pg->g.gateways[e->gateway].name,
-                           e->epoch, v[5], v[6], v[7], v[8]};
-        rc = run_done(st,
-                      "INSERT INTO conflicts(meter, quantity, t, stored, offered, gateway, epoch, "
-                      "seq, first_received, last_received, times) VALUES ($1, $2, $3, $4, $5, "
-                      "$6, $7, $8, $9, $10, $11) ON CONFLICT (meter, quantity, t, offered) DO "
-                      "UPDATE SET times = conflicts.times + excluded.times, last_received = "
-                      "greatest(conflicts.last_received, excluded.last_received)",
-                      11, p, "recording a conflict");
-        i = j;
-    }
-    free(cs);
-    return rc;
-}
-
-/* Readings in, their counts, the conflicts, the meters' times. */
-static int write_readings(om_store *st, om_store_counts *c)
-{
-    struct store_pg *pg = st->pg;
-    if (pg->g.nreadings == 0)
-        return 0;
-    int rc = copy_readings(st);
-    if (rc)
-        return rc;
-    /* The rows inserted, and only they (not a resend's, not another
-     * aggregator's), go into the hourly aggregates in the same statement
-     * (hours.h): a group's hours merged into the stored ones, n and sum
-     * added, min and max kept, the first and last reading moved when the
-     * group's are earlier or later. In key order, like every table the
-     * commit touches, so concurrent commits wait rather than deadlock. */
-    PGresult *r = run(st,
-                      "WITH ins AS (INSERT INTO readings(meter, quantity, t, value) "
-                      "SELECT meter, quantity, t, value FROM om_incoming "
-                      "ORDER BY meter, quantity, t, ord ON CONFLICT DO NOTHING "
-                      "RETURNING meter, quantity, t, value), "
-                      "hours AS (INSERT INTO " PG_HOURS_COLUMNS " " PG_HOURS_OF("ins")
-                      " ON CONFLICT (meter, quantity, hour) DO UPDATE SET "
-                      "n = meter_hours.n + excluded.n, sum = meter_hours.sum + excluded.sum, "
-                      "min = least(meter_hours.min, excluded.min), "
-                      "max = greatest(meter_hours.max, excluded.max), "
-                      "first_v = CASE WHEN excluded.first_t < meter_hours.first_t "
-                      "THEN excluded.first_v ELSE meter_hours.first_v END, "
-                      "first_t = least(meter_hours.first_t, excluded.first_t), "
-                      "last_v = CASE WHEN excluded.last_t > meter_hours.last_t "
-                      "THEN excluded.last_v ELSE meter_hours.last_v END, "
-                      "last_t = greatest(meter_hours.last_t, excluded.last_t)), "
-                      "counts AS (INSERT INTO meter_counts(meter, quantity, n) "
-                      PG_COUNTS_OF("ins") " ON CONFLICT (meter, quantity) DO UPDATE SET "
-                      "n = meter_counts.n + excluded.n) "
-                      "SELECT meter, min(t), max(t), count(*) FROM ins GROUP BY meter "
-                      "ORDER BY meter",
-                      0, NULL, &rc, "storing readings");
-    if (!r)
-        return rc;
-    id_index *ids = calloc(pg->g.nmeters ? pg->g.nmeters : 1, sizeof *ids);
-    if (!ids) {
-        PQclear(r);
-        return store_failf(st, "out of memory");
-    }
-    for (size_t i = 0; i < pg->g.nmeters; i++)
-        ids[i] = (id_index){pg->g.meters[i].id, (uint32_t)i};
-    qsort(ids, pg->g.nmeters, sizeof *ids, cmp_id_index);
-    uint64_t stored = 0;
-    pg->g.ntimes = 0;
-    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        long m = meter_of_id(ids, pg->g.nmeters, pg_int(r, i, 0, 0));
-        stored += (uint64_t)pg_int(r, i, 3, 0);
-        struct pg_meter_times *grown =
-            om_grow(pg->g.times, &pg->g.times_cap, pg->g.ntimes, sizeof *grown);
-        if (!grown) {
-            rc = store_failf(st, "out of memory");
-            break;
-        }
-        pg->g.times = grown;
-        pg->g.times[pg->g.ntimes++] = (struct pg_meter_times){
-            pg_int(r, i, 0, 0), pg_int(r, i, 1, 0), pg_int(r, i, 2, 0),
-            m >= 0 ? pg->g.meters[m].received : 0};
-    }
-    PQclear(r);
-    free(ids);
-    if (rc)
-        return rc;
-    c->stored = stored;
-    if (stored < pg->g.nreadings && (rc = record_conflicts(st, c)) != 0)
-        return rc;
-    c->duplicates = pg->g.nreadings - stored - c->conflicts;
-    return 0;
-}
 
 /* The meters' first and last times and last arrival (the bookkeeping). */
 static int write_meter_times(om_store *st)
@@ -944,11 +700,11 @@ static int write_meter_times(om_store *st)
     const char *v[] = {mid->s, lo->s, hi->s, rcv->s};
     /* Rows locked in id order first: two aggregators updating the same
      * meters wait for each other instead of deadlocking. */
-    int rc = run_done(st, "SELECT 1 FROM meters WHERE id = ANY($1::int[]) ORDER BY id "
+    int rc = pg_tx_done(st, "SELECT 1 FROM meters WHERE id = ANY($1::int[]) ORDER BY id "
                           "FOR UPDATE", 1, v, "locking meters");
     if (rc)
         return rc;
-    return run_done(st,
+    return pg_tx_done(st,
                     "UPDATE meters m SET first_t = least(coalesce(m.first_t, u.lo), u.lo), "
                     "last_t = greatest(coalesce(m.last_t, u.hi), u.hi), "
                     "last_received = greatest(coalesce(m.last_received, 0), u.rcv) "
@@ -1029,7 +785,7 @@ static int count_rejects(om_store *st)
         snprintf(count, sizeof count, "%" PRId64, rc_list[i].n);
         snprintf(last, sizeof last, "%" PRId64, rc_list[i].last);
         const char *v[] = {rc_list[i].site, rc_list[i].gateway, rc_list[i].code, count, last};
-        rc = run_done(st,
+        rc = pg_tx_done(st,
                       "INSERT INTO reject_counts(site, gateway, code, count, last_received) "
                       "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (site, gateway, code) DO UPDATE "
                       "SET count = reject_counts.count + excluded.count, last_received = "
@@ -1057,7 +813,7 @@ static int write_rows(om_store *st)
             values[0] = gw;
         PGresult *res = PQexecParams(pg->conn, row_sql(r->kind), r->nparams, NULL, values,
                                      r->lengths, r->formats, 0);
-        rc = outcome(st, res, "writing a row");
+        rc = pg_tx_outcome(st, res, "writing a row");
         if (rc == 0)
             PQclear(res);
     }
@@ -1067,7 +823,7 @@ static int write_rows(om_store *st)
         const char *v[] = {keep};
         rc = count_rejects(st);
         if (rc == 0)
-            rc = run_done(st, "DELETE FROM rejects WHERE id <= "
+            rc = pg_tx_done(st, "DELETE FROM rejects WHERE id <= "
                               "(SELECT max(id) FROM rejects) - $1::bigint", 1, v,
                           "pruning rejects");
     }
@@ -1121,7 +877,7 @@ static int write_gateways(om_store *st)
         pg_buf_array_int(ids, order[i]->id);
     pg_buf_array_close(ids);
     const char *lock[] = {ids->s};
-    int rc = run_done(st, "SELECT 1 FROM gateways WHERE id = ANY($1::int[]) ORDER BY id "
+    int rc = pg_tx_done(st, "SELECT 1 FROM gateways WHERE id = ANY($1::int[]) ORDER BY id "
                           "FOR UPDATE", 1, lock, "locking gateways");
     /* Last seen. */
     pg_buf_reset(ids);
@@ -1143,7 +899,7 @@ static int write_gateways(om_store *st)
     pg_buf_array_close(a);
     if (rc == 0 && nseen) {
         const char *v[] = {ids->s, a->s};
-        rc = run_done(st, "UPDATE gateways g SET last_seen = greatest(coalesce(g.last_seen, 0), "
+        rc = pg_tx_done(st, "UPDATE gateways g SET last_seen = greatest(coalesce(g.last_seen, 0), "
                           "u.seen) FROM unnest($1::int[], $2::bigint[]) u(id, seen) "
                           "WHERE g.id = u.id", 2, v, "updating gateways");
     }
@@ -1166,7 +922,7 @@ static int write_gateways(om_store *st)
         pg_buf_array_close(b);
         pg_buf_array_close(c);
         const char *v[] = {ids->s, b->s, c->s};
-        rc = run_done(st, "UPDATE gateways g SET state = u.state, state_t = u.t "
+        rc = pg_tx_done(st, "UPDATE gateways g SET state = u.state, state_t = u.t "
                           "FROM unnest($1::int[], $2::text[], $3::bigint[]) u(id, state, t) "
                           "WHERE g.id = u.id AND coalesce(g.state_t, 0) <= u.t", 3, v,
                       "gateway state");
@@ -1198,7 +954,7 @@ static int write_gateways(om_store *st)
         pg_buf_array_close(c);
         pg_buf_array_close(d);
         const char *v[] = {ids->s, a->s, b->s, c->s, d->s};
-        rc = run_done(st, "UPDATE gateways g SET health_t = u.t, outbox_depth = u.depth, "
+        rc = pg_tx_done(st, "UPDATE gateways g SET health_t = u.t, outbox_depth = u.depth, "
                           "errors = u.errors, health = u.health FROM unnest($1::int[], "
                           "$2::bigint[], $3::bigint[], $4::bigint[], $5::text[]) "
                           "u(id, t, depth, errors, health) WHERE g.id = u.id "
@@ -1329,7 +1085,7 @@ static int write_ranges(om_store *st, const merged *m, size_t n)
     if (pg->a1.oom || pg->a2.oom || pg->a3.oom || pg->a4.oom)
         return store_failf(st, "out of memory");
     arrays4(pg, v4);
-    if (rows && (rc = run_done(st, "DELETE FROM epoch_ranges r USING unnest($1::int[], "
+    if (rows && (rc = pg_tx_done(st, "DELETE FROM epoch_ranges r USING unnest($1::int[], "
                                    "$2::text[], $3::bigint[]) u(g, e, f) WHERE r.gateway = u.g "
                                    "AND r.epoch = u.e AND r.first = u.f", 3, v4,
                                "epoch ranges")) != 0)
@@ -1339,7 +1095,7 @@ static int write_ranges(om_store *st, const merged *m, size_t n)
         return store_failf(st, "out of memory");
     arrays4(pg, v4);
     if (rows)
-        rc = run_done(st, "INSERT INTO epoch_ranges(gateway, epoch, first, last) "
+        rc = pg_tx_done(st, "INSERT INTO epoch_ranges(gateway, epoch, first, last) "
                           "SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], "
                           "$4::bigint[]) ORDER BY 1, 2, 3 ON CONFLICT (gateway, epoch, first) "
                           "DO UPDATE SET last = excluded.last", 4, v4, "epoch ranges");
@@ -1370,7 +1126,7 @@ static int write_epochs(om_store *st, merged **out, size_t *nout)
         return rc;
     const char *v4[4];
     arrays4(pg, v4);
-    if ((rc = run_done(st, "INSERT INTO epochs(gateway, epoch, upto, first_seen, last_seen) "
+    if ((rc = pg_tx_done(st, "INSERT INTO epochs(gateway, epoch, upto, first_seen, last_seen) "
                            "SELECT g, e, 0, f, l FROM unnest($1::int[], $2::text[], "
                            "$3::bigint[], $4::bigint[]) u(g, e, f, l) ORDER BY g, e "
                            "ON CONFLICT DO NOTHING", 4, v4, "adding epochs")) != 0)
@@ -1381,11 +1137,11 @@ static int write_epochs(om_store *st, merged **out, size_t *nout)
      * to these epochs ended. (Read in the locking statement itself, the
      * ranges would be those of before the commit it waited for, and that
      * commit's seqs would be written over.) */
-    if ((rc = run_done(st, "SELECT 1 FROM epochs WHERE (gateway, epoch) IN (SELECT * FROM "
+    if ((rc = pg_tx_done(st, "SELECT 1 FROM epochs WHERE (gateway, epoch) IN (SELECT * FROM "
                            "unnest($1::int[], $2::text[])) ORDER BY gateway, epoch FOR UPDATE",
                        2, v4, "locking epochs")) != 0)
         return rc;
-    PGresult *r = run(st,
+    PGresult *r = pg_tx_run(st,
                       "SELECT e.gateway, e.epoch, e.upto, r.first, r.last FROM epochs e "
                       "LEFT JOIN epoch_ranges r ON r.gateway = e.gateway AND r.epoch = e.epoch "
                       "WHERE (e.gateway, e.epoch) IN (SELECT * FROM unnest($1::int[], "
@@ -1442,7 +1198,7 @@ static int write_epochs(om_store *st, merged **out, size_t *nout)
     if (ups->oom || lasts->oom)
         return store_failf(st, "out of memory");
     arrays4(pg, v4);
-    if ((rc = run_done(st, "UPDATE epochs e SET upto = u.upto, last_seen = "
+    if ((rc = pg_tx_done(st, "UPDATE epochs e SET upto = u.upto, last_seen = "
                            "greatest(e.last_seen, u.last) FROM unnest($1::int[], $2::text[], "
                            "$3::bigint[], $4::bigint[]) u(g, ep, upto, last) "
                            "WHERE e.gateway = u.g AND e.epoch = u.ep", 4, v4,
@@ -1472,16 +1228,19 @@ static int partitions_for_group(om_store *st)
 
 static int attempt(om_store *st, om_store_counts *c, merged **m, size_t *nm)
 {
-    int rc = run_done(st, "BEGIN", 0, NULL, "begin");
+    int rc = pg_tx_done(st, "BEGIN", 0, NULL, "begin");
     if (rc)
         return rc;
     st->pg->in_tx = true;
     if ((rc = resolve(st, false)) == 0 && (rc = resolve(st, true)) == 0 &&
-        (rc = write_readings(st, c)) == 0 && (rc = write_rows(st)) == 0 &&
+        (rc = pg_write_readings(st, c)) == 0 && (rc = write_rows(st)) == 0 &&
         (rc = write_epochs(st, m, nm)) == 0)
-        rc = run_done(st, "COMMIT", 0, NULL, "commit");
-    if (rc)
+        rc = pg_tx_done(st, "COMMIT", 0, NULL, "commit");
+    if (rc) {
         PQclear(PQexec(st->pg->conn, "ROLLBACK"));
+        /* om_incoming, when this transaction made it, went with it. */
+        st->pg->incoming_ready = false;
+    }
     st->pg->in_tx = false;
     return rc;
 }
@@ -1490,13 +1249,13 @@ static int attempt(om_store *st, om_store_counts *c, merged **m, size_t *nm)
  * it need not wait for the disk). 0, -1, or 1 to replay. */
 static int bookkeeping_once(om_store *st)
 {
-    int rc = run_done(st, "BEGIN", 0, NULL, "begin");
+    int rc = pg_tx_done(st, "BEGIN", 0, NULL, "begin");
     if (rc)
         return rc;
     st->pg->in_tx = true;
-    if ((rc = run_done(st, "SET LOCAL synchronous_commit = off", 0, NULL, "bookkeeping")) == 0 &&
+    if ((rc = pg_tx_done(st, "SET LOCAL synchronous_commit = off", 0, NULL, "bookkeeping")) == 0 &&
         (rc = write_meter_times(st)) == 0 && (rc = write_gateways(st)) == 0)
-        rc = run_done(st, "COMMIT", 0, NULL, "commit");
+        rc = pg_tx_done(st, "COMMIT", 0, NULL, "commit");
     if (rc)
         PQclear(PQexec(st->pg->conn, "ROLLBACK"));
     st->pg->in_tx = false;

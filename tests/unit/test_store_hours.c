@@ -2,7 +2,8 @@
 /*
  * test_store_hours.c - the store's hourly aggregates (store/hours.h): equal
  * to a recomputation from the readings after out-of-order polls, resends,
- * conflicts and a rolled-back group; filled from the readings when a
+ * conflicts and a rolled-back group, and after keys repeated within a new
+ * group and a resend the writer could not foresee; filled from the readings when a
  * database without them is opened by a writer; downsampled buckets from
  * the aggregates and from the readings agree; reading counts.
  *
@@ -369,6 +370,56 @@ static void drop_hours(void)
     sqlite3_close(db);
 }
 
+static om_store_counts group_counts(om_store *st)
+{
+    om_store_counts c = {0};
+    om_store_group_counts(st, &c);
+    return c;
+}
+
+/* A group of new readings that repeats keys within itself (the first offer
+ * is stored, a repeat of its value is a duplicate, another value a
+ * conflict), then, from a store opened afresh (which cannot know it is a
+ * resend), the same polls again among new ones: the counts, and hours equal
+ * to the readings. On PostgreSQL the first group is written by the direct
+ * COPY and the second falls back to the careful insert when the COPY meets
+ * a stored reading (store_pg_readings.c); nothing of the failed COPY may
+ * stay, in the readings or in the hours. */
+static void test_repeats_and_unforeseen_resend(void **state)
+{
+    om_store *st = open_store(OM_STORE_CREATE);
+    assert_int_equal(om_store_begin(st), 0);
+    for (int i = 11; i >= 0; i--)
+        put(st, i % 3 ? "main" : "hvac", i + 1, T0 + i * 900000LL, 500 + i, i * 0.5);
+    put(st, "main", 20, T0 + 1 * 900000LL, 501, 0.5);  /* the same values: duplicates */
+    put(st, "main", 21, T0 + 2 * 900000LL, 777, 1.0);  /* energy another value: a conflict */
+    put(st, "main", 22, T0 + 2 * 900000LL, 777, 1.0);  /* the same conflict again */
+    assert_int_equal(om_store_commit(st), 0);
+    om_store_counts c = group_counts(st);
+    assert_int_equal(c.stored, 24);
+    assert_int_equal(c.conflicts, 2);
+    assert_int_equal(c.duplicates, 4);
+    om_store_totals tot;
+    assert_int_equal(om_store_totals_get(st, &tot), 0);
+    assert_int_equal(tot.conflicts, 1); /* one key and value, offered twice */
+    om_store_close(st);
+    assert_hours_match_readings();
+
+    st = open_store(0);
+    assert_int_equal(om_store_begin(st), 0);
+    for (int i = 12; i < 20; i++) /* new, before and after the resend in key order */
+        put(st, i % 2 ? "main" : "hvac", i + 1, T0 + i * 900000LL - 7 * OM_HOUR_MS, i, 1);
+    for (int i = 0; i < 12; i++)
+        put(st, i % 3 ? "main" : "hvac", i + 1, T0 + i * 900000LL, 500 + i, i * 0.5);
+    assert_int_equal(om_store_commit(st), 0);
+    c = group_counts(st);
+    assert_int_equal(c.stored, 16);
+    assert_int_equal(c.duplicates, 24);
+    assert_int_equal(c.conflicts, 0);
+    om_store_close(st);
+    assert_hours_match_readings();
+}
+
 static void test_backfill_on_open(void **state)
 {
     om_store *st = open_store(OM_STORE_CREATE);
@@ -410,6 +461,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_buckets_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_writers_one_hour, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backfill_on_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeats_and_unforeseen_resend, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
