@@ -3,7 +3,10 @@
  * tz.h - a site's local calendar: IANA time zones at period boundaries.
  *
  * Readings are UTC milliseconds; only months, years and human output are in
- * a site's zone. Conversion uses the system zone database (tzdata).
+ * a site's zone. Conversion uses the system zone database (tzdata) through
+ * the C library, under one lock: the process's TZ is left on the last zone
+ * converted in (so the C library's own local time is not the machine's
+ * once these are used; officemeter writes UTC everywhere else).
  */
 #ifndef OFFICEMETER_TZ_H
 #define OFFICEMETER_TZ_H
