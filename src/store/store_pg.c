@@ -169,6 +169,30 @@ PGresult *pg_query(om_store *st, const char *sql, int n, const char *const *valu
     return r;
 }
 
+PGresult *pg_query_prepared(om_store *st, pg_stmt id, const char *sql, int n,
+                            const char *const *values, int format, const char *what)
+{
+    struct store_pg *pg = st->pg;
+    char name[16];
+    snprintf(name, sizeof name, "om_%d", (int)id);
+    if (!(pg->prepared & (1u << id))) {
+        PGresult *p = PQprepare(pg->conn, name, sql, n, NULL);
+        if (PQresultStatus(p) != PGRES_COMMAND_OK) {
+            pg_failr(st, what, p);
+            return NULL;
+        }
+        PQclear(p);
+        pg->prepared |= 1u << id;
+    }
+    PGresult *r = PQexecPrepared(pg->conn, name, n, values, NULL, NULL, format);
+    ExecStatusType s = PQresultStatus(r);
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+        pg_failr(st, what, r);
+        return NULL;
+    }
+    return r;
+}
+
 /* The first column of the first row as an integer (0: no row or NULL). */
 static int query_int(om_store *st, const char *sql, int64_t *out, const char *what)
 {

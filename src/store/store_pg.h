@@ -188,6 +188,7 @@ struct store_pg {
     bool side_tx;        /* in_tx for the alert tables' writes inside a group
                           * (store_pg_alerts.c), committed by pg_commit first */
     bool incoming_ready; /* the temporary table exists in this session */
+    unsigned prepared;   /* the pg_stmt prepared in this session (bits) */
     unsigned retries;    /* transactions replayed after a deadlock (for tests) */
     unsigned careful_after_direct; /* groups whose COPY met a stored reading (for tests) */
     unsigned bookkeeping_failures; /* groups whose bookkeeping was not written */
@@ -205,6 +206,19 @@ int pg_exec(om_store *st, const char *sql, const char *what);
  * (the caller PQclears a result). format: 0 text results, 1 binary. */
 PGresult *pg_query(om_store *st, const char *sql, int n, const char *const *values,
                    int format, const char *what);
+/* Statements the server keeps prepared for the session: asked once per
+ * meter-month by a rollup, they would otherwise be planned each time, and
+ * planning over the monthly partitions was most of their cost (a generic
+ * plan prunes partitions when it runs). */
+typedef enum {
+    PG_STMT_MONTH_READINGS,
+    PG_STMT_RATES,
+    PG_STMT_DROPPED,
+} pg_stmt;
+/* pg_query with statement `id` (prepared from sql on first use in this
+ * session). */
+PGresult *pg_query_prepared(om_store *st, pg_stmt id, const char *sql, int n,
+                            const char *const *values, int format, const char *what);
 /* True for SQLSTATE 40P01 (deadlock) and 40001 (serialisation): replay. */
 bool pg_retryable(const PGresult *r);
 /* Makes sure the readings partition of t's month exists. */

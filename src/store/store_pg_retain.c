@@ -79,9 +79,11 @@ int pg_rollup_dropped(void *user, const om_site *site, const om_meter *meter, om
     snprintf(v[2], sizeof v[2], "%lld", (long long)a);
     snprintf(v[3], sizeof v[3], "%lld", (long long)b);
     const char *p[] = {v[0], v[1], v[2], v[3]};
-    PGresult *r = pg_query(db->st, "SELECT coalesce(sum(dropped), 0) FROM retained_counts "
-                                   "WHERE meter = $1 AND quantity = $2 AND bucket >= $3 "
-                                   "AND bucket < $4", 4, p, 0, "readings dropped by retention");
+    PGresult *r = pg_query_prepared(db->st, PG_STMT_DROPPED,
+                                    "SELECT coalesce(sum(dropped), 0) FROM retained_counts "
+                                    "WHERE meter = $1 AND quantity = $2 AND bucket >= $3 "
+                                    "AND bucket < $4",
+                                    4, p, 0, "readings dropped by retention");
     if (!r)
         return fail(db);
     *n = (uint64_t)pg_int(r, 0, 0, 0);

@@ -174,8 +174,8 @@ static int db_counter(void *user, const om_site *site, const om_meter *meter, om
     snprintf(cv, sizeof cv, "%u", context);
     const char *v[] = {id, qid, av, bv, cv};
     /* The month, widened to the `context` nearest readings on each side. */
-    PGresult *r = pg_query(
-        db->st,
+    PGresult *r = pg_query_prepared(
+        db->st, PG_STMT_MONTH_READINGS,
         "SELECT t, value FROM readings WHERE meter = $1 AND quantity = $2 "
         "AND t >= coalesce((SELECT min(t) FROM (SELECT t FROM readings WHERE meter = $1 "
         "  AND quantity = $2 AND t < $3 ORDER BY t DESC LIMIT $5) x), $3) "
@@ -212,9 +212,10 @@ static int db_rates(void *user, const om_site *site, const om_meter *meter, om_q
     snprintf(av, sizeof av, "%lld", (long long)a);
     snprintf(bv, sizeof bv, "%lld", (long long)b);
     const char *v[] = {id, qid, av, bv};
-    PGresult *r = pg_query(db->st, "SELECT min(value), max(value) FROM readings WHERE "
-                                   "meter = $1 AND quantity = $2 AND t >= $3 AND t < $4",
-                           4, v, 0, "power and flow");
+    PGresult *r = pg_query_prepared(db->st, PG_STMT_RATES,
+                                    "SELECT min(value), max(value) FROM readings WHERE "
+                                    "meter = $1 AND quantity = $2 AND t >= $3 AND t < $4",
+                                    4, v, 0, "power and flow");
     if (!r)
         return fail(db, "power and flow");
     *min = pg_double(r, 0, 0, NAN);

@@ -1325,6 +1325,7 @@ static int reconnect_if_lost(om_store *st)
         return 0;
     PQreset(pg->conn);
     pg->incoming_ready = false; /* the temporary table went with the session */
+    pg->prepared = 0;           /* and the prepared statements */
     if (PQstatus(pg->conn) != CONNECTION_OK)
         return pg_fail(st, "connection lost");
     return pg_exec(st, "SET extra_float_digits = 3; SET synchronous_commit = on; "
