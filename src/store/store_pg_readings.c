@@ -47,16 +47,22 @@ typedef struct {
     uint32_t ord;
 } keyed;
 
+/* The readings table's key order: meter id, quantity, time. */
+static int cmp_key(int64_t meter_a, int64_t quantity_a, int64_t t_a, int64_t meter_b,
+                   int64_t quantity_b, int64_t t_b)
+{
+    if (meter_a != meter_b)
+        return meter_a < meter_b ? -1 : 1;
+    if (quantity_a != quantity_b)
+        return quantity_a < quantity_b ? -1 : 1;
+    return t_a < t_b ? -1 : t_a > t_b;
+}
+
 static int cmp_keyed(const void *a, const void *b)
 {
     const keyed *x = a, *y = b;
-    if (x->meter != y->meter)
-        return x->meter < y->meter ? -1 : 1;
-    if (x->quantity != y->quantity)
-        return x->quantity < y->quantity ? -1 : 1;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    return x->ord < y->ord ? -1 : x->ord > y->ord;
+    int c = cmp_key(x->meter, x->quantity, x->t, y->meter, y->quantity, y->t);
+    return c ? c : x->ord < y->ord ? -1 : x->ord > y->ord;
 }
 
 static bool same_key(const keyed *x, const keyed *y)
@@ -190,12 +196,9 @@ typedef struct {
 static int cmp_conflict(const void *a, const void *b)
 {
     const conflict *x = a, *y = b;
-    if (x->meter != y->meter)
-        return x->meter < y->meter ? -1 : 1;
-    if (x->quantity != y->quantity)
-        return x->quantity < y->quantity ? -1 : 1;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
+    int c = cmp_key(x->meter, x->quantity, x->t, y->meter, y->quantity, y->t);
+    if (c)
+        return c;
     if (x->offered != y->offered)
         return x->offered < y->offered ? -1 : 1;
     return x->first < y->first ? -1 : x->first > y->first;
