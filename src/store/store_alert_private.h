@@ -6,10 +6,11 @@
  * (running a statement on either backend) and store_pg_alerts.c (the
  * PostgreSQL schema and statements). Not a public API.
  *
- * Every statement of the alert side is one entry of a table per backend
- * (the SQLite texts in store_alerts.c, the PostgreSQL texts in
- * store_pg_alerts.c), with the same parameters in the same places and the
- * same columns in the same order, so the code above them is written once:
+ * Every statement of the alert side is one entry of the table of
+ * PostgreSQL texts (store_pg_alerts.c); SQLite runs the same text with ?N
+ * for $N, or, where the dialects differ, its own text (store_alerts.c) with
+ * the same parameters in the same places and the same columns in the same
+ * order, so the code above them is written once:
  *
  *     aparam p[] = {AP_S(site), AP_I(t)};
  *     arows r;
@@ -72,7 +73,6 @@ struct om_alertdb {
     char err[768];
 };
 
-extern const char *const alert_sqlite_queries[A__COUNT];
 extern const char *const alert_pg_queries[A__COUNT];
 
 /* ---- one statement on either backend (store_alert_sql.c) ---- */

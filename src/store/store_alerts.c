@@ -63,9 +63,10 @@ static const char schema_sql[] =
     "h.id, h.alert, h.seq, h.change, h.t, h.recorded, h.who, h.note, h.summary, h.evidence, "  \
     "h.notify, a.severity, a.site, h.body"
 
-const char *const alert_sqlite_queries[A__COUNT] = {
-    [A_METER_FACTS] = "SELECT coalesce(first_t, 0), coalesce(last_t, 0) FROM meters "
-                      "WHERE site = ?1 AND meter = ?2",
+/* The statements whose SQLite text is not the PostgreSQL one
+ * (store_pg_alerts.c) with ?N for $N: JSON, date and dialect differences.
+ * The others are made from the PostgreSQL texts (sqlite_texts). */
+static const char *const sqlite_own[A__COUNT] = {
     [A_GATEWAY_FACTS] =
         "SELECT coalesce(state, ''), coalesce(state_t, 0), coalesce(last_seen, 0), "
         "coalesce(health_t, 0), coalesce(outbox_depth, -1), "
@@ -74,69 +75,17 @@ const char *const alert_sqlite_queries[A__COUNT] = {
         "FROM gateways WHERE site = ?1 AND gateway = ?2",
     [A_REJECTS] = "SELECT coalesce(sum(count), 0) FROM reject_counts WHERE site = ?1 AND "
                   "gateway = ?2",
-    [A_METER_ID] = "SELECT id FROM meters WHERE site = ?1 AND meter = ?2",
-    [A_BEFORE] = "SELECT t, value FROM readings WHERE meter = ?1 AND quantity = ?2 AND t < ?3 "
-                 "ORDER BY t DESC LIMIT ?4",
-    [A_FROM] = "SELECT t, value FROM readings WHERE meter = ?1 AND quantity = ?2 AND t >= ?3 "
-               "ORDER BY t",
-    [A_STATE_GET] = "SELECT state FROM alert_rule_state WHERE site = ?1 AND rule = ?2 AND "
-                    "subject = ?3",
-    [A_STATE_PUT] = "INSERT INTO alert_rule_state(site, rule, subject, state, updated) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(site, rule, subject) DO UPDATE SET "
-                    "state = excluded.state, updated = excluded.updated",
-    [A_FIND_OPEN] = "SELECT " ALERT_COLS " FROM alerts a WHERE a.site = ?1 AND a.rule = ?2 AND "
-                    "a.subject = ?3 AND a.state = 'open'",
-    [A_GET] = "SELECT " ALERT_COLS " FROM alerts a WHERE a.id = ?1",
-    [A_INSERT] = "INSERT INTO alerts(site, rule, subject, gateway, severity, state, fired_at, "
-                 "detected_at, summary, evidence) VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, "
-                 "?8, ?9) RETURNING id",
-    [A_RESOLVE] = "UPDATE alerts SET state = 'resolved', resolved_at = ?2, "
-                  "resolved_detected_at = ?3, summary = ?4, evidence = ?5 WHERE id = ?1 AND "
-                  "state = 'open'",
-    [A_ACK] = "UPDATE alerts SET acked_by = ?2, acked_at = ?3, ack_note = ?4 WHERE id = ?1",
-    [A_BUMP] = "UPDATE alerts SET changes = changes + 1 WHERE id = ?1",
-    [A_HISTORY_ADD] = "INSERT INTO alert_history(alert, seq, change, t, recorded, who, note, "
-                      "summary, evidence, notify, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                      "?9, ?10, ?11)",
-    [A_HISTORY] = "SELECT " CHANGE_COLS " FROM alert_history h JOIN alerts a ON a.id = h.alert "
-                  "WHERE h.alert = ?1 ORDER BY h.seq",
     [A_AFTER] = "SELECT " CHANGE_COLS " FROM alert_history h JOIN alerts a ON a.id = h.alert "
                 "WHERE h.id > ?1 ORDER BY h.id LIMIT ?2",
-    [A_LAST] = "SELECT coalesce(max(id), 0) FROM alert_history",
-    [A_SILENCE_ADD] = "INSERT INTO alert_silences(site, subject, rule, until, who, note, created) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-    [A_SILENCED_UNTIL] = "SELECT coalesce(max(until), 0) FROM alert_silences WHERE site = ?1 AND "
-                         "(subject IS NULL OR subject = ?2) AND (rule IS NULL OR rule = ?3) AND "
-                         "until > ?4",
-    [A_SILENCES_DUE] = "SELECT id, site, subject, rule FROM alert_silences WHERE ended = 0 AND "
-                       "until <= ?1 ORDER BY id",
-    [A_SILENCE_END] = "UPDATE alert_silences SET ended = 1 WHERE id = ?1",
     [A_SILENCES] = "SELECT id, site, coalesce(subject, ''), coalesce(rule, ''), until, who, "
                    "coalesce(note, ''), created, ended FROM alert_silences WHERE ?1 OR ended = 0 "
                    "ORDER BY id",
-    [A_OPEN_COVERED] = "SELECT id, subject, rule FROM alerts WHERE state = 'open' AND site = ?1 "
-                       "AND (?2 IS NULL OR subject = ?2) AND (?3 IS NULL OR rule = ?3) "
-                       "ORDER BY id",
-    [A_TARGET_GET] = "SELECT upto, failures, next_try, coalesce(last_error, ''), "
-                     "coalesce(last_attempt, 0), coalesce(last_success, 0) FROM alert_targets "
-                     "WHERE target = ?1",
-    [A_TARGET_PUT] = "INSERT INTO alert_targets(target, upto, failures, next_try, last_error, "
-                     "last_attempt, last_success) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-                     "ON CONFLICT(target) DO UPDATE SET upto = excluded.upto, "
-                     "failures = excluded.failures, next_try = excluded.next_try, "
-                     "last_error = excluded.last_error, last_attempt = excluded.last_attempt, "
-                     "last_success = excluded.last_success",
-    [A_TARGETS] = "SELECT target, upto, failures, next_try, coalesce(last_error, ''), "
-                  "coalesce(last_attempt, 0), coalesce(last_success, 0) FROM alert_targets "
-                  "ORDER BY target",
-    [A_PUB_GET] = "SELECT digest FROM alert_published WHERE site = ?1",
     [A_PUB_PUT] = "INSERT INTO alert_published(site, digest, t) VALUES (?1, ?2, ?3) "
                   "ON CONFLICT(site) DO UPDATE SET digest = excluded.digest, t = excluded.t",
     /* ?1 site (NULL: all), ?2 open only, ?3 since, ?4 limit (-1: all), ?9 now. */
     [A_LIST] = "SELECT " ALERT_COLS " FROM alerts a WHERE (?1 IS NULL OR a.site = ?1) AND "
                "(?2 = 0 OR a.state = 'open') AND (?3 = 0 OR a.fired_at >= ?3 OR "
                "coalesce(a.resolved_at, 0) >= ?3) ORDER BY a.id DESC LIMIT ?4",
-    [A_META] = "SELECT value FROM alert_meta WHERE key = ?1",
 };
 
 /* ---- the handle --------------------------------------------------------------- */
@@ -160,6 +109,32 @@ static bool has_tables(sqlite3 *sdb)
                       &found) == 0 && found > 0;
 }
 
+/* A PostgreSQL text in SQLite's words: $N parameters become ?N (SQLite
+ * reads $N as a named parameter numbered by first appearance). No text
+ * holds a $ followed by a digit otherwise. */
+static char *sqlite_text(const char *pg)
+{
+    char *out = strdup(pg);
+    for (char *c = out; c && *c; c++)
+        if (c[0] == '$' && c[1] >= '0' && c[1] <= '9')
+            *c = '?';
+    return out;
+}
+
+static int sqlite_texts(char *texts[A__COUNT])
+{
+    int rc = 0;
+    for (size_t i = 0; i < A__COUNT; i++) {
+        texts[i] = sqlite_own[i] ? strdup(sqlite_own[i]) : sqlite_text(alert_pg_queries[i]);
+        if (!texts[i])
+            rc = -1;
+    }
+    if (rc < 0)
+        for (size_t i = 0; i < A__COUNT; i++)
+            free(texts[i]);
+    return rc;
+}
+
 /* SQLite: the tables (created for a writer) and the statements. */
 static int sqlite_prepare(om_alertdb *db, bool *have)
 {
@@ -175,11 +150,16 @@ static int sqlite_prepare(om_alertdb *db, bool *have)
         }
         *have = true;
     }
+    char *texts[A__COUNT];
+    if (sqlite_texts(texts) < 0)
+        return alertdb_failf(db, "out of memory");
     size_t failed;
-    if (om_sql_prepare_all(st->db, alert_sqlite_queries, A__COUNT, db->q, &failed) < 0)
-        return alertdb_failf(db, "preparing %.120s: %s", alert_sqlite_queries[failed],
-                             sqlite3_errmsg(st->db));
-    return 0;
+    int rc = om_sql_prepare_all(st->db, (const char *const *)texts, A__COUNT, db->q, &failed);
+    if (rc < 0)
+        alertdb_failf(db, "preparing %.120s: %s", texts[failed], sqlite3_errmsg(st->db));
+    for (size_t i = 0; i < A__COUNT; i++)
+        free(texts[i]);
+    return rc < 0 ? -1 : 0;
 }
 
 /* The tables' version and the instance (alert_meta, text on both backends). */
